@@ -53,3 +53,132 @@ export interface Bundle {
   asset: string;
   series: Series[];
 }
+
+/* ------------------------------------------------------------------------------------------------
+ * Engine output
+ * ---------------------------------------------------------------------------------------------- */
+
+/** Confluence and extreme states a bar can carry (several at once). */
+export const STATE_KINDS = ['bullish', 'bearish', 'overLeverage', 'extremeTop', 'extremeBottom'] as const;
+export type StateKind = (typeof STATE_KINDS)[number];
+/** Event kinds are the state kinds: consecutive bars in one state merge into one event. */
+export type EventKind = StateKind;
+
+/**
+ * Per-venue detail of one bar, keyed by series label (the venue id; `venue/QUOTE` or `venue#n` when a venue
+ * has several series of one kind). A venue that has the series but no usable value at this bar is `null`
+ * (no point in the bucket, or left out by the no-stale rule); a venue without that kind of series is absent.
+ */
+export interface BarVenues {
+  /** Spot close in USD (after stablecoin conversion when an fx series exists). */
+  spot: Record<string, number | null>;
+  /** Perp close in USD (after stablecoin conversion when an fx series exists). */
+  perp: Record<string, number | null>;
+  /** Open interest in USD (base units × that venue's perp close, or × the perp basket). */
+  oiUsd: Record<string, number | null>;
+  /** Funding TWAP over the bar, 8h-equivalent decimal rate. */
+  funding8h: Record<string, number | null>;
+}
+
+/** Number of venues behind each basket / metric at one bar. */
+export interface BarCounts {
+  spot: number;
+  perp: number;
+  oi: number;
+  funding: number;
+}
+
+/** One aligned output bar. Every number is finite or null (never NaN / Infinity). */
+export interface Bar {
+  /** Bucket start, UTC epoch ms. */
+  time: number;
+  /** Bucket end (exclusive), UTC epoch ms. */
+  timeEnd: number;
+  /** Spot basket close, USD. */
+  spotUsd: number | null;
+  /** Perp basket close, USD. */
+  perpUsd: number | null;
+  /** (spot − perp) / perp × 100, percent, after optional SMA smoothing. */
+  premiumPct: number | null;
+  premiumZ: number | null;
+  /** Sum of venue OI in USD. */
+  oiUsd: number | null;
+  /** Chain-linked OI index in USD, equal to oiUsd on the last bar with OI. */
+  oiIndexUsd: number | null;
+  oiZ: number | null;
+  /** Composite funding, 8h-equivalent decimal rate (0.0001 = 0.01% per 8h), after optional SMA smoothing. */
+  fundingRate8h: number | null;
+  /** fundingRate8h × 3 × 365 × 100, percent per year. */
+  fundingAprPct: number | null;
+  fundingZ: number | null;
+  /** Signed extreme score (positive = top side, negative = bottom side), null when no z-score is known. */
+  extremeScore: number | null;
+  states: StateKind[];
+  venues: BarVenues;
+  counts: BarCounts;
+}
+
+/** A merged run of consecutive bars in one state. */
+export interface FlowEvent {
+  /** Start of the first bar, UTC epoch ms. */
+  time: number;
+  /** End (exclusive) of the last bar, UTC epoch ms. */
+  timeEnd: number;
+  kind: EventKind;
+  title: string;
+  text: string;
+}
+
+/** Coverage of one input series. */
+export interface SeriesCoverage {
+  /** Index of the series in `bundle.series`. */
+  index: number;
+  venue: string;
+  kind: SeriesKind;
+  /** Label used in `Bar.venues`. */
+  label: string;
+  /** First / last point time, UTC epoch ms (null for an empty series, which validateBundle rejects anyway). */
+  first: number | null;
+  last: number | null;
+  points: number;
+}
+
+/** Per-bar coverage row. */
+export interface BarCoverage extends BarCounts {
+  time: number;
+  /** Labels of venues left out of this bar by the no-stale rule, e.g. `spot:coinbase`. */
+  excluded: string[];
+}
+
+/** A venue left out by the no-stale rule, summarised over all bars. */
+export interface StaleExclusion {
+  label: string;
+  kind: 'spot' | 'perp' | 'openInterest';
+  bars: number;
+  firstTime: number;
+  lastTime: number;
+}
+
+/** A stablecoin-quoted price series used as is (no matching fx series). */
+export interface UnconvertedQuote {
+  label: string;
+  kind: 'spot' | 'perp';
+  quote: string;
+}
+
+export interface Coverage {
+  series: SeriesCoverage[];
+  bars: BarCoverage[];
+  staleExclusions: StaleExclusion[];
+  unconvertedQuotes: UnconvertedQuote[];
+  /** Plain-language notes (also echoed in EngineResult.notices). */
+  notes: string[];
+}
+
+export interface EngineResult {
+  timeframe: Timeframe;
+  bars: Bar[];
+  events: FlowEvent[];
+  coverage: Coverage;
+  notices: string[];
+}
