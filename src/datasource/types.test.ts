@@ -1,0 +1,63 @@
+/** @jest-environment node */
+import { STATE_KINDS, TIMEFRAMES } from '../core/types';
+import { DEFAULT_OPTIONS } from '../core/options';
+import {
+  BtcFlowQuery,
+  BtcFlowThresholds,
+  DEFAULT_QUERIES,
+  EXTREME_KINDS,
+  QUERY_TIMEFRAMES,
+  QUERY_TYPES,
+  SIGNAL_KINDS,
+} from './types';
+
+// Compile-time checks: `npm run typecheck` fails if any of these stop being errors.
+const valid: BtcFlowQuery[] = [
+  { refId: 'A', queryType: 'premium', includeBaskets: true, timeframe: '$timeframe', venues: ['$venues'] },
+  { refId: 'B', queryType: 'funding', unit: 'apr', perVenue: true, lookback: 90 },
+  { refId: 'C', queryType: 'signals', format: 'events', kinds: ['bullish'] },
+];
+// @ts-expect-error unknown query type
+const unknownType: BtcFlowQuery = { refId: 'A', queryType: 'premiums' };
+// @ts-expect-error misspelled option
+const misspelled: BtcFlowQuery = { refId: 'A', queryType: 'premium', includeBasket: true };
+// @ts-expect-error option that belongs to another query type
+const foreignOption: BtcFlowQuery = { refId: 'A', queryType: 'premium', unit: 'apr' };
+// @ts-expect-error unsupported timeframe
+const badTimeframe: BtcFlowQuery = { refId: 'A', queryType: 'oi', timeframe: '2h' };
+// @ts-expect-error a signal kind on an extremes query
+const badKind: BtcFlowQuery = { refId: 'A', queryType: 'extremes', kinds: ['bullish'] };
+
+describe('query model', () => {
+  it('has a default for every query type, tagged with its own type', () => {
+    expect(Object.keys(DEFAULT_QUERIES).sort()).toEqual([...QUERY_TYPES].sort());
+    for (const t of QUERY_TYPES) {
+      expect(DEFAULT_QUERIES[t].queryType).toBe(t);
+      expect(DEFAULT_QUERIES[t].asset).toBe('BTC');
+      expect(DEFAULT_QUERIES[t].timeframe).toBe('auto');
+    }
+    expect(valid).toHaveLength(3);
+    expect([unknownType, misspelled, foreignOption, badTimeframe, badKind]).toHaveLength(5);
+  });
+
+  it('stays in step with the engine (timeframes, state kinds, threshold names)', () => {
+    expect([...QUERY_TIMEFRAMES]).toEqual([...TIMEFRAMES]);
+    expect([...SIGNAL_KINDS, ...EXTREME_KINDS].sort()).toEqual([...STATE_KINDS].sort());
+    const thresholds: Required<BtcFlowThresholds> = {
+      premiumSlopeBars: DEFAULT_OPTIONS.premiumSlopeBars,
+      premiumDeadbandPct: DEFAULT_OPTIONS.premiumDeadbandPct,
+      bullishMaxOiZ: DEFAULT_OPTIONS.bullishMaxOiZ,
+      bullishMaxFundingZ: DEFAULT_OPTIONS.bullishMaxFundingZ,
+      bullishMaxFundingAprPct: DEFAULT_OPTIONS.bullishMaxFundingAprPct,
+      bearishMinOiZ: DEFAULT_OPTIONS.bearishMinOiZ,
+      bearishMinFundingZ: DEFAULT_OPTIONS.bearishMinFundingZ,
+      overLeverageOiZ: DEFAULT_OPTIONS.overLeverageOiZ,
+      overLeverageFundingZ: DEFAULT_OPTIONS.overLeverageFundingZ,
+      overLeverageFundingAprPct: DEFAULT_OPTIONS.overLeverageFundingAprPct,
+      extremeZ: DEFAULT_OPTIONS.extremeZ,
+      extremeMinCount: DEFAULT_OPTIONS.extremeMinCount,
+      extremeScoreMin: DEFAULT_OPTIONS.extremeScoreMin,
+    };
+    expect(Object.keys(thresholds).length).toBe(13);
+  });
+});
