@@ -13,5 +13,24 @@ export {
   resolveOptions,
 } from './options';
 export type { EngineOptions, OptionName } from './options';
-export { compute } from './engine';
+export { validateBundle } from './validate';
+export {
+  premiumPct,
+  fundingRate8h,
+  fundingAprPct,
+  rollingZ,
+  rollingZF64,
+  sma,
+  smaF64,
+  twapFunding8h,
+  twapFunding8hF64,
+  chainLinkedIndex,
+  chainLinkedIndexF64,
+  weightedMean,
+  median,
+  usualSpacingMs,
+  toF64,
+  fromF64,
+} from './numeric';
+export { compute, STABLECOINS } from './engine';
 export type { ComputeOptions } from './engine';

@@ -46,6 +46,8 @@ export interface EngineOptions {
   extremeMinCount: number;
   /** Extreme rule: the mean of the available signed z-scores must be at or beyond this. */
   extremeScoreMin: number;
+  /** Extreme rule hysteresis: once flagged, the state holds while the score stays at or beyond this. */
+  extremeExitScore: number;
 }
 
 export type OptionName = keyof EngineOptions;
@@ -71,7 +73,8 @@ export const DEFAULT_OPTIONS: Readonly<EngineOptions> = Object.freeze({
 
   extremeZ: 2,
   extremeMinCount: 2,
-  extremeScoreMin: 1.5,
+  extremeScoreMin: 2,
+  extremeExitScore: 1,
 } satisfies EngineOptions);
 
 /** Default z-score window (bars) per timeframe; see docs/metrics.md for the reasons. */
@@ -121,6 +124,7 @@ const SPECS: Record<OptionName, Spec> = {
   extremeZ: NUM,
   extremeMinCount: { type: 'int', min: 1, max: 3 },
   extremeScoreMin: NUM,
+  extremeExitScore: NUM,
 };
 
 /** Names of all options, in documentation order. */
