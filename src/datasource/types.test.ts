@@ -1,6 +1,6 @@
 /** @jest-environment node */
 import { STATE_KINDS, TIMEFRAMES } from '../core/types';
-import { DEFAULT_OPTIONS } from '../core/options';
+import { OPTION_NAMES } from '../core/options';
 import {
   BtcFlowQuery,
   BtcFlowThresholds,
@@ -9,6 +9,8 @@ import {
   QUERY_TIMEFRAMES,
   QUERY_TYPES,
   SIGNAL_KINDS,
+  NON_THRESHOLD_OPTIONS,
+  THRESHOLD_NAMES,
 } from './types';
 
 // Compile-time checks: `npm run typecheck` fails if any of these stop being errors.
@@ -43,21 +45,10 @@ describe('query model', () => {
   it('stays in step with the engine (timeframes, state kinds, threshold names)', () => {
     expect([...QUERY_TIMEFRAMES]).toEqual([...TIMEFRAMES]);
     expect([...SIGNAL_KINDS, ...EXTREME_KINDS].sort()).toEqual([...STATE_KINDS].sort());
-    const thresholds: Required<BtcFlowThresholds> = {
-      premiumSlopeBars: DEFAULT_OPTIONS.premiumSlopeBars,
-      premiumDeadbandPct: DEFAULT_OPTIONS.premiumDeadbandPct,
-      bullishMaxOiZ: DEFAULT_OPTIONS.bullishMaxOiZ,
-      bullishMaxFundingZ: DEFAULT_OPTIONS.bullishMaxFundingZ,
-      bullishMaxFundingAprPct: DEFAULT_OPTIONS.bullishMaxFundingAprPct,
-      bearishMinOiZ: DEFAULT_OPTIONS.bearishMinOiZ,
-      bearishMinFundingZ: DEFAULT_OPTIONS.bearishMinFundingZ,
-      overLeverageOiZ: DEFAULT_OPTIONS.overLeverageOiZ,
-      overLeverageFundingZ: DEFAULT_OPTIONS.overLeverageFundingZ,
-      overLeverageFundingAprPct: DEFAULT_OPTIONS.overLeverageFundingAprPct,
-      extremeZ: DEFAULT_OPTIONS.extremeZ,
-      extremeMinCount: DEFAULT_OPTIONS.extremeMinCount,
-      extremeScoreMin: DEFAULT_OPTIONS.extremeScoreMin,
-    };
-    expect(Object.keys(thresholds).length).toBe(13);
+    // Every engine option that is not a per-query or basket option is a threshold the config editor offers.
+    const expected = OPTION_NAMES.filter((n) => !NON_THRESHOLD_OPTIONS.includes(n as never));
+    expect([...THRESHOLD_NAMES].sort()).toEqual([...expected].sort());
+    const some: BtcFlowThresholds = { extremeZ: 2.5, overLeverageOiZ: 1.5 };
+    expect(Object.keys(some).every((k) => (THRESHOLD_NAMES as readonly string[]).includes(k))).toBe(true);
   });
 });

@@ -52,11 +52,11 @@ export interface CommonQueryOptions {
   /** Bar timeframe; default `auto`. */
   timeframe?: TimeframeChoice;
   /** z-score window in bars; `auto` (default) = the configured default for the timeframe, else defaultLookback(tf). */
-  lookback?: number | 'auto';
+  lookback?: number | 'auto' | VariableRef;
   /** SMA window (bars) on premiumPct before its z-score; default 1 (none). */
-  premiumSmoothing?: number;
+  premiumSmoothing?: number | VariableRef;
   /** SMA window (bars) on the funding composite before its z-score; default 1 (none). */
-  fundingSmoothing?: number;
+  fundingSmoothing?: number | VariableRef;
   /**
    * Venue subset (venue ids, or a multi-value variable such as `$venues`). Empty / absent = every venue configured
    * in the data source. Applies to every role: a venue not listed is left out of all baskets.
@@ -177,10 +177,32 @@ export type BtcFlowAnnotationQuery = SignalsAnnotationQuery | ExtremesAnnotation
  * ---------------------------------------------------------------------------------------------- */
 
 /** Thresholds of the confluence and extreme rules (names and meaning as in docs/metrics.md). */
-export type ThresholdName = Exclude<
-  keyof EngineOptions,
-  'lookback' | 'premiumSmoothing' | 'fundingSmoothing' | 'fundingWeighting' | 'basketWeighting' | 'stablecoinToUsd'
->;
+export const NON_THRESHOLD_OPTIONS = [
+  'lookback',
+  'premiumSmoothing',
+  'fundingSmoothing',
+  'fundingWeighting',
+  'basketWeighting',
+  'stablecoinToUsd',
+] as const;
+export type ThresholdName = Exclude<keyof EngineOptions, (typeof NON_THRESHOLD_OPTIONS)[number]>;
+/** Threshold names in the engine's documentation order (kept equal to the engine's options by a test). */
+export const THRESHOLD_NAMES = [
+  'premiumSlopeBars',
+  'premiumDeadbandPct',
+  'bullishMaxOiZ',
+  'bullishMaxFundingZ',
+  'bullishMaxFundingAprPct',
+  'bearishMinOiZ',
+  'bearishMinFundingZ',
+  'overLeverageOiZ',
+  'overLeverageFundingZ',
+  'overLeverageFundingAprPct',
+  'extremeZ',
+  'extremeMinCount',
+  'extremeScoreMin',
+  'extremeExitScore',
+] as const satisfies readonly ThresholdName[];
 export type BtcFlowThresholds = Partial<Pick<EngineOptions, ThresholdName>>;
 
 export interface BtcFlowOptions extends DataSourceJsonData {

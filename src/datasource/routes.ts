@@ -1,0 +1,51 @@
+/**
+ * Grafana data-proxy routes and the host → base function the exchange layer rewrites ccxt URLs with.
+ *
+ * plugin.json `routes` has exactly one route per venue API host of the exchange registry (path = the host's stable
+ * route path, url = `https://<host>`), plus one `mirror` route whose url is templated from jsonData. Grafana's data
+ * proxy serves `<datasource url>/<route path>/<rest>` from `<route url>/<rest>` (server-side, no CORS).
+ * See docs/configuration.md for why the mirror is a templated route.
+ */
+import { allVenueHosts } from '../exchanges/registry';
+
+/** Route path of the exchange mirror; its url is `{{ .JsonData.mirrorUrl }}`. */
+export const MIRROR_ROUTE = 'mirror';
+export const MIRROR_ROUTE_URL = '{{ .JsonData.mirrorUrl }}';
+
+export interface PluginRoute {
+  path: string;
+  url: string;
+}
+
+/** The routes plugin.json must declare, in registry order (mirror last). */
+export function expectedRoutes(): PluginRoute[] {
+  return [
+    ...allVenueHosts().map((h) => ({ path: h.routePath, url: `https://${h.host}` })),
+    { path: MIRROR_ROUTE, url: MIRROR_ROUTE_URL },
+  ];
+}
+
+/** Prints the `routes` JSON block for plugin.json (used by the plugin.json test when the two differ). */
+export function routesJson(): string {
+  return JSON.stringify(expectedRoutes(), null, 2);
+}
+
+/**
+ * host → base URL for the exchange layer.
+ * - No mirror: `<datasource url>/<route path of host>` (Grafana forwards to `https://<host>`).
+ * - Mirror: `<datasource url>/mirror/<host>` (Grafana forwards to `<mirrorUrl>/<host>`).
+ */
+export function proxyBase(datasourceUrl: string, mirror: boolean): (host: string) => string {
+  const root = datasourceUrl.replace(/\/+$/, '');
+  const byHost = new Map(allVenueHosts().map((h) => [h.host, h.routePath]));
+  return (host: string) => {
+    if (mirror) {
+      return `${root}/${MIRROR_ROUTE}/${host}`;
+    }
+    const route = byHost.get(host);
+    if (!route) {
+      throw new Error(`BTC Flow has no Grafana route for host ${host}; known hosts: ${[...byHost.keys()].join(', ')}`);
+    }
+    return `${root}/${route}`;
+  };
+}
