@@ -1,0 +1,88 @@
+/**
+ * Types shared by the host page (browser side) and the harness test (Node side). Only plain data crosses
+ * the page boundary, so frames are serialised field by field.
+ */
+
+export interface SerializedField {
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  labels?: Record<string, string>;
+  values: unknown[];
+}
+
+export interface SerializedNotice {
+  severity: string;
+  text: string;
+}
+
+export interface SerializedFrame {
+  name?: string;
+  refId?: string;
+  length: number;
+  fields: SerializedField[];
+  notices: SerializedNotice[];
+  meta?: Record<string, unknown>;
+}
+
+export interface SerializedResponse {
+  frames: SerializedFrame[];
+  /** response.errors (and the legacy response.error) */
+  errors: Array<{ message?: string; refId?: string; status?: number }>;
+  /** how many values the Observable emitted (Grafana keeps the last) */
+  emissions: number;
+  /** error thrown by query() or by the Observable, as text; undefined when the query succeeded */
+  thrown?: string;
+}
+
+export interface SerializedAnnotationEvent {
+  time?: number;
+  timeEnd?: number;
+  title?: string;
+  text?: string;
+  tags?: string[];
+}
+
+export interface SerializedAnnotationResult extends SerializedResponse {
+  /** the DataQuery the annotation support produced (undefined: the annotation was skipped) */
+  query?: Record<string, unknown>;
+  events: SerializedAnnotationEvent[];
+}
+
+export interface HarnessTimeRange {
+  from: number;
+  to: number;
+  raw?: { from: string; to: string };
+}
+
+export interface HarnessQueryRequest {
+  targets: Array<Record<string, unknown>>;
+  range: HarnessTimeRange;
+  intervalMs?: number;
+  maxDataPoints?: number;
+  panelId?: number;
+  dashboardUID?: string;
+  scopedVars?: Record<string, { text: string; value: unknown }>;
+}
+
+export interface ChartSeries {
+  label: string;
+  times: number[];
+  values: Array<number | null>;
+  /** 'y' (left axis) or 'y2' (right axis) */
+  scale?: string;
+  color?: string;
+}
+
+export interface ChartPanel {
+  title: string;
+  series: ChartSeries[];
+  /** vertical marks (annotations), epoch ms */
+  marks?: Array<{ time: number; label: string; color?: string }>;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  url: string;
+  status: number;
+}
