@@ -1,0 +1,211 @@
+/**
+ * The exchange context: one per data source / CLI run. It owns one shared ccxt instance per ccxt class (so each
+ * venue's throttle holds), loads each venue's markets once, retries transient failures, and holds the series cache.
+ */
+import { applyBaseUrl, BaseUrl } from './baseUrl';
+import { CcxtExchange, CcxtMarket, loadCcxtClass } from './ccxtLoader';
+import {
+  classifyError,
+  describeFailure,
+  MalformedPayloadError,
+  parseRetryAfter,
+  TransientHttpError,
+  VenueError,
+} from './errors';
+import { CcxtId, VENUES, VenueSpec } from './registry';
+import { SeriesCache } from './cache';
+
+export interface ExchangeOptions {
+  /** Where requests go: undefined = the real hosts; a prefix (`http://127.0.0.1:8788` → `<prefix>/<host>/...`); or host → base. */
+  baseUrl?: BaseUrl;
+  /** Per-request timeout, ms (default 10000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt for 429 / 5xx / timeouts / network errors (default 3). */
+  retries?: number;
+  /** First backoff, ms; doubles per retry (default 500). A Retry-After header wins when longer. */
+  backoffMs?: number;
+  /** Longest wait honoured for one retry, ms (default 30000). */
+  maxRetryWaitMs?: number;
+  /** Cache size cap in points (default 500000, roughly 20 MB). */
+  cacheMaxPoints?: number;
+  /** ccxt's per-instance request throttle (default true). */
+  enableRateLimit?: boolean;
+  /** Clock (default Date.now), for the open bar. */
+  now?: () => number;
+}
+
+export const DEFAULT_EXCHANGE_OPTIONS = {
+  timeoutMs: 10_000,
+  retries: 3,
+  backoffMs: 500,
+  maxRetryWaitMs: 30_000,
+  cacheMaxPoints: 500_000,
+  enableRateLimit: true,
+};
+
+type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & { baseUrl?: BaseUrl; now: () => number };
+
+export class ExchangeContext {
+  readonly options: Resolved;
+  readonly cache: SeriesCache;
+  /** In-flight fetchSeries calls by request key (coalescing). */
+  readonly inflight = new Map<string, Promise<unknown>>();
+  /** HTTP requests sent per ccxt class (attempts included). */
+  readonly requestCounts: Record<string, number> = {};
+  private readonly instances = new Map<CcxtId, Promise<CcxtExchange>>();
+  private readonly marketLoads = new Map<CcxtId, Promise<CcxtExchange>>();
+
+  constructor(options: ExchangeOptions = {}) {
+    const o = { ...DEFAULT_EXCHANGE_OPTIONS };
+    for (const k of Object.keys(DEFAULT_EXCHANGE_OPTIONS) as Array<keyof typeof DEFAULT_EXCHANGE_OPTIONS>) {
+      const v = options[k];
+      if (v !== undefined) {
+        (o as Record<string, unknown>)[k] = v;
+      }
+    }
+    for (const k of ['timeoutMs', 'retries', 'backoffMs', 'maxRetryWaitMs', 'cacheMaxPoints'] as const) {
+      const v = o[k];
+      if (!Number.isFinite(v) || v < 0) {
+        throw new RangeError(`${k}: must be a number >= 0, got ${String(v)}`);
+      }
+    }
+    this.options = { ...o, baseUrl: options.baseUrl, now: options.now ?? (() => Date.now()) };
+    this.cache = new SeriesCache(this.options.cacheMaxPoints);
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  /** The shared ccxt instance of a class (created on first use, URLs rewritten, response hook installed). */
+  instance(ccxtId: CcxtId): Promise<CcxtExchange> {
+    let p = this.instances.get(ccxtId);
+    if (!p) {
+      p = this.createInstance(ccxtId);
+      p.catch(() => this.instances.delete(ccxtId));
+      this.instances.set(ccxtId, p);
+    }
+    return p;
+  }
+
+  private async createInstance(ccxtId: CcxtId): Promise<CcxtExchange> {
+    const Cls = await loadCcxtClass(ccxtId);
+    const types = [...new Set(VENUES.filter((v) => v.ccxtId === ccxtId).flatMap((v) => v.fetchMarketsTypes ?? []))];
+    const ex = new Cls({ enableRateLimit: this.options.enableRateLimit, timeout: this.options.timeoutMs });
+    if (types.length) {
+      const cur = ex.options.fetchMarkets;
+      ex.options.fetchMarkets = { ...(cur && typeof cur === 'object' ? cur : {}), types };
+    }
+    // Currencies are not needed for market data; skipping them saves requests (some need API keys anyway).
+    ex.has.fetchCurrencies = false;
+    if (this.options.baseUrl !== undefined) {
+      applyBaseUrl(ex, this.options.baseUrl);
+    }
+    this.installHook(ex, ccxtId);
+    return ex;
+  }
+
+  /** Counts requests, turns 429/5xx into TransientHttpError (with Retry-After) and non-JSON 2xx into MalformedPayloadError. */
+  private installHook(ex: CcxtExchange, ccxtId: CcxtId): void {
+    const original = ex.handleErrors.bind(ex);
+    ex.handleErrors = (
+      code: number,
+      reason: string,
+      url: string,
+      method: string,
+      headers: Record<string, string>,
+      body: string,
+      response: unknown,
+      ...rest: unknown[]
+    ) => {
+      this.requestCounts[ccxtId] = (this.requestCounts[ccxtId] ?? 0) + 1;
+      if (code === 429 || code >= 500) {
+        const ra = headers ? (headers['Retry-After'] ?? headers['retry-after']) : undefined;
+        throw new TransientHttpError(code, url.replace(/\?.*$/, ''), parseRetryAfter(ra));
+      }
+      if (code >= 200 && code < 300 && (response === undefined || response === null)) {
+        throw new MalformedPayloadError(`answer from ${url.replace(/\?.*$/, '')} is not JSON`);
+      }
+      return original(code, reason, url, method, headers, body, response, ...rest);
+    };
+  }
+
+  /** The instance for a venue with its markets loaded (once per class; a failed load is retried next time). */
+  markets(venue: VenueSpec): Promise<CcxtExchange> {
+    let p = this.marketLoads.get(venue.ccxtId);
+    if (!p) {
+      p = (async () => {
+        const ex = await this.instance(venue.ccxtId);
+        let first = true;
+        await this.call(venue.id, 'markets', async () => {
+          const r = await ex.loadMarkets(!first);
+          first = false;
+          return r;
+        });
+        if (!ex.markets || Object.keys(ex.markets).length === 0) {
+          throw new VenueError(venue.id, 'empty', 'market list is empty');
+        }
+        return ex;
+      })();
+      p.catch(() => this.marketLoads.delete(venue.ccxtId));
+      this.marketLoads.set(venue.ccxtId, p);
+    }
+    return p;
+  }
+
+  /**
+   * Runs one request with retries: 429, 5xx, timeouts and network errors are retried up to `retries` times with
+   * exponential backoff (backoffMs × 2^n), waiting at least what Retry-After asks (capped at maxRetryWaitMs).
+   * Anything else, or the last failure, becomes a VenueError with a readable message.
+   */
+  async call<T>(venueId: string, what: string, fn: () => Promise<T>): Promise<T> {
+    const { retries, backoffMs, maxRetryWaitMs, timeoutMs } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        const c = classifyError(e);
+        if (e instanceof VenueError) {
+          throw e;
+        }
+        if (!c.retryable || attempt >= retries) {
+          throw new VenueError(venueId, c.kind, `${what}: ${describeFailure(c, attempt + 1, timeoutMs)}`, attempt + 1);
+        }
+        const wait = Math.min(maxRetryWaitMs, Math.max(c.retryAfterMs ?? 0, backoffMs * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+}
+
+/** Finds the market of `asset` for a venue: the unified symbol first, then any market of the right kind by quote preference. */
+export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string): CcxtMarket | undefined {
+  const markets = ex.markets ?? {};
+  const candidates = Object.values(markets).filter((m) => marketMatches(m, venue) && m.base === asset);
+  if (!candidates.length) {
+    return undefined;
+  }
+  const rank = (m: CcxtMarket) => {
+    const q = venue.quotes.indexOf(m.quote);
+    return q < 0 ? 99 : q;
+  };
+  candidates.sort((a, b) => rank(a) - rank(b) || a.symbol.localeCompare(b.symbol));
+  return candidates[0];
+}
+
+/** True when a market is of the venue's family (spot, or swap of the venue's contract side with an allowed quote). */
+export function marketMatches(m: CcxtMarket, venue: VenueSpec): boolean {
+  if (m.active === false) {
+    return false;
+  }
+  if (venue.marketType === 'spot') {
+    return m.type === 'spot' && venue.quotes.includes(m.quote);
+  }
+  if (m.type !== 'swap') {
+    return false;
+  }
+  if (venue.contract === 'inverse' ? m.inverse !== true : m.linear !== true) {
+    return false;
+  }
+  return venue.quotes.includes(m.quote);
+}

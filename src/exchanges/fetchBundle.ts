@@ -1,0 +1,142 @@
+/**
+ * fetchBundle: every series of an asset over all (or the chosen) venues, fetched concurrently with per-series failure
+ * isolation: a series that fails is left out, with a notice naming the venue and a readable reason; the rest go on.
+ */
+import { BtcFlowInputError } from '../core/errors';
+import { parseTimeframe } from '../core/timeframe';
+import { SERIES_KINDS, type Bundle, type Series, type SeriesKind, type Timeframe } from '../core/types';
+import { ExchangeContext } from './context';
+import { VenueError } from './errors';
+import { fetchSeries, SeriesResult } from './fetchSeries';
+import { DEFAULT_FX_VENUE, DEFAULT_VENUES, getVenue, VENUES, venueKinds } from './registry';
+
+export interface BundleRequest {
+  asset: string;
+  timeframe: Timeframe;
+  from: number;
+  to: number;
+  /** Venue ids (default: every registry venue). */
+  venues?: string[];
+  /** Kinds to fetch (default: all). */
+  kinds?: SeriesKind[];
+  /** Venues to try, in order, for the USDT/USD reference (default kraken, then coinbase). */
+  fxVenues?: string[];
+}
+
+export interface VenueNotice {
+  venue: string;
+  kind?: SeriesKind;
+  level: 'error' | 'warning' | 'info';
+  message: string;
+}
+
+export interface SeriesCoverageInfo {
+  venue: string;
+  kind: SeriesKind;
+  symbol: string;
+  from: number;
+  to: number;
+  points: number;
+  firstAvailable?: number;
+  openBarTime?: number;
+  fetchedTimeframe: string;
+}
+
+export interface BundleProgress {
+  done: number;
+  total: number;
+  venue: string;
+  kind: SeriesKind;
+  ok: boolean;
+}
+
+export interface BundleResult {
+  bundle: Bundle;
+  notices: VenueNotice[];
+  coverage: SeriesCoverageInfo[];
+  /** Series that failed, with the reason. */
+  failed: Array<{ venue: string; kind: SeriesKind; reason: string }>;
+}
+
+const KIND_ORDER: SeriesKind[] = ['spot', 'perp', 'openInterest', 'funding', 'fx'];
+
+export async function fetchBundle(
+  req: BundleRequest,
+  ctx: ExchangeContext,
+  onProgress?: (p: BundleProgress) => void
+): Promise<BundleResult> {
+  parseTimeframe(req.timeframe);
+  const venues = (req.venues ?? DEFAULT_VENUES).map((id, i) => getVenue(id, `venues[${i}]`));
+  const kinds = req.kinds ?? [...SERIES_KINDS];
+  kinds.forEach((k, i) => {
+    if (!(SERIES_KINDS as readonly string[]).includes(k)) {
+      throw new BtcFlowInputError(`kinds[${i}]`, `kinds[${i}]: unknown kind ${JSON.stringify(k)}; allowed: ${SERIES_KINDS.join(', ')}`);
+    }
+  });
+  const fxVenues = (req.fxVenues ?? [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx && v.id !== DEFAULT_FX_VENUE).map((v) => v.id)]).map(
+    (id, i) => getVenue(id, `fxVenues[${i}]`)
+  );
+
+  const tasks: Array<{ venue: string; kind: SeriesKind }> = [];
+  for (const v of venues) {
+    for (const k of KIND_ORDER) {
+      if (k !== 'fx' && kinds.includes(k) && venueKinds(v).includes(k)) {
+        tasks.push({ venue: v.id, kind: k });
+      }
+    }
+  }
+  const wantFx = kinds.includes('fx') && req.asset !== 'USDT';
+  const total = tasks.length + (wantFx ? 1 : 0);
+  let done = 0;
+  const notices: VenueNotice[] = [];
+  const failed: BundleResult['failed'] = [];
+
+  const run = async (venue: string, kind: SeriesKind): Promise<SeriesResult | undefined> => {
+    try {
+      const r = await fetchSeries({ venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to }, ctx);
+      for (const m of r.notices) {
+        notices.push({ venue, kind, level: r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m) ? 'warning' : 'info', message: m });
+      }
+      onProgress?.({ done: ++done, total, venue, kind, ok: true });
+      return r;
+    } catch (e) {
+      if (e instanceof BtcFlowInputError) {
+        throw e;
+      }
+      const reason = e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e);
+      failed.push({ venue, kind, reason });
+      notices.push({ venue, kind, level: 'error', message: `${venue}: ${kind} left out: ${reason}` });
+      onProgress?.({ done: ++done, total, venue, kind, ok: false });
+      return undefined;
+    }
+  };
+
+  const fxTask = async (): Promise<SeriesResult | undefined> => {
+    for (const v of fxVenues) {
+      const r = await run(v.id, 'fx');
+      if (r) {
+        return r;
+      }
+    }
+    return undefined;
+  };
+
+  const [results, fx] = await Promise.all([
+    Promise.all(tasks.map((t) => run(t.venue, t.kind))),
+    wantFx ? fxTask() : Promise.resolve(undefined),
+  ]);
+  const ok = [...results, fx].filter((r): r is SeriesResult => r !== undefined);
+  const series: Series[] = ok.map((r) => r.series);
+  const coverage: SeriesCoverageInfo[] = ok.map((r) => ({
+    venue: r.series.venue,
+    kind: r.series.kind,
+    symbol: r.symbol,
+    from: r.covered.from,
+    to: r.covered.to,
+    points: r.series.points.length,
+    firstAvailable: r.firstAvailable,
+    openBarTime: r.openBarTime,
+    fetchedTimeframe: r.fetchedTimeframe,
+  }));
+  return { bundle: { asset: req.asset, series }, notices, coverage, failed };
+}

@@ -1,0 +1,238 @@
+/**
+ * fetchSeries: one series (venue × kind × asset × timeframe × range) in the engine's bundle format, through the cache.
+ *
+ * - Closed bars come from the cache; only missing ranges are fetched. The open bar (the one containing "now") is
+ *   always fetched again and never stored. Funding points are final once settled, so a refresh asks only for the
+ *   points since the last fetch. Current-only OI (deribit, bitget, hyperliquid) is one fresh request each time.
+ * - Identical requests in flight share one fetch.
+ * - Timeframes the venues do not serve alike (3d, 1w, 1M, and 4h where missing) are fetched finer; the engine resamples.
+ */
+import { parseTimeframe } from '../core/timeframe';
+import { BtcFlowInputError } from '../core/errors';
+import { SERIES_KINDS, type Point, type Series, type SeriesKind, type Timeframe } from '../core/types';
+import { ExchangeContext, resolveMarket } from './context';
+import { Interval, Row, subtractIntervals } from './cache';
+import { VenueError } from './errors';
+import { FETCH_TF_MS, fetchCandles, fetchFunding, fetchOpenInterest, inferIntervalHours, RangeResult } from './fetchers';
+import { FetchTimeframe, getVenue, VenueSpec, venueKinds } from './registry';
+
+export interface SeriesRequest {
+  venue: string;
+  kind: SeriesKind;
+  asset: string;
+  timeframe: Timeframe;
+  /** Range start, UTC epoch ms (inclusive). */
+  from: number;
+  /** Range end, UTC epoch ms (exclusive; may be in the future). */
+  to: number;
+}
+
+export interface SeriesResult {
+  series: Series;
+  /** Earliest time the venue serves for this series when that is after `from` (retention, listing); else undefined. */
+  firstAvailable?: number;
+  /** Range the points cover: first point's time to the end of the range asked (capped at the open bar's end). */
+  covered: { from: number; to: number };
+  /** Start of the open (unfinished) bar when the series contains it. */
+  openBarTime?: number;
+  /** Timeframe actually fetched (finer than asked when the venue lacks it). */
+  fetchedTimeframe: FetchTimeframe;
+  /** ccxt unified symbol of the market read. */
+  symbol: string;
+  notices: string[];
+}
+
+/** Timeframe fetched for an engine timeframe on a venue: 1h/4h/1d natively when served, everything coarser as 1d. */
+export function fetchTimeframeFor(venue: VenueSpec, kind: SeriesKind, tf: Timeframe): FetchTimeframe {
+  const want: FetchTimeframe = tf === '1h' ? '1h' : tf === '4h' ? '4h' : '1d';
+  const served: FetchTimeframe[] =
+    kind === 'openInterest' && venue.openInterest && venue.openInterest.method !== 'current'
+      ? (Object.keys(venue.openInterest.periods) as FetchTimeframe[])
+      : venue.ohlcv.timeframes;
+  if (served.includes(want)) {
+    return want;
+  }
+  // the next finer one the venue has
+  const order: FetchTimeframe[] = ['1d', '4h', '1h'];
+  for (const t of order.slice(order.indexOf(want) + 1)) {
+    if (served.includes(t)) {
+      return t;
+    }
+  }
+  return served[0];
+}
+
+/** Checks a request and says what is wrong in one line naming the field and the allowed values. */
+export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
+  if (!req || typeof req !== 'object') {
+    throw new BtcFlowInputError('request', 'request: expected {venue, kind, asset, timeframe, from, to}');
+  }
+  const venue = getVenue(req.venue);
+  if (!(SERIES_KINDS as readonly string[]).includes(req.kind)) {
+    throw new BtcFlowInputError('kind', `kind: unknown kind ${JSON.stringify(req.kind)}; allowed: ${SERIES_KINDS.join(', ')}`);
+  }
+  const kinds = venueKinds(venue);
+  if (!kinds.includes(req.kind)) {
+    throw new BtcFlowInputError('kind', `kind: ${venue.id} does not serve ${req.kind}; it serves ${kinds.join(', ')}`);
+  }
+  parseTimeframe(req.timeframe);
+  if (typeof req.asset !== 'string' || !/^[A-Z0-9]{1,15}$/.test(req.asset)) {
+    throw new BtcFlowInputError('asset', `asset: expected an upper-case coin code such as BTC or ETH, got ${JSON.stringify(req.asset)}`);
+  }
+  for (const f of ['from', 'to'] as const) {
+    if (typeof req[f] !== 'number' || !Number.isFinite(req[f])) {
+      throw new BtcFlowInputError(f, `${f}: expected a UTC epoch-ms number, got ${JSON.stringify(req[f])}`);
+    }
+  }
+  if (req.from >= req.to) {
+    throw new BtcFlowInputError('from', `from: must be before to (${new Date(req.from).toISOString()} >= ${new Date(req.to).toISOString()})`);
+  }
+  return venue;
+}
+
+/** Fetches one series. Failures throw a VenueError (readable message); bad input throws a BtcFlowInputError. */
+export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext): Promise<SeriesResult> {
+  const venue = validateSeriesRequest(req);
+  const key = `series|${req.venue}|${req.kind}|${req.asset}|${req.timeframe}|${req.from}|${req.to}`;
+  const running = ctx.inflight.get(key) as Promise<SeriesResult> | undefined;
+  if (running) {
+    return running;
+  }
+  const p = doFetch(req, venue, ctx).finally(() => ctx.inflight.delete(key));
+  ctx.inflight.set(key, p);
+  return p;
+}
+
+async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContext): Promise<SeriesResult> {
+  const ex = await ctx.markets(venue);
+  const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
+  const market = symbolWanted
+    ? ex.markets?.[symbolWanted]
+    : req.asset === 'USDT' && req.kind !== 'fx'
+      ? undefined
+      : resolveMarket(ex, venue, req.asset);
+  if (!market) {
+    throw new VenueError(
+      venue.id,
+      'unsupported',
+      req.kind === 'fx' ? `no ${symbolWanted} market` : `lists no ${venue.marketType === 'spot' ? 'spot' : venue.contract + ' perpetual'} market for ${req.asset}`
+    );
+  }
+  const tf = fetchTimeframeFor(venue, req.kind, req.timeframe);
+  const barMs = FETCH_TF_MS[tf];
+  const now = ctx.now();
+  const notices: string[] = [];
+  if (tf !== req.timeframe && req.kind !== 'funding') {
+    notices.push(`${venue.id}: ${req.kind} fetched as ${tf} bars for ${req.timeframe} (resampled by the engine)`);
+  }
+  const isFunding = req.kind === 'funding';
+  const isCurrentOi = req.kind === 'openInterest' && venue.openInterest?.method === 'current';
+
+  // Bar grid: [start, end) holds the bars whose open time is in [from, to); the open bar starts at openStart.
+  const openStart = Math.floor(now / barMs) * barMs;
+  const start = isFunding ? req.from : Math.floor(req.from / barMs) * barMs;
+  const end = isFunding ? Math.min(req.to, now + 1) : Math.min(Math.ceil(req.to / barMs) * barMs, openStart + barMs);
+  // closed part: bars that ended before now; funding points settled up to now
+  const closedEnd = isFunding ? end : Math.min(end, openStart);
+  const key = `${venue.id}|${req.kind}|${market.symbol}|${isFunding ? 'all' : tf}`;
+
+  let fetched: Row[] = [];
+  let firstAvailable: number | undefined;
+  if (start >= end) {
+    throw new VenueError(venue.id, 'empty', `${req.kind}: the range ${new Date(req.from).toISOString()} – ${new Date(req.to).toISOString()} is in the future`);
+  }
+  const job = { ctx, venue, ex, market, tf, now };
+  const runKind = (s: number, e: number): Promise<RangeResult> => {
+    const j = { ...job, start: s, end: e };
+    return req.kind === 'openInterest' ? fetchOpenInterest(j) : isFunding ? fetchFunding(j) : fetchCandles(j);
+  };
+
+  if (isCurrentOi) {
+    const r = await runKind(start, end);
+    fetched = r.rows;
+    firstAvailable = r.firstAvailable;
+    notices.push(...r.notices);
+  } else {
+    const rangeNotices: string[] = [];
+    const entry = ctx.cache.get(key);
+    const missing: Interval[] = start < closedEnd ? subtractIntervals([start, closedEnd], entry?.covered ?? []) : [];
+    // the open bar is always fetched fresh; it joins the last missing piece when they touch
+    if (end > closedEnd) {
+      const last = missing[missing.length - 1];
+      if (last && last[1] === closedEnd) {
+        last[1] = end;
+      } else {
+        missing.push([Math.max(start, closedEnd), end]);
+      }
+    }
+    for (const [s, e] of missing) {
+      const r = await runKind(s, e);
+      const closedTo = Math.min(e, closedEnd);
+      if (closedTo > s) {
+        ctx.cache.commit(key, r.rows, [s, closedTo], r.firstAvailable);
+      }
+      fetched.push(...r.rows.filter((row) => row[0] >= closedEnd));
+      rangeNotices.push(...r.notices);
+    }
+    const cached = ctx.cache.get(key);
+    const fromCache = ctx.cache.rows(key, start, closedEnd);
+    fetched = [...fromCache, ...fetched];
+    if (cached?.firstAvailable !== undefined && cached.firstAvailable > start) {
+      firstAvailable = cached.firstAvailable;
+    }
+    notices.push(...rangeNotices);
+    if (firstAvailable !== undefined && rangeNotices.length === 0) {
+      notices.push(`${venue.id}: ${req.kind} data starts at ${new Date(firstAvailable).toISOString()} (venue retention or listing)`);
+    }
+  }
+
+  // dedupe (last wins) and sort
+  const byTime = new Map<number, Row>();
+  for (const r of fetched) {
+    if (r[0] >= start && r[0] < end) {
+      byTime.set(r[0], r);
+    }
+  }
+  const rows = [...byTime.values()].sort((a, b) => a[0] - b[0]);
+  if (rows.length === 0) {
+    throw new VenueError(venue.id, 'empty', `${req.kind}: no data between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`);
+  }
+  const points: Point[] = rows.map((r) => [r[0], r[1]]);
+  const hasVolumes = !isFunding && req.kind !== 'openInterest' && rows.every((r) => r[2] !== undefined);
+  const volumes: Point[] | undefined = hasVolumes ? rows.map((r) => [r[0], r[2] as number]) : undefined;
+
+  if (!isFunding && !isCurrentOi) {
+    const expected = Math.round((rows[rows.length - 1][0] - rows[0][0]) / barMs) + 1;
+    const gaps = expected - rows.length;
+    if (gaps > 0) {
+      notices.push(`${venue.id}: ${req.kind} has ${gaps} missing ${tf} bar${gaps > 1 ? 's' : ''} between its first and last point (gaps in the venue's data)`);
+    }
+  }
+
+  let series: Series;
+  switch (req.kind) {
+    case 'spot':
+    case 'perp':
+      series = { kind: req.kind, venue: venue.id, quote: market.quote, points, ...(volumes ? { volumes } : {}) };
+      break;
+    case 'fx':
+      series = { kind: 'fx', venue: venue.id, pair: venue.fx!.pair, points };
+      break;
+    case 'openInterest':
+      series = { kind: 'openInterest', venue: venue.id, unit: venue.openInterest!.unit, points };
+      break;
+    case 'funding':
+      series = { kind: 'funding', venue: venue.id, intervalHours: inferIntervalHours(rows, venue.funding!.intervalHours), points };
+      break;
+  }
+  const lastT = rows[rows.length - 1][0];
+  return {
+    series,
+    firstAvailable,
+    covered: { from: rows[0][0], to: end },
+    openBarTime: !isFunding && lastT >= openStart ? openStart : undefined,
+    fetchedTimeframe: tf,
+    symbol: market.symbol,
+    notices: [...new Set(notices)],
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Public API of the exchange layer. See docs/venues.md for the venues and their units.
+ */
+export { ExchangeContext, DEFAULT_EXCHANGE_OPTIONS, resolveMarket } from './context';
+export type { ExchangeOptions } from './context';
+export { fetchSeries, fetchTimeframeFor, validateSeriesRequest } from './fetchSeries';
+export type { SeriesRequest, SeriesResult } from './fetchSeries';
+export { fetchBundle } from './fetchBundle';
+export type { BundleRequest, BundleResult, BundleProgress, VenueNotice, SeriesCoverageInfo } from './fetchBundle';
+export { listAssets } from './assets';
+export type { AssetListing } from './assets';
+export {
+  VENUES,
+  DEFAULT_VENUES,
+  DEFAULT_FX_VENUE,
+  DROPPED_VENUES,
+  getVenue,
+  isVenueId,
+  venueKinds,
+  venuesByRole,
+  allVenueHosts,
+  routePathForHost,
+} from './registry';
+export type { VenueSpec, VenueHost, CcxtId, FetchTimeframe } from './registry';
+export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase } from './baseUrl';
+export type { BaseUrl } from './baseUrl';
+export { VenueError } from './errors';
+export { CCXT_LOADER_IDS } from './ccxtLoader';

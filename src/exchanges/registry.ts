@@ -1,0 +1,456 @@
+/**
+ * The venue registry: one entry per venue BTC Flow reads, with everything the fetch layer needs to know about it.
+ * Documented for humans in docs/venues.md (keep both in step).
+ *
+ * A venue is one instrument family on one ccxt exchange class. Two venues may share a ccxt class (bybit and
+ * bybit-inverse): they then share one ccxt instance, one throttle and one market load.
+ */
+import { BtcFlowInputError } from '../core/errors';
+import type { SeriesKind } from '../core/types';
+
+/** ccxt exchange classes the registry uses (each is loaded lazily by ccxtLoader.ts). */
+export const CCXT_IDS = [
+  'coinbase',
+  'bitstamp',
+  'kraken',
+  'binance',
+  'binanceusdm',
+  'bybit',
+  'okx',
+  'krakenfutures',
+  'deribit',
+  'bitget',
+  'hyperliquid',
+] as const;
+export type CcxtId = (typeof CCXT_IDS)[number];
+
+/** Timeframes the fetch layer asks venues for; coarser engine timeframes are resampled by the engine. */
+export type FetchTimeframe = '1h' | '4h' | '1d';
+
+/** How a venue's open-interest history is read. */
+export type OiMethod =
+  /** ccxt fetchOpenInterestHistory (binanceusdm /futures/data/openInterestHist, bybit /v5/market/open-interest). */
+  | 'unifiedHistory'
+  /** OKX per-instrument history through the implicit publicGetRubikStatContractsOpenInterestHistory. */
+  | 'okxRubik'
+  /** Kraken Futures analytics endpoint charts/v1/analytics/{symbol}/open-interest (not in ccxt's api map). */
+  | 'krakenAnalytics'
+  /** Only the current value (ccxt fetchOpenInterest): one point in the open bar. */
+  | 'current';
+
+/** How a venue's funding history is paged. */
+export type FundingMethod =
+  /** ccxt fetchFundingRateHistory with since/limit/until windows, oldest first. */
+  | 'window'
+  /** OKX: newest first; page backwards with `after`. */
+  | 'okxBackward'
+  /** Bitget: newest first; page with pageNo / pageSize, no time filter. */
+  | 'bitgetPages'
+  /** Kraken Futures: the whole history in one call. */
+  | 'allAtOnce';
+
+export interface HostRoute {
+  /** API host as in ccxt's urls.api, e.g. `fapi.binance.com`. */
+  host: string;
+  /** Stable Grafana route path for this host, e.g. `binanceusdm-fapi`. */
+  route: string;
+}
+
+export interface OhlcvSpec {
+  /** Most candles one request returns. */
+  limit: number;
+  /** Fetch timeframes the venue serves natively (others are fetched finer). */
+  timeframes: FetchTimeframe[];
+  /**
+   * `window`: ask for [since, since + limit bars) and step by windows (every venue but kraken).
+   * `latest`: the venue only serves its latest `limit` candles whatever `since` says (kraken spot: 720).
+   */
+  mode: 'window' | 'latest';
+}
+
+export interface OpenInterestSpec {
+  method: OiMethod;
+  /** Rows per request (history methods). */
+  limit: number;
+  /** Venue period name per fetch timeframe (history methods). */
+  periods: Partial<Record<FetchTimeframe, string>>;
+  /** How far back the venue keeps OI history, in days (undefined: back to listing). */
+  retentionDays?: number;
+  /** Retention counted in rows (OKX keeps the latest 1,440 rows per period). */
+  retentionRows?: number;
+  /** Unit of the series this venue yields: base coins (linear contracts) or USD (inverse contracts). */
+  unit: 'base' | 'usd';
+  /** Where the value comes from, in words (docs). */
+  source: string;
+}
+
+export interface FundingSpec {
+  method: FundingMethod;
+  /** Rows per request (0: one call returns everything). */
+  limit: number;
+  /** Settlement interval in hours for BTC (checked against the point spacing at fetch time). */
+  intervalHours: number;
+  /** History kept by the venue, in days (undefined: back to listing). */
+  retentionDays?: number;
+  /** What the rate means, in words (docs). */
+  source: string;
+}
+
+export interface VenueSpec {
+  id: string;
+  ccxtId: CcxtId;
+  role: 'spot' | 'perp';
+  /** ccxt market type and, for swaps, contract side. */
+  marketType: 'spot' | 'swap';
+  contract?: 'linear' | 'inverse';
+  /**
+   * Value for ccxt `options.fetchMarkets.types` (narrows loadMarkets to what we read). Only the classes that read
+   * that option have it (binance, binanceusdm, bybit, okx, bitget, hyperliquid); the others load one fixed set.
+   */
+  fetchMarketsTypes?: string[];
+  /** Quote currencies in order of preference when resolving an asset's market. */
+  quotes: string[];
+  /**
+   * The venue's own name for an asset where it differs from ccxt's unified code (ccxt maps them back):
+   * BTC is XBT on kraken and krakenfutures.
+   */
+  assetOverrides: Record<string, string>;
+  /** The default market for BTC: ccxt unified symbol and the venue's native instrument id. */
+  btc: { symbol: string; nativeId: string };
+  /** Contract size for BTC and its unit, for docs (the fetch layer reads ccxt market.contractSize). */
+  contractSize?: string;
+  ohlcv: OhlcvSpec;
+  openInterest?: OpenInterestSpec;
+  funding?: FundingSpec;
+  /** Stablecoin reference pair this venue can serve (kind `fx`). */
+  fx?: { symbol: string; pair: string };
+  hosts: HostRoute[];
+  /** Plain-language quirks (docs). */
+  notes: string[];
+}
+
+export const VENUES: readonly VenueSpec[] = [
+  {
+    id: 'coinbase',
+    ccxtId: 'coinbase',
+    role: 'spot',
+    marketType: 'spot',
+
+    quotes: ['USD'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USD', nativeId: 'BTC-USD' },
+    ohlcv: { limit: 300, timeframes: ['1h', '1d'], mode: 'window' },
+    fx: { symbol: 'USDT/USD', pair: 'USDT/USD' },
+    hosts: [{ host: 'api.coinbase.com', route: 'coinbase-api' }],
+    notes: ['No 4h candles: 4h bars are built from 1h candles.', 'Empty windows before listing are skipped.'],
+  },
+  {
+    id: 'bitstamp',
+    ccxtId: 'bitstamp',
+    role: 'spot',
+    marketType: 'spot',
+
+    quotes: ['USD'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USD', nativeId: 'btcusd' },
+    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    hosts: [{ host: 'www.bitstamp.net', route: 'bitstamp-www' }],
+    notes: [],
+  },
+  {
+    id: 'kraken',
+    ccxtId: 'kraken',
+    role: 'spot',
+    marketType: 'spot',
+
+    quotes: ['USD'],
+    assetOverrides: { BTC: 'XBT' },
+    btc: { symbol: 'BTC/USD', nativeId: 'XXBTZUSD' },
+    ohlcv: { limit: 720, timeframes: ['1h', '4h', '1d'], mode: 'latest' },
+    fx: { symbol: 'USDT/USD', pair: 'USDT/USD' },
+    hosts: [{ host: 'api.kraken.com', route: 'kraken-api' }],
+    notes: ['OHLC serves only the latest 720 candles of each interval, whatever `since` asks (720 days of daily bars).'],
+  },
+  {
+    id: 'binance',
+    ccxtId: 'binance',
+    role: 'spot',
+    marketType: 'spot',
+    fetchMarketsTypes: ['spot'],
+    quotes: ['USDT', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDT', nativeId: 'BTCUSDT' },
+    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    hosts: [{ host: 'api.binance.com', route: 'binance-api' }],
+    notes: ['Quoted in USDT: converted to USD by the engine with the fx series.'],
+  },
+  {
+    id: 'binanceusdm',
+    ccxtId: 'binanceusdm',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+    fetchMarketsTypes: ['linear'],
+    quotes: ['USDT', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
+    contractSize: '1 BTC',
+    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: {
+      method: 'unifiedHistory',
+      limit: 500,
+      periods: { '1h': '1h', '4h': '4h', '1d': '1d' },
+      retentionDays: 30,
+      unit: 'base',
+      source: '/futures/data/openInterestHist sumOpenInterest (BTC)',
+    },
+    funding: { method: 'window', limit: 1000, intervalHours: 8, source: '/fapi/v1/fundingRate fundingRate per 8h' },
+    hosts: [{ host: 'fapi.binance.com', route: 'binanceusdm-fapi' }],
+    notes: ['OI history reaches back only about 30 days; older bars have no Binance OI.'],
+  },
+  {
+    id: 'bybit',
+    ccxtId: 'bybit',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+    fetchMarketsTypes: ['linear', 'inverse'],
+    quotes: ['USDT', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
+    contractSize: '1 BTC',
+    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: {
+      method: 'unifiedHistory',
+      limit: 200,
+      periods: { '1h': '1h', '4h': '4h', '1d': '1d' },
+      unit: 'base',
+      source: '/v5/market/open-interest openInterest (BTC for linear)',
+    },
+    funding: { method: 'window', limit: 200, intervalHours: 8, source: '/v5/market/funding/history fundingRate per interval' },
+    hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
+    notes: ['OI history reaches back to listing (2020 for BTCUSDT).'],
+  },
+  {
+    id: 'bybit-inverse',
+    ccxtId: 'bybit',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'inverse',
+    fetchMarketsTypes: ['linear', 'inverse'],
+    quotes: ['USD'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTCUSD' },
+    contractSize: '1 USD',
+    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: {
+      method: 'unifiedHistory',
+      limit: 200,
+      periods: { '1h': '1h', '4h': '4h', '1d': '1d' },
+      unit: 'usd',
+      source: '/v5/market/open-interest openInterest (USD contracts for inverse)',
+    },
+    funding: { method: 'window', limit: 200, intervalHours: 8, source: '/v5/market/funding/history fundingRate per interval' },
+    hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
+    notes: ['Inverse contract (1 USD each, settled in BTC): OI is already in USD.'],
+  },
+  {
+    id: 'okx',
+    ccxtId: 'okx',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+    fetchMarketsTypes: ['swap'],
+    quotes: ['USDT', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTC-USDT-SWAP' },
+    contractSize: '0.01 BTC',
+    ohlcv: { limit: 300, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: {
+      method: 'okxRubik',
+      limit: 100,
+      periods: { '1h': '1H', '4h': '4H', '1d': '1D' },
+      retentionRows: 1440,
+      unit: 'base',
+      source: 'rubik/stat/contracts/open-interest-history oiCcy (BTC), per instrument',
+    },
+    funding: {
+      method: 'okxBackward',
+      limit: 100,
+      intervalHours: 8,
+      retentionDays: 92,
+      source: '/public/funding-rate-history realizedRate/fundingRate per 8h',
+    },
+    hosts: [{ host: 'www.okx.com', route: 'okx-www' }],
+    notes: [
+      "ccxt's fetchOpenInterestHistory is a currency-wide total; the per-instrument endpoint is read instead.",
+      'OI history keeps the latest 1,440 rows per period; funding history about 3 months.',
+    ],
+  },
+  {
+    id: 'krakenfutures',
+    ccxtId: 'krakenfutures',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+
+    quotes: ['USD'],
+    assetOverrides: { BTC: 'XBT' },
+    btc: { symbol: 'BTC/USD:USD', nativeId: 'PF_XBTUSD' },
+    contractSize: '1 BTC',
+    ohlcv: { limit: 2000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: {
+      method: 'krakenAnalytics',
+      limit: 2000,
+      periods: { '1h': '3600', '4h': '14400', '1d': '86400' },
+      unit: 'base',
+      source: 'charts/v1/analytics/{symbol}/open-interest (BTC)',
+    },
+    funding: {
+      method: 'allAtOnce',
+      limit: 0,
+      intervalHours: 1,
+      source: 'derivatives/api/v4/historicalfundingrates relativeFundingRate per hour',
+    },
+    hosts: [{ host: 'futures.kraken.com', route: 'krakenfutures-futures' }],
+    notes: ['Funding settles hourly; the whole history comes in one call.', 'OI via the analytics endpoint, which ccxt does not map.'],
+  },
+  {
+    id: 'deribit',
+    ccxtId: 'deribit',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'inverse',
+
+    quotes: ['USD', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTC-PERPETUAL' },
+    contractSize: '10 USD',
+    ohlcv: { limit: 5000, timeframes: ['1h', '1d'], mode: 'window' },
+    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'usd', source: 'get_book_summary_by_instrument open_interest (USD)' },
+    funding: {
+      method: 'window',
+      limit: 744,
+      intervalHours: 1,
+      source: 'get_funding_rate_history interest_1h (hourly)',
+    },
+    hosts: [{ host: 'www.deribit.com', route: 'deribit-www' }],
+    notes: ['Inverse: OI in USD. Only the current OI is public.', 'No 4h candles: built from 1h.'],
+  },
+  {
+    id: 'bitget',
+    ccxtId: 'bitget',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+    fetchMarketsTypes: ['swap'],
+    quotes: ['USDT', 'USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
+    contractSize: '1 BTC',
+    ohlcv: { limit: 200, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'mix/market/open-interest size (BTC)' },
+    funding: { method: 'bitgetPages', limit: 100, intervalHours: 8, source: 'mix/market/history-fund-rate fundingRate per 8h' },
+    hosts: [{ host: 'api.bitget.com', route: 'bitget-api' }],
+    notes: ['Only the current OI is public.', 'Funding history pages by page number, newest first.'],
+  },
+  {
+    id: 'hyperliquid',
+    ccxtId: 'hyperliquid',
+    role: 'perp',
+    marketType: 'swap',
+    contract: 'linear',
+    fetchMarketsTypes: ['swap'],
+    quotes: ['USDC'],
+    assetOverrides: {},
+    btc: { symbol: 'BTC/USDC:USDC', nativeId: 'BTC' },
+    contractSize: '1 BTC',
+    ohlcv: { limit: 5000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'metaAndAssetCtxs openInterest (BTC)' },
+    funding: { method: 'window', limit: 500, intervalHours: 1, source: 'info fundingHistory fundingRate per hour' },
+    hosts: [{ host: 'api.hyperliquid.xyz', route: 'hyperliquid-api' }],
+    notes: ['All requests are POST /info.', 'Funding settles hourly.', 'Only the current OI is public.'],
+  },
+];
+
+/** BitMEX was in the original script; ccxt 4.5.83+ no longer ships a bitmex class, so it is not a venue here. */
+export const DROPPED_VENUES = [{ id: 'bitmex', reason: 'ccxt 4.5.83 and later no longer ship a bitmex class' }] as const;
+
+/** Venues used when a request names none. */
+export const DEFAULT_VENUES: readonly string[] = VENUES.map((v) => v.id);
+/** Venue serving the USDT/USD reference by default (kind `fx`). */
+export const DEFAULT_FX_VENUE = 'kraken';
+
+const BY_ID = new Map(VENUES.map((v) => [v.id, v]));
+
+export function isVenueId(id: unknown): id is string {
+  return typeof id === 'string' && BY_ID.has(id);
+}
+
+/** The registry entry of `id`, or a readable error listing the known venues. */
+export function getVenue(id: string, field = 'venue'): VenueSpec {
+  const v = BY_ID.get(id);
+  if (!v) {
+    throw new BtcFlowInputError(field, `${field}: unknown venue ${JSON.stringify(id)}; known venues: ${[...BY_ID.keys()].join(', ')}`);
+  }
+  return v;
+}
+
+/** Kinds a venue can serve. */
+export function venueKinds(v: VenueSpec): SeriesKind[] {
+  const kinds: SeriesKind[] = [v.role];
+  if (v.openInterest) {
+    kinds.push('openInterest');
+  }
+  if (v.funding) {
+    kinds.push('funding');
+  }
+  if (v.fx) {
+    kinds.push('fx');
+  }
+  return kinds;
+}
+
+/** Venue ids per role, for Grafana variables and docs. */
+export function venuesByRole(): Record<SeriesKind, string[]> & { openInterestHistory: string[] } {
+  return {
+    spot: VENUES.filter((v) => v.role === 'spot').map((v) => v.id),
+    perp: VENUES.filter((v) => v.role === 'perp').map((v) => v.id),
+    openInterest: VENUES.filter((v) => v.openInterest).map((v) => v.id),
+    openInterestHistory: VENUES.filter((v) => v.openInterest && v.openInterest.method !== 'current').map((v) => v.id),
+    funding: VENUES.filter((v) => v.funding).map((v) => v.id),
+    fx: VENUES.filter((v) => v.fx).map((v) => v.id),
+  };
+}
+
+export interface VenueHost {
+  /** First venue using the host (hosts shared by several venues appear once). */
+  venue: string;
+  ccxtId: CcxtId;
+  host: string;
+  /** Stable route path, e.g. `binanceusdm-fapi`: Grafana serves `<datasource url>/<routePath>/...` from `https://<host>/...`. */
+  routePath: string;
+}
+
+/** Every API host the registry reaches, once each, with its stable route path (Grafana plugin.json routes). */
+export function allVenueHosts(): VenueHost[] {
+  const seen = new Map<string, VenueHost>();
+  for (const v of VENUES) {
+    for (const h of v.hosts) {
+      if (!seen.has(h.host)) {
+        seen.set(h.host, { venue: v.id, ccxtId: v.ccxtId, host: h.host, routePath: h.route });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** Route path of a host, or undefined for a host the registry does not know. */
+export function routePathForHost(host: string): string | undefined {
+  return allVenueHosts().find((h) => h.host === host)?.routePath;
+}
+
+/** The venue's own spelling of an asset (BTC → XBT on kraken), for docs and native ids. */
+export function venueAssetName(v: VenueSpec, asset: string): string {
+  return v.assetOverrides[asset] ?? asset;
+}
