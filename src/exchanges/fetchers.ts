@@ -79,8 +79,13 @@ async function windowed(
   while (cursor < job.end) {
     const n = Math.max(1, Math.min(limit, Math.ceil((job.end - cursor) / barMs)));
     const until = Math.min(cursor + n * barMs, job.end) - 1;
-    const got = await job.ctx.call(job.venue.id, what, () => page(cursor, n, until));
-    const inWindow = got.filter((r) => r[0] >= cursor && r[0] <= until);
+    let got = await job.ctx.call(job.venue.id, what, () => page(cursor, n, until));
+    let inWindow = got.filter((r) => r[0] >= cursor && r[0] <= until);
+    if (inWindow.length === 0 && rows.length === 0 && cursor <= job.now - barMs) {
+      // an empty window before any data: before listing, or a broken answer; ask once more to tell them apart
+      got = await job.ctx.call(job.venue.id, what, () => page(cursor, n, until));
+      inWindow = got.filter((r) => r[0] >= cursor && r[0] <= until);
+    }
     if (inWindow.length === 0) {
       const afterListing = listed !== undefined && cursor >= listed;
       const liveWindow = cursor <= job.now - barMs; // a window entirely in the future may be empty
