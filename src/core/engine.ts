@@ -265,8 +265,11 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
   let tMax = -Infinity;
   for (const s of series) {
     if (s.kind !== 'fx' && s.points.length > 0) {
-      tMin = Math.min(tMin, s.points[0][0]);
-      tMax = Math.max(tMax, s.points[s.points.length - 1][0]);
+      // a funding settled at s applies to (s − h, s]: its data ends just before s
+      const lead = s.kind === 'funding' ? s.intervalHours * 3_600_000 - 1 : 0;
+      const lag = s.kind === 'funding' ? 1 : 0;
+      tMin = Math.min(tMin, s.points[0][0] - lead);
+      tMax = Math.max(tMax, s.points[s.points.length - 1][0] - lag);
     }
   }
   const emptyCoverage = (): Coverage => ({ series: seriesCoverage, bars: [], staleExclusions: [], unconvertedQuotes: [], notes });

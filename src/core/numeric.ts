@@ -61,6 +61,7 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
   let run = 0; // length of the current run of identical valid values
   let prev = NaN;
   let sinceRecompute = 0;
+  let peakM2 = 0; // largest m2 since the last exact recompute
   for (let i = 0; i < len; i++) {
     const x = values[i];
     if (x !== x) {
@@ -76,13 +77,21 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
       const d = x - mean;
       mean += d / count;
       m2 += d * (x - mean);
+      peakM2 = m2 > peakM2 ? m2 : peakM2;
     } else {
       const y = win[head];
       win[head] = x;
       head = head + 1 === n ? 0 : head + 1;
       count++;
-      if (++sinceRecompute >= n) {
-        // exact two-pass recompute over the ring, bounds floating drift; amortised O(1)
+      const newMean = mean + (x - y) / n;
+      m2 += (x - y) * (x - newMean + y - mean);
+      mean = newMean;
+      if (m2 > peakM2) {
+        peakM2 = m2;
+      }
+      // Exact two-pass recompute over the ring: every n steps (bounds drift, amortised O(1)), and when m2 has
+      // fallen far below its recent peak (the update's rounding error is relative to that peak).
+      if (++sinceRecompute >= n || (m2 < 1e-4 * peakM2 && run < n)) {
         sinceRecompute = 0;
         let s = 0;
         for (let j = 0; j < n; j++) {
@@ -95,10 +104,7 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
           q += d * d;
         }
         m2 = q;
-      } else {
-        const newMean = mean + (x - y) / n;
-        m2 += (x - y) * (x - newMean + y - mean);
-        mean = newMean;
+        peakM2 = q;
       }
     }
     if (count >= n) {
