@@ -26,6 +26,11 @@ export interface MockResponse {
   status?: number;
   headers?: Record<string, string>;
   body: unknown;
+  /**
+   * Where the row list sits in `body` (e.g. `['result', 'list']`), for the row faults
+   * (empty, gaps, duplicates, outOfOrder). Optional: by default the longest array in the body is used.
+   */
+  rowsPath?: Array<string | number>;
 }
 
 export interface MockRoute {
