@@ -1,0 +1,203 @@
+/** @jest-environment node */
+/**
+ * Provisioning and docker-compose, checked without Docker (none on these machines): the files parse, and their uids,
+ * paths, plugin id, image version and mock-server command agree with each other, with the dashboard, with
+ * src/plugin.json, with package.json and with the webpack output directory.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { parse } from 'yaml';
+import { DIST_DIR } from '../.config/bundler/constants';
+import { parseCliArgs } from '../mock/server';
+import { DASHBOARD_UID, DEFAULT_DATASOURCE_NAME, DEFAULT_DATASOURCE_UID } from './btc-flow';
+import { PLUGIN_ID } from './target';
+
+type Json = Record<string, any>;
+
+// semver ships no type declarations (and @types/semver is not installed): type the one function used.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const semver: { satisfies(version: string, range: string): boolean } = require('semver');
+
+const ROOT = join(__dirname, '..');
+const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
+const yamlFile = (rel: string): Json => parse(read(rel));
+
+const pluginJson: Json = JSON.parse(read('src/plugin.json'));
+const packageJson: Json = JSON.parse(read('package.json'));
+const dashboardFile: Json = JSON.parse(read('dashboards/btc-flow.json'));
+const datasources: Json = yamlFile('provisioning/datasources/btc-flow.yaml');
+const dashboardProviders: Json = yamlFile('provisioning/dashboards/btc-flow.yaml');
+const compose: Json = yamlFile('docker-compose.yml');
+
+const grafana: Json = compose.services?.grafana;
+const mock: Json = compose.services?.['mock-exchanges'];
+
+interface Mount {
+  source: string;
+  target: string;
+}
+
+/** Short-syntax volume `src:dst[:mode]` → {source, target}; named volumes keep their name as source. */
+function mounts(service: Json): Mount[] {
+  return (service.volumes ?? []).map((v: string | Json) => {
+    if (typeof v !== 'string') {
+      return { source: v.source, target: v.target };
+    }
+    const [source, target] = v.split(':');
+    return { source, target };
+  });
+}
+
+/** The host path (relative to the repo) bind-mounted at `target`, or the container path's mount + rest. */
+function hostPathFor(service: Json, containerPath: string): string | undefined {
+  const m = mounts(service)
+    .filter((x) => x.source.startsWith('.') && (containerPath === x.target || containerPath.startsWith(x.target + '/')))
+    .sort((a, b) => b.target.length - a.target.length)[0];
+  return m ? posix.normalize(posix.join(m.source, containerPath.slice(m.target.length))).replace(/\/$/, '') : undefined;
+}
+
+function env(service: Json): Record<string, string> {
+  const e = service.environment ?? {};
+  if (Array.isArray(e)) {
+    return Object.fromEntries(e.map((kv: string) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  }
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)]));
+}
+
+/** The `npm run <script> -- <args...>` invocation inside the mock service's command (string or exec form). */
+function npmRun(service: Json): { script: string; args: string[] } {
+  const cmd = Array.isArray(service.command) ? service.command.join(' ') : String(service.command);
+  const m = /npm run (\S+)(?: -- ([^;&|'"]*))?/.exec(cmd);
+  if (!m) {
+    throw new Error(`mock-exchanges command has no "npm run <script>": ${cmd}`);
+  }
+  return { script: m[1], args: (m[2] ?? '').trim().split(/\s+/).filter(Boolean) };
+}
+
+describe('provisioning/datasources/btc-flow.yaml', () => {
+  const list: Json[] = datasources.datasources;
+
+  test('parses, with two data sources of this plugin and unique fixed uids', () => {
+    expect(datasources.apiVersion).toBe(1);
+    expect(list.map((d) => d.uid)).toEqual(['btc-flow', 'btc-flow-demo']);
+    for (const d of list) {
+      expect(d.type).toBe(pluginJson.id);
+      expect(d.access).toBe('proxy');
+    }
+    expect(list.find((d) => d.uid === 'btc-flow-demo')?.name).toBe('BTC Flow (offline demo)');
+    expect(list.filter((d) => d.isDefault)).toHaveLength(1);
+  });
+
+  test('the dashboard selects a provisioned data source of this plugin by default', () => {
+    const dsVar = dashboardFile.templating.list.find((v: Json) => v.type === 'datasource');
+    expect(dsVar.query).toBe(pluginJson.id);
+    const live = list.find((d) => d.uid === dsVar.current.value);
+    expect(live).toBeDefined();
+    expect(live!.uid).toBe(DEFAULT_DATASOURCE_UID);
+    expect(live!.name).toBe(DEFAULT_DATASOURCE_NAME);
+    expect(dsVar.current.text).toBe(live!.name);
+    // every panel, target and annotation uses exactly the plugin type and that variable
+    const refs: Json[] = [];
+    for (const p of dashboardFile.panels) {
+      if (p.type !== 'row') {
+        refs.push(p.datasource, ...p.targets.map((t: Json) => t.datasource));
+      }
+    }
+    for (const a of dashboardFile.annotations.list) {
+      refs.push(a.datasource, a.target.datasource);
+    }
+    for (const r of refs) {
+      expect(r).toEqual({ type: pluginJson.id, uid: `\${${dsVar.name}}` });
+    }
+  });
+
+  test('the offline demo mirrors the exchanges to the compose mock service, on the port the mock listens on', () => {
+    const demo = list.find((d) => d.uid === 'btc-flow-demo')!;
+    const url = new URL(demo.jsonData.mirrorUrl);
+    expect(url.protocol).toBe('http:');
+    expect(url.hostname).toBe('mock-exchanges');
+    expect(compose.services[url.hostname]).toBeDefined();
+    const args = parseCliArgs(npmRun(mock).args);
+    expect(String(args.port)).toBe(url.port);
+    // Grafana reaches the mock from another container: the mock must listen on all interfaces.
+    expect(args.host).toBe('0.0.0.0');
+  });
+
+  test('the jsonData keys used are the ones the plugin reads (the mirror route templates .JsonData.mirrorUrl)', () => {
+    const templated = (pluginJson.routes ?? []).map((r: Json) => String(r.url)).join(' ');
+    for (const d of list) {
+      for (const key of Object.keys(d.jsonData ?? {})) {
+        expect(templated).toContain(`.JsonData.${key}`);
+      }
+    }
+  });
+});
+
+describe('provisioning/dashboards/btc-flow.yaml', () => {
+  test('parses; the provider path is where compose mounts dashboards/, which holds the dashboard', () => {
+    expect(dashboardProviders.apiVersion).toBe(1);
+    const [provider] = dashboardProviders.providers;
+    expect(provider.type).toBe('file');
+    const host = hostPathFor(grafana, provider.options.path);
+    expect(host).toBe('dashboards');
+    const file = join(ROOT, host!, 'btc-flow.json');
+    expect(JSON.parse(readFileSync(file, 'utf8')).uid).toBe(DASHBOARD_UID);
+  });
+
+  test('the home dashboard path points at the mounted dashboard file', () => {
+    const home = env(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
+    const host = hostPathFor(grafana, home);
+    expect(host).toBe('dashboards/btc-flow.json');
+    expect(existsSync(join(ROOT, host!))).toBe(true);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  test('parses, with the grafana and mock-exchanges services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'mock-exchanges']);
+  });
+
+  test('Grafana OSS at a pinned version that satisfies plugin.json grafanaDependency', () => {
+    const m = /^grafana\/grafana-oss:(\d+\.\d+\.\d+)$/.exec(grafana.image);
+    expect(m).not.toBeNull();
+    const range = pluginJson.dependencies.grafanaDependency;
+    expect(semver.satisfies(m![1], range)).toBe(true);
+  });
+
+  test('dist/ (the webpack output) is mounted as the plugin, provisioning at /etc/grafana/provisioning', () => {
+    expect(DIST_DIR).toBe('dist');
+    expect(hostPathFor(grafana, `/var/lib/grafana/plugins/${PLUGIN_ID}`)).toBe(DIST_DIR);
+    expect(PLUGIN_ID).toBe(pluginJson.id);
+    expect(packageJson.scripts.build).toMatch(/webpack/);
+    expect(packageJson.scripts.server).toMatch(/npm run build/);
+    expect(hostPathFor(grafana, '/etc/grafana/provisioning')).toBe('provisioning');
+  });
+
+  test('every bind mount source exists in the repo (dist/ after `npm run build`)', () => {
+    for (const service of [grafana, mock]) {
+      for (const m of mounts(service).filter((x) => x.source.startsWith('.'))) {
+        if (m.source === `./${DIST_DIR}`) {
+          continue; // created by the build: checked against the webpack output dir above
+        }
+        expect(statSync(join(ROOT, m.source)).isDirectory()).toBe(true);
+      }
+    }
+  });
+
+  test('unsigned loading is allowed for this plugin id', () => {
+    const allowed = env(grafana).GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS.split(',').map((s) => s.trim());
+    expect(allowed).toContain(pluginJson.id);
+  });
+
+  test("the mock service's command is a package.json script running mock/server.ts, with flags the server accepts", () => {
+    const { script, args } = npmRun(mock);
+    expect(packageJson.scripts[script]).toBeDefined();
+    const file = /(\S+\.ts)\b/.exec(packageJson.scripts[script])![1];
+    expect(file).toBe('mock/server.ts');
+    expect(existsSync(join(ROOT, file))).toBe(true);
+    expect(() => parseCliArgs(args)).not.toThrow();
+    expect(hostPathFor(mock, mock.working_dir)).toBe('.');
+    const published = (mock.ports ?? []).map((p: string) => p.split(':').pop());
+    expect(published).toContain(String(parseCliArgs(args).port));
+  });
+});
