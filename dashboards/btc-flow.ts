@@ -340,11 +340,12 @@ function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
     .id(nextId++)
     .title('Signal states')
     .description(
-      'One lane per state, coloured while the state is active: bullish confluence (green: spot premium positive and ' +
-        'rising, OI and funding not overheated), bearish confluence (red: premium negative while leverage builds), ' +
-        'over-leverage (orange: OI z ≥ 2 with funding z ≥ 2 or funding ≥ 30 %/yr), extreme top / bottom (purple: ' +
-        'several z-scores at ±2 or beyond at once). Blank = inactive. The same periods are drawn as annotations on ' +
-        'every time-series panel.'
+      'One lane per state, coloured while the state is active. Bullish confluence (green): spot premium positive ' +
+        'and rising while OI z < 1, funding z < 1 and funding < 30 %/yr. Bearish confluence (red): premium negative ' +
+        'and falling while leverage builds (OI z ≥ 1 or funding z ≥ 1). Over-leverage (orange): OI z ≥ 2 with ' +
+        'funding z ≥ 2 or funding ≥ 30 %/yr. Extreme top / bottom (purple): at least two of −premium z, OI z and ' +
+        'funding z beyond ±2 with their mean beyond ±1.5. Blank = inactive. The same periods are drawn as ' +
+        'annotations on every time-series panel.'
     )
     .datasource(DATASOURCE_REF)
     .withTarget(target({ refId: 'A', queryType: 'signals', format: 'states', ...COMMON }))
