@@ -105,8 +105,7 @@ export function flagHelp(specs: FlagSpec[]): string {
   return specs.map((s, k) => heads[k].padEnd(w) + s.help).join('\n');
 }
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Parses an ISO-8601 date or date-time into UTC epoch ms. `2021-04-14` is midnight UTC; a time without a zone is read

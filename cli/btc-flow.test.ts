@@ -17,7 +17,7 @@ const days = Array.from({ length: N }, (_, k) => T0 + k * DAY);
 // Hand-made inputs. Every price is quoted in USD so no stablecoin conversion is involved.
 const coinbase = [100, 102, 101, 105, 110];
 const binPerp = [99, 103, 100, 104, 111];
-const bybitPerp = [101, 101, 102, 106, 109];
+const bybitPerp = [100.5, 100, 102.5, 105, 109.5];
 const bybitOiUsd = [1.0e9, 1.1e9, 1.2e9, 1.15e9, 1.3e9];
 const binOiBtc = [10_000, 11_000, 12_000, 12_500, 12_000];
 const okxOiUsd = [null, null, 0.5e9, 0.6e9, 0.55e9]; // joins on day 2
@@ -77,7 +77,9 @@ const oiIndex = (() => {
   for (let k = 1; k < N; k++) {
     const venues: Array<Array<number | null>> = [bybitOiUsd, oiBin, okxOiUsd];
     const both = venues.filter((s) => s[k] !== null && s[k - 1] !== null);
-    idx[k] = (idx[k - 1] * both.reduce((a, s) => a + (s[k] as number), 0)) / both.reduce((a, s) => a + (s[k - 1] as number), 0);
+    idx[k] =
+      (idx[k - 1] * both.reduce((a, s) => a + (s[k] as number), 0)) /
+      both.reduce((a, s) => a + (s[k - 1] as number), 0);
   }
   const scale = oiSum[N - 1] / idx[N - 1];
   return idx.map((x) => x * scale);
@@ -132,7 +134,11 @@ async function run(argv: string[], opts: { tty?: boolean; env?: Record<string, s
 }
 
 function spawnCli(args: string[]) {
-  const r = spawnSync(TSX, ['cli/btc-flow.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BTC_FLOW_DEBUG: '' } });
+  const r = spawnSync(TSX, ['cli/btc-flow.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BTC_FLOW_DEBUG: '' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -152,7 +158,18 @@ describe('compute: values against a hand computation', () => {
   let text: string;
   beforeAll(async () => {
     const file = writeBundle('tiny.json', bundle());
-    const r = await run(['compute', file, '--timeframe', '1d', '--set', 'lookback=3', '--set', 'fundingWeighting=equal', '--format', 'json']);
+    const r = await run([
+      'compute',
+      file,
+      '--timeframe',
+      '1d',
+      '--set',
+      'lookback=3',
+      '--set',
+      'fundingWeighting=equal',
+      '--format',
+      'json',
+    ]);
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
     text = r.out;
@@ -196,8 +213,10 @@ describe('compute: values against a hand computation', () => {
       close(b.premiumPct, premium[k]);
       close(b.premiumZ, zAt(premium, k, 3), 1e-6);
     }
-    // spot 110 vs perps (111 + 109) / 2 = 110 on the last day: premium exactly 0
-    expect(doc.bars.find((x: any) => x.time === days[4]).premiumPct).toBeCloseTo(0, 12);
+    // written out: spot 110 vs perps (111 + 109.5) / 2 = 110.25 on the last day
+    expect(doc.bars.find((x: any) => x.time === days[4]).premiumPct).toBeCloseTo((-0.25 / 110.25) * 100, 12);
+    // the z-scores exist from the third bar on (lookback 3) and are not degenerate
+    expect(premium.slice(2).every((_, j) => zAt(premium, j + 2, 3) !== null)).toBe(true);
   });
 
   it('OI sum (base units × that venue perp close) and the chain-linked index match', () => {
@@ -293,18 +312,43 @@ describe('compute: csv and table', () => {
     const r = await run(['compute', file, '--set', 'lookback=3'], { tty: true });
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
-    expect(lines[0]).toMatch(/^time\s+spotUsd\s+perpUsd\s+prem%\s+premZ\s+oiUsd\s+oiIndex\s+oiZ\s+fund8h%\s+fundApr%\s+fundZ\s+states$/);
-    const rows = lines.slice(1).filter((l) => /^\d{4}-\d{2}-\d{2}\s/.test(l));
-    expect(rows.slice(0, N).map((l) => l.slice(0, 10))).toEqual(days.map((t) => new Date(t).toISOString().slice(0, 10)));
+    expect(lines[0]).toMatch(
+      /^time\s+spotUsd\s+perpUsd\s+prem%\s+premZ\s+oiUsd\s+oiIndex\s+oiZ\s+fund8h%\s+fundApr%\s+fundZ\s+states$/
+    );
+    const rows = lines.slice(1, lines.indexOf('')).filter((l) => /^\d{4}-\d{2}-\d{2}\s/.test(l));
+    const isoDays = days.map((t) => new Date(t).toISOString().slice(0, 10));
+    // one row per bar, in time order, every input day present (the engine may add a funding-only bar at the edges)
+    const rowDays = rows.map((l) => l.slice(0, 10));
+    expect([...rowDays].sort()).toEqual(rowDays);
+    expect(rowDays.filter((d) => isoDays.includes(d))).toEqual(isoDays);
     // right-aligned numeric columns: the premZ column ends at the same offset on every row
     const end = lines[0].indexOf('premZ') + 'premZ'.length;
     for (const row of rows) {
       expect(row[end - 1]).not.toBe(' ');
       expect(row[end]).toBe(' ');
     }
-    // premZ is unknown on the first two bars (lookback 3)
-    expect(rows[0].slice(0, end).trimEnd().endsWith('-')).toBe(true);
-    expect(r.out).toMatch(/\d+ bars \(1d\), 2024-01-01 \.\. /);
+    // premZ is unknown on the first two days (lookback 3) and known on the third
+    const premZCell = (d: string) =>
+      rows
+        .find((l) => l.startsWith(d))!
+        .slice(0, end)
+        .trimEnd()
+        .split(/\s+/)
+        .pop();
+    expect(premZCell(isoDays[0])).toBe('-');
+    expect(premZCell(isoDays[1])).toBe('-');
+    expect(premZCell(isoDays[2])).toMatch(/^-?\d+\.\d\d$/);
+    expect(r.out).toMatch(
+      new RegExp(`\\n${rows.length} bars \\(1d\\), ${rowDays[0]} \\.\\. ${rowDays[rowDays.length - 1]}; `)
+    );
+    // the events follow, one aligned row each, with ISO start and (exclusive) end
+    const nEvents = Number(/; (\d+) events\n/.exec(r.out)![1]);
+    const evHead = lines.findIndex((l) => l.startsWith('start'));
+    expect(evHead >= 0).toBe(nEvents > 0);
+    expect(lines.slice(evHead + 1).filter((l) => /^\d{4}-/.test(l))).toHaveLength(nEvents);
+    expect(nEvents ? lines[evHead] : 'start  end (excl.)  kind  title  text').toMatch(
+      /^start\s+end \(excl\.\)\s+kind\s+title\s+text$/
+    );
   });
 });
 
@@ -395,7 +439,11 @@ describe('bad input: exit 2 and one line naming the problem', () => {
       async () => ['compute', writeBundle('optv.json', good()), '--set', 'fundingWeighting=volume'],
       [/fundingWeighting/, /oi \| equal/],
     ],
-    ['--set without =', async () => ['compute', writeBundle('set.json', good()), '--set', 'lookback'], [/--set/, /name=value/]],
+    [
+      '--set without =',
+      async () => ['compute', writeBundle('set.json', good()), '--set', 'lookback'],
+      [/--set/, /name=value/],
+    ],
     [
       '--from after --to',
       async () => ['compute', writeBundle('range.json', good()), '--from', '2024-02-01', '--to', '2024-01-01'],
@@ -406,11 +454,23 @@ describe('bad input: exit 2 and one line naming the problem', () => {
       async () => ['compute', writeBundle('iso.json', good()), '--from', '2024-02-30'],
       [/--from/, /bad ISO date "2024-02-30"/],
     ],
-    ['unknown flag', async () => ['compute', writeBundle('flag.json', good()), '--tf', '1d'], [/unknown flag --tf/, /--timeframe/]],
-    ['unknown format', async () => ['compute', writeBundle('fmt.json', good()), '--format', 'xml'], [/--format/, /json, table, csv/]],
+    [
+      'unknown flag',
+      async () => ['compute', writeBundle('flag.json', good()), '--tf', '1d'],
+      [/unknown flag --tf/, /--timeframe/],
+    ],
+    [
+      'unknown format',
+      async () => ['compute', writeBundle('fmt.json', good()), '--format', 'xml'],
+      [/--format/, /json, table, csv/],
+    ],
     ['unknown subcommand', async () => ['comptue', 'x.json'], [/unknown subcommand "comptue"/, /allowed: compute/]],
     ['missing bundle argument', async () => ['compute'], [/missing the bundle file/]],
-    ['flag missing its value', async () => ['compute', writeBundle('fv.json', good()), '--timeframe'], [/--timeframe needs a value/]],
+    [
+      'flag missing its value',
+      async () => ['compute', writeBundle('fv.json', good()), '--timeframe'],
+      [/--timeframe needs a value/],
+    ],
   ];
 
   it.each(cases)('%s', async (_name, argv, patterns) => {
@@ -430,7 +490,10 @@ describe('bad input: exit 2 and one line naming the problem', () => {
 describe('internal errors and help', () => {
   const io = () => {
     const lines: string[] = [];
-    return { lines, io: { stdout: () => undefined, stderr: (t: string) => void lines.push(t), stdoutIsTTY: false, env: {} } as CliIo };
+    return {
+      lines,
+      io: { stdout: () => undefined, stderr: (t: string) => void lines.push(t), stdoutIsTTY: false, env: {} } as CliIo,
+    };
   };
   it('an unexpected exception is exit 1 with one line, the stack only in debug mode', () => {
     const a = io();

@@ -8,15 +8,18 @@
  * --debug or BTC_FLOW_DEBUG=1). See docs/cli.md.
  */
 import {
+  Bundle,
   BtcFlowInputError,
+  ComputeOptions,
+  EngineOptions,
   OPTION_NAMES,
   TIMEFRAMES,
+  Timeframe,
   compute,
   parseOptionValue,
   parseTimeframe,
   validateBundle,
 } from '../src/core';
-import type { Bundle, ComputeOptions, EngineOptions, Timeframe } from '../src/core';
 import { CliUsageError, FlagSpec, ParsedArgs, flagHelp, parseArgs, parseIsoDate } from './args';
 import { readJsonFile } from './bundle-io';
 import { OUTPUT_FORMATS, OutputFormat, formatDocument, toOutputDocument } from './format';
@@ -36,11 +39,31 @@ const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', help: 'show this help'
 const DEBUG_FLAG: FlagSpec = { name: 'debug', type: 'bool', help: 'print the stack trace of an internal error' };
 
 const COMPUTE_FLAGS: FlagSpec[] = [
-  { name: 'timeframe', type: 'string', value: 'TF', help: `bar timeframe: ${TIMEFRAMES.join(' | ')} (default ${DEFAULT_TIMEFRAME})` },
-  { name: 'from', type: 'string', value: 'ISO', help: 'first bar to output, e.g. 2021-01-01 (UTC; default: first bar)' },
+  {
+    name: 'timeframe',
+    type: 'string',
+    value: 'TF',
+    help: `bar timeframe: ${TIMEFRAMES.join(' | ')} (default ${DEFAULT_TIMEFRAME})`,
+  },
+  {
+    name: 'from',
+    type: 'string',
+    value: 'ISO',
+    help: 'first bar to output, e.g. 2021-01-01 (UTC; default: first bar)',
+  },
   { name: 'to', type: 'string', value: 'ISO', help: 'last bar to output, inclusive (UTC; default: last bar)' },
-  { name: 'set', type: 'list', value: 'NAME=VALUE', help: 'engine option, repeatable (see the list below and docs/metrics.md)' },
-  { name: 'format', type: 'string', value: 'FMT', help: 'json | table | csv (default: table on a terminal, json otherwise)' },
+  {
+    name: 'set',
+    type: 'list',
+    value: 'NAME=VALUE',
+    help: 'engine option, repeatable (see the list below and docs/metrics.md)',
+  },
+  {
+    name: 'format',
+    type: 'string',
+    value: 'FMT',
+    help: 'json | table | csv (default: table on a terminal, json otherwise)',
+  },
   { name: 'quiet', type: 'bool', help: 'do not print the engine notices on stderr' },
   HELP_FLAG,
   DEBUG_FLAG,
@@ -91,7 +114,9 @@ export function parseSetFlags(words: string[]): Partial<EngineOptions> {
   for (const w of words) {
     const eq = w.indexOf('=');
     if (eq <= 0) {
-      throw new CliUsageError(`--set: expected name=value, got ${JSON.stringify(w)}; options: ${OPTION_NAMES.join(', ')}`);
+      throw new CliUsageError(
+        `--set: expected name=value, got ${JSON.stringify(w)}; options: ${OPTION_NAMES.join(', ')}`
+      );
     }
     const name = w.slice(0, eq).trim();
     out[name] = parseOptionValue(name, w.slice(eq + 1));
@@ -111,7 +136,8 @@ function parseFormat(raw: string | undefined, io: CliIo): OutputFormat {
 
 /** --timeframe, --from, --to and their consistency. */
 export function parseRange(args: ParsedArgs, defaultTf: Timeframe = DEFAULT_TIMEFRAME) {
-  const timeframe = args.strings.timeframe === undefined ? defaultTf : parseTimeframe(args.strings.timeframe, '--timeframe');
+  const timeframe =
+    args.strings.timeframe === undefined ? defaultTf : parseTimeframe(args.strings.timeframe, '--timeframe');
   const from = args.strings.from === undefined ? undefined : parseIsoDate(args.strings.from, '--from');
   const to = args.strings.to === undefined ? undefined : parseIsoDate(args.strings.to, '--to');
   if (from !== undefined && to !== undefined && from > to) {
@@ -143,7 +169,9 @@ function runCompute(argv: string[], io: CliIo): number {
     throw new CliUsageError('compute: missing the bundle file; usage: btc-flow compute <bundle.json> [flags]');
   }
   if (args.positionals.length > 1) {
-    throw new CliUsageError(`compute: unexpected argument ${JSON.stringify(args.positionals[1])}; give one bundle file`);
+    throw new CliUsageError(
+      `compute: unexpected argument ${JSON.stringify(args.positionals[1])}; give one bundle file`
+    );
   }
   const { timeframe, from, to } = parseRange(args);
   const options = parseSetFlags(args.lists.set);
@@ -194,7 +222,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       } else if (topic === undefined || topic === 'help') {
         io.stdout(usage());
       } else {
-        throw new CliUsageError(`help: unknown subcommand ${JSON.stringify(topic)}; allowed: ${SUBCOMMANDS.join(', ')}`);
+        throw new CliUsageError(
+          `help: unknown subcommand ${JSON.stringify(topic)}; allowed: ${SUBCOMMANDS.join(', ')}`
+        );
       }
       return 0;
     }

@@ -161,7 +161,6 @@ export function findJsonError(text: string): { pos: number; reason: string } | n
       return { pos: e.pos, reason: e.reason };
     }
     return null; // e.g. RangeError from absurd nesting depth: fall back to V8's message
-
   }
 }
 

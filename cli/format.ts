@@ -67,7 +67,9 @@ export function sanitize(v: unknown): unknown {
 }
 
 /** Builds the output document with exactly the documented fields. */
-export function toOutputDocument(result: Pick<EngineResult, 'timeframe' | 'bars' | 'events' | 'coverage'>): OutputDocument {
+export function toOutputDocument(
+  result: Pick<EngineResult, 'timeframe' | 'bars' | 'events' | 'coverage'>
+): OutputDocument {
   const bars = result.bars.map((b) => {
     const row = {} as OutputBar;
     const src = b as unknown as Record<string, unknown>;
@@ -237,4 +239,3 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'table', 'csv'];
 export function formatDocument(doc: OutputDocument, format: OutputFormat): string {
   return format === 'json' ? formatJson(doc) : format === 'table' ? formatTable(doc) : formatCsv(doc);
 }
-

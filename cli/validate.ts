@@ -1,0 +1,938 @@
+/**
+ * Validation report: runs the engine on a bundle of real history at 1d (lookback 90) and 1w (lookback 52) and writes
+ * docs/validation.md plus docs/img/validation-weekly.svg (weekly premium z, OI z and funding z with the extreme events).
+ *
+ *   npm run validate -- <bundle.json> [--report docs/validation.md] [--chart docs/img/validation-weekly.svg]
+ *
+ * Everything in the report is computed from the bundle and the engine output; nothing is typed in by hand.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { Bar, Bundle, DEFAULT_OPTIONS, EngineResult, FlowEvent, Timeframe, compute } from '../src/core';
+import { CliUsageError, FlagSpec, flagHelp, parseArgs } from './args';
+import { CliIo, loadBundle, processIo, reportError } from './btc-flow';
+import { renderChart } from './svg-chart';
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const ROOT = resolve(__dirname, '..');
+
+/** The two runs of the report and their z-score windows (the issue's calibration settings). */
+export const RUNS: ReadonlyArray<{ timeframe: Timeframe; lookback: number; label: string }> = [
+  { timeframe: '1d', lookback: 90, label: 'daily' },
+  { timeframe: '1w', lookback: 52, label: 'weekly' },
+];
+
+/** An episode the extreme rule must flag: an event of `kind` that overlaps one of the windows (UTC dates, inclusive). */
+export interface RequiredEpisode {
+  label: string;
+  kind: 'extremeTop' | 'extremeBottom';
+  timeframe: Timeframe;
+  required: boolean;
+  windows: Array<{ from: string; to: string; name: string }>;
+}
+
+export const REQUIRED_EPISODES: RequiredEpisode[] = [
+  {
+    label: 'March 2020 crash bottom',
+    kind: 'extremeBottom',
+    timeframe: '1d',
+    required: true,
+    windows: [{ from: '2020-03-01', to: '2020-03-31', name: 'March 2020' }],
+  },
+  {
+    label: '2021 top',
+    kind: 'extremeTop',
+    timeframe: '1d',
+    required: true,
+    windows: [
+      { from: '2021-01-01', to: '2021-04-30', name: 'the run into April 2021' },
+      { from: '2021-10-01', to: '2021-11-30', name: 'October–November 2021' },
+    ],
+  },
+  {
+    label: '2021 top',
+    kind: 'extremeTop',
+    timeframe: '1w',
+    required: true,
+    windows: [
+      { from: '2021-01-01', to: '2021-04-30', name: 'the run into April 2021' },
+      { from: '2021-10-01', to: '2021-11-30', name: 'October–November 2021' },
+    ],
+  },
+  {
+    label: 'March 2020 crash bottom (not required on weekly)',
+    kind: 'extremeBottom',
+    timeframe: '1w',
+    required: false,
+    windows: [{ from: '2020-03-01', to: '2020-03-31', name: 'March 2020' }],
+  },
+];
+
+/** "Rare" for this report: at most this many extreme episodes (tops + bottoms) start in one calendar year per timeframe. */
+export const RARE_MAX_PER_YEAR = 4;
+
+const EXTREME_KINDS = ['extremeTop', 'extremeBottom'];
+
+/* ------------------------------------------------------------------------------------------------
+ * small helpers
+ * ---------------------------------------------------------------------------------------------- */
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+export const isoDate = (t: number) => new Date(t).toISOString().slice(0, 10);
+const isoMinute = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+const dayMs = (s: string) => Date.parse(`${s}T00:00:00Z`);
+const weekday = (t: number) => WEEKDAYS[new Date(t).getUTCDay()];
+const year = (t: number) => new Date(t).getUTCFullYear();
+
+function num(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+}
+
+function signed(x: number | null | undefined, digits: number): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '–' : (x > 0 ? '+' : '') + x.toFixed(digits);
+}
+
+function usd(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) {
+    return '–';
+  }
+  return x >= 1e9 ? `$${(x / 1e9).toFixed(2)}B` : x >= 1e6 ? `$${(x / 1e6).toFixed(1)}M` : `$${x.toFixed(0)}`;
+}
+
+function pct(part: number, whole: number): string {
+  return whole === 0 ? '–' : `${Math.round((100 * part) / whole)}%`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function median(xs: number[]): number | null {
+  if (!xs.length) {
+    return null;
+  }
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function pearson(a: number[], b: number[]): number | null {
+  const n = a.length;
+  if (n < 3) {
+    return null;
+  }
+  const ma = a.reduce((s, x) => s + x, 0) / n;
+  const mb = b.reduce((s, x) => s + x, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : null;
+}
+
+/** Describes a series' kind-specific field (quote, unit, interval or pair). */
+function detail(s: Bundle['series'][number]): string {
+  switch (s.kind) {
+    case 'spot':
+    case 'perp':
+      return `quote ${s.quote}`;
+    case 'openInterest':
+      return `unit ${s.unit}`;
+    case 'funding':
+      return `every ${s.intervalHours}h`;
+    case 'fx':
+      return s.pair;
+  }
+}
+
+/** Extreme events of a result, with the bar of the largest |extremeScore| inside each. */
+export interface ExtremeEpisode {
+  event: FlowEvent;
+  bars: Bar[];
+  peak: Bar | null;
+}
+
+export function extremeEpisodes(result: EngineResult): ExtremeEpisode[] {
+  const out: ExtremeEpisode[] = [];
+  for (const e of result.events) {
+    if (!EXTREME_KINDS.includes(e.kind)) {
+      continue;
+    }
+    const bars = result.bars.filter((b) => b.time >= e.time && b.time < e.timeEnd);
+    let peak: Bar | null = null;
+    for (const b of bars) {
+      const s = b.extremeScore;
+      if (s !== null && Number.isFinite(s) && (peak === null || Math.abs(s) > Math.abs(peak.extremeScore ?? 0))) {
+        peak = b;
+      }
+    }
+    out.push({ event: e, bars, peak: peak ?? bars[0] ?? null });
+  }
+  return out;
+}
+
+/** Events of `kind` overlapping [from, to] (inclusive UTC dates). */
+export function eventsOverlapping(result: EngineResult, kind: string, from: string, to: string): FlowEvent[] {
+  const a = dayMs(from);
+  const b = dayMs(to) + DAY;
+  return result.events.filter((e) => e.kind === kind && e.time < b && e.timeEnd > a);
+}
+
+export interface EpisodeCheck {
+  episode: RequiredEpisode;
+  matches: Array<{ window: string; event: FlowEvent }>;
+  flagged: boolean;
+}
+
+export function checkEpisodes(results: Partial<Record<Timeframe, EngineResult>>): EpisodeCheck[] {
+  return REQUIRED_EPISODES.map((episode) => {
+    const r = results[episode.timeframe];
+    const matches: EpisodeCheck['matches'] = [];
+    if (r) {
+      for (const w of episode.windows) {
+        for (const e of eventsOverlapping(r, episode.kind, w.from, w.to)) {
+          matches.push({ window: w.name, event: e });
+        }
+      }
+    }
+    return { episode, matches, flagged: matches.length > 0 };
+  });
+}
+
+/** Extreme episodes per start year: {year: {top, bottom}}. */
+export function episodesPerYear(result: EngineResult): Map<number, { top: number; bottom: number }> {
+  const m = new Map<number, { top: number; bottom: number }>();
+  for (const e of result.events) {
+    if (!EXTREME_KINDS.includes(e.kind)) {
+      continue;
+    }
+    const y = year(e.time);
+    const c = m.get(y) ?? { top: 0, bottom: 0 };
+    if (e.kind === 'extremeTop') {
+      c.top++;
+    } else {
+      c.bottom++;
+    }
+    m.set(y, c);
+  }
+  return m;
+}
+
+function barAt(result: EngineResult, t: number): Bar | undefined {
+  // bars are sorted by time: binary search for the bar containing t
+  const bars = result.bars;
+  let lo = 0;
+  let hi = bars.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (bars[mid].time <= t) {
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const b = bars[hi];
+  return b && t >= b.time && t < b.timeEnd ? b : undefined;
+}
+
+function extremesNear(result: EngineResult, t: number, bars: number, barMs: number): FlowEvent[] {
+  return result.events.filter(
+    (e) => EXTREME_KINDS.includes(e.kind) && e.time <= t + bars * barMs && e.timeEnd > t - bars * barMs
+  );
+}
+
+function eventList(es: FlowEvent[]): string {
+  return es.length ? es.map((e) => `${e.kind} ${isoDate(e.time)}..${isoDate(e.timeEnd - 1)}`).join('; ') : 'none';
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * report
+ * ---------------------------------------------------------------------------------------------- */
+
+export interface ReportInput {
+  bundle: Bundle;
+  /** The bundle path as the user should type it in the reproduce command. */
+  bundleArg: string;
+  bytes: number;
+  sha256: string;
+  results: Record<'1d' | '1w', EngineResult>;
+  /** Relative link from the report to the chart. */
+  chartLink: string;
+  generated: Date;
+}
+
+/** Runs the engine for each report timeframe. */
+export function runEngine(bundle: Bundle): Record<'1d' | '1w', EngineResult> {
+  const out = {} as Record<'1d' | '1w', EngineResult>;
+  for (const r of RUNS) {
+    out[r.timeframe as '1d' | '1w'] = compute(bundle, { timeframe: r.timeframe, lookback: r.lookback });
+  }
+  return out;
+}
+
+function sectionInputs(inp: ReportInput): string {
+  const rows = inp.bundle.series.map((s, i) => {
+    const pts = s.points;
+    const gaps: number[] = [];
+    for (let k = 1; k < pts.length; k++) {
+      gaps.push(pts[k][0] - pts[k - 1][0]);
+    }
+    const g = median(gaps);
+    const spacing = g === null ? '–' : g % DAY === 0 ? `${g / DAY}d` : `${g / 3_600_000}h`;
+    const first = pts[0][0];
+    const last = pts[pts.length - 1][0];
+    const fmtT = (t: number) => (t % DAY === 0 ? isoDate(t) : isoMinute(t));
+    return [
+      String(i),
+      s.venue,
+      s.kind,
+      detail(s),
+      fmtT(first),
+      fmtT(last),
+      weekday(last),
+      pts.length.toLocaleString('en-US'),
+      spacing,
+    ];
+  });
+  return [
+    '## 1. What went in',
+    '',
+    `Bundle \`${basename(inp.bundleArg)}\` (asset ${inp.bundle.asset}, ${inp.bundle.series.length} series, ` +
+      `${inp.bytes.toLocaleString('en-US')} bytes, SHA-256 \`${inp.sha256}\`). The data itself is not in the repository; ` +
+      'this table is computed from it.',
+    '',
+    table(['#', 'venue', 'kind', 'detail', 'first', 'last', 'last is a', 'points', 'median spacing'], rows),
+    '',
+  ].join('\n');
+}
+
+function sectionSettings(inp: ReportInput): string {
+  const o = DEFAULT_OPTIONS;
+  const lines = [
+    '## 2. Engine settings',
+    '',
+    ...RUNS.map((r) => `- ${r.label} (${r.timeframe}): \`lookback=${r.lookback}\`; every other option at its default.`),
+    `- Extreme rule defaults: \`extremeZ=${o.extremeZ}\`, \`extremeMinCount=${o.extremeMinCount}\`, ` +
+      `\`extremeScoreMin=${o.extremeScoreMin}\` (see docs/metrics.md). Signed components: −premium z (perps rich ` +
+      'points to a top), OI z, funding z.',
+    `- Other defaults: \`fundingWeighting=${o.fundingWeighting}\`, \`basketWeighting=${o.basketWeighting}\`, ` +
+      `\`premiumSmoothing=${o.premiumSmoothing}\`, \`fundingSmoothing=${o.fundingSmoothing}\`, \`stablecoinToUsd=${o.stablecoinToUsd}\`.`,
+    '',
+    'Engine notices:',
+    '',
+  ];
+  for (const r of RUNS) {
+    const res = inp.results[r.timeframe as '1d' | '1w'];
+    for (const n of res.notices) {
+      lines.push(`- ${r.label}: ${n}`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function sectionRequired(inp: ReportInput): string {
+  const checks = checkEpisodes(inp.results);
+  const rows = checks.map((c) => [
+    c.episode.label,
+    c.episode.timeframe,
+    c.episode.kind,
+    c.episode.windows.map((w) => `${w.name} (${w.from}..${w.to})`).join(' or '),
+    c.flagged ? 'flagged' : c.episode.required ? '**NOT flagged**' : 'not flagged',
+    c.matches.length
+      ? c.matches.map((m) => `${isoDate(m.event.time)}..${isoDate(m.event.timeEnd - 1)} (${m.window})`).join('; ')
+      : '–',
+  ]);
+  const missing = checks.filter((c) => c.episode.required && !c.flagged);
+  const lines = [
+    '## 3. Required episodes',
+    '',
+    'An episode counts as flagged when an event of the right kind overlaps its window.',
+    '',
+    table(['episode', 'tf', 'kind', 'window', 'result', 'matching events'], rows),
+    '',
+    missing.length
+      ? `**Result: ${missing.length} required episode(s) not flagged:** ${missing.map((c) => `${c.episode.label} (${c.episode.timeframe})`).join(', ')}.`
+      : '**Result: every required episode is flagged.**',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function sectionRarity(inp: ReportInput): string {
+  const d = episodesPerYear(inp.results['1d']);
+  const w = episodesPerYear(inp.results['1w']);
+  const years = new Set<number>();
+  for (const r of RUNS) {
+    for (const b of inp.results[r.timeframe as '1d' | '1w'].bars) {
+      if (b.extremeScore !== null) {
+        years.add(year(b.time));
+      }
+    }
+  }
+  for (const y of [...d.keys(), ...w.keys()]) {
+    years.add(y);
+  }
+  const sorted = [...years].sort((a, b) => a - b);
+  const z = { top: 0, bottom: 0 };
+  const rows = sorted.map((y) => {
+    const a = d.get(y) ?? z;
+    const b = w.get(y) ?? z;
+    return [
+      String(y),
+      String(a.top),
+      String(a.bottom),
+      String(a.top + a.bottom),
+      String(b.top),
+      String(b.bottom),
+      String(b.top + b.bottom),
+    ];
+  });
+  const over: string[] = [];
+  for (const [label, m] of [
+    ['daily', d],
+    ['weekly', w],
+  ] as const) {
+    for (const [y, c] of m) {
+      if (c.top + c.bottom > RARE_MAX_PER_YEAR) {
+        over.push(`${y} ${label} (${c.top + c.bottom})`);
+      }
+    }
+  }
+  const maxD = Math.max(0, ...[...d.values()].map((c) => c.top + c.bottom));
+  const maxW = Math.max(0, ...[...w.values()].map((c) => c.top + c.bottom));
+  return [
+    '## 4. Episodes per year',
+    '',
+    'Extreme events by the year they start (years in which the rule had at least one score).',
+    '',
+    table(
+      ['year', 'daily tops', 'daily bottoms', 'daily total', 'weekly tops', 'weekly bottoms', 'weekly total'],
+      rows
+    ),
+    '',
+    `Most in one year: ${maxD} daily, ${maxW} weekly. Read as "rare" here: at most ${RARE_MAX_PER_YEAR} episodes a ` +
+      `year per timeframe. ${over.length ? `**Above that:** ${over.join(', ')}.` : 'No year is above that.'}`,
+    '',
+  ].join('\n');
+}
+
+function sectionEvents(inp: ReportInput): string {
+  const lines = ['## 5. Extreme events found', ''];
+  for (const r of RUNS) {
+    const res = inp.results[r.timeframe as '1d' | '1w'];
+    const eps = extremeEpisodes(res);
+    lines.push(
+      `### ${r.label[0].toUpperCase()}${r.label.slice(1)} (${r.timeframe}, lookback ${r.lookback}): ${eps.length} events`,
+      ''
+    );
+    if (!eps.length) {
+      lines.push('None.', '');
+      continue;
+    }
+    const rows = eps.map(({ event, bars, peak }) => {
+      const avail = peak ? [peak.premiumZ, peak.oiZ, peak.fundingZ].filter((x) => x !== null).length : 0;
+      return [
+        isoDate(event.time),
+        isoDate(event.timeEnd - 1),
+        event.kind === 'extremeTop' ? 'top' : 'bottom',
+        String(bars.length),
+        peak ? isoDate(peak.time) : '–',
+        signed(peak?.extremeScore, 2),
+        peak ? `${signed(peak.premiumPct, 3)} (${signed(peak.premiumZ, 2)})` : '–',
+        peak ? `${usd(peak.oiUsd)} (${signed(peak.oiZ, 2)})` : '–',
+        peak ? `${num(peak.fundingAprPct, 1)} (${signed(peak.fundingZ, 2)})` : '–',
+        `${avail}/3`,
+      ];
+    });
+    lines.push(
+      table(
+        [
+          'start',
+          'last bar',
+          'kind',
+          'bars',
+          'peak bar',
+          'score',
+          'premium % (z)',
+          'OI (z)',
+          'funding APR % (z)',
+          'metrics',
+        ],
+        rows
+      ),
+      ''
+    );
+  }
+  lines.push(
+    "Peak bar: the bar of the event with the largest |extreme score|; the values shown are that bar's. " +
+      '"metrics" is how many of the three z-scores existed there (the rule uses what is there).',
+    ''
+  );
+  return lines.join('\n');
+}
+
+function sectionTraps(inp: ReportInput): string {
+  const daily = inp.results['1d'];
+  const weekly = inp.results['1w'];
+  const series = inp.bundle.series;
+  const end = Math.max(...series.map((s) => s.points[s.points.length - 1][0]));
+  const start = Math.min(...series.map((s) => s.points[0][0]));
+  const L: string[] = ["## 6. The data's traps and how they were handled", ''];
+
+  // (a) series that end early / mid-week
+  L.push('### Series ending on different days (and mid-week)', '');
+  const enders = series
+    .map((s, i) => ({ s, i, last: s.points[s.points.length - 1][0] }))
+    .filter((x) => x.s.kind !== 'funding' && x.s.kind !== 'fx' && x.last < end);
+  if (!enders.length) {
+    L.push('No price or OI series ends before the others.', '');
+  } else {
+    const rows = enders.map(({ s, i, last }) => {
+      const wb = barAt(weekly, last);
+      const lastDay = last + DAY;
+      const weekEndsLater = wb ? wb.timeEnd > lastDay : false;
+      const wk = wb
+        ? s.kind === 'openInterest'
+          ? `week ${isoDate(wb.time)}: OI venues ${wb.counts.oi}, oiUsd ${usd(wb.oiUsd)}`
+          : `week ${isoDate(wb.time)}: ${s.kind} venues ${wb.counts[s.kind as 'spot' | 'perp']}, ${s.kind}Usd ${num(
+              s.kind === 'spot' ? wb.spotUsd : wb.perpUsd,
+              2
+            )}, premium ${signed(wb.premiumPct, 3)}`
+        : '–';
+      const near = [...extremesNear(daily, last, 3, DAY), ...extremesNear(weekly, last, 1, WEEK)];
+      return [
+        `#${i} ${s.venue} ${s.kind}`,
+        `${isoDate(last)} (${weekday(last)})`,
+        weekEndsLater ? `yes (${wk})` : `no (${wk})`,
+        eventList(near),
+      ];
+    });
+    L.push(
+      table(
+        [
+          'series',
+          'last point',
+          'ends inside a weekly bar? (that week)',
+          'extreme events within 3 days / 1 week of the end',
+        ],
+        rows
+      ),
+      ''
+    );
+  }
+  for (const r of RUNS) {
+    const res = inp.results[r.timeframe as '1d' | '1w'];
+    const st = res.coverage.staleExclusions;
+    L.push(
+      st.length
+        ? `No-stale rule, ${r.label}: ` +
+            st
+              .map(
+                (x) =>
+                  `${x.kind} ${x.label} left out of ${x.bars} bar(s) (${isoDate(x.firstTime)}..${isoDate(x.lastTime)})`
+              )
+              .join('; ') +
+            '.'
+        : `No-stale rule, ${r.label}: no venue was left out of any bar.`
+    );
+  }
+  L.push(
+    '',
+    "A series that stops inside a bar has no point near that bar's close, so the no-stale rule leaves it out of that bar " +
+      'instead of comparing, say, a Saturday spot close with a Sunday perp close. With no spot venue left the premium is ' +
+      'unknown (–) rather than wrong.',
+    ''
+  );
+
+  // (b) stablecoin dislocation, March 2023
+  L.push('### USDC/USDT dislocation, March 2023 (no fx series)', '');
+  const unconv = daily.coverage.unconvertedQuotes;
+  L.push(
+    unconv.length
+      ? `Used as quoted (no fx series to convert them): ${unconv.map((u) => `${u.kind} ${u.label} in ${u.quote}`).join(', ')}.`
+      : 'Every stablecoin-quoted series was converted to USD (or none was present).',
+    ''
+  );
+  const mar = daily.bars.filter((b) => b.time >= dayMs('2023-03-06') && b.time <= dayMs('2023-03-19'));
+  if (!mar.length) {
+    L.push('The data has no daily bars in March 2023.', '');
+  } else {
+    L.push(
+      table(
+        ['day', 'spot USD', 'perp USD', 'premium %', 'premium z', 'OI z', 'funding z', 'extreme score', 'states'],
+        mar.map((b) => [
+          `${isoDate(b.time)} ${weekday(b.time).slice(0, 3)}`,
+          num(b.spotUsd, 0),
+          num(b.perpUsd, 0),
+          signed(b.premiumPct, 3),
+          signed(b.premiumZ, 2),
+          signed(b.oiZ, 2),
+          signed(b.fundingZ, 2),
+          signed(b.extremeScore, 2),
+          b.states.join(', ') || '–',
+        ])
+      ),
+      ''
+    );
+    const ev = [
+      ...eventsOverlapping(daily, 'extremeTop', '2023-03-09', '2023-03-16'),
+      ...eventsOverlapping(daily, 'extremeBottom', '2023-03-09', '2023-03-16'),
+      ...eventsOverlapping(weekly, 'extremeTop', '2023-03-09', '2023-03-16'),
+      ...eventsOverlapping(weekly, 'extremeBottom', '2023-03-09', '2023-03-16'),
+    ];
+    L.push(`Extreme events overlapping 2023-03-09..2023-03-16 (daily or weekly): ${eventList(ev)}.`, '');
+    const inWin = mar.filter(
+      (b) => b.premiumZ !== null && b.time >= dayMs('2023-03-09') && b.time <= dayMs('2023-03-16')
+    );
+    if (inWin.length) {
+      const top = inWin.reduce((a, b) => (Math.abs(b.premiumZ!) > Math.abs(a.premiumZ!) ? b : a));
+      const o = DEFAULT_OPTIONS;
+      const beyond = [-(top.premiumZ ?? 0), top.oiZ, top.fundingZ].filter(
+        (x) => x !== null && Math.abs(x) >= o.extremeZ
+      ).length;
+      L.push(
+        `The largest premium z in the window is ${signed(top.premiumZ, 2)} on ${isoDate(top.time)}, with ${beyond} of the ` +
+          `three metrics beyond ±${o.extremeZ} on that bar; the extreme rule needs ${o.extremeMinCount} and a mean score of ` +
+          `±${o.extremeScoreMin}, so a quote-currency dislocation that moves the premium alone does not make an extreme.`,
+        ''
+      );
+    }
+  }
+
+  // (c) venues coming and going
+  L.push('### Venues coming and going', '');
+  // One row per (day, kind, start/end); a funding series starts to count one interval before its first settlement,
+  // since that settlement applies to the interval before it.
+  type Change = { t: number; names: string[]; kind: Bundle['series'][number]['kind']; join: boolean };
+  const changes = new Map<string, Change>();
+  const addChange = (t: number, name: string, kind: Change['kind'], join: boolean) => {
+    const k = `${isoDate(t)}|${kind}|${join}`;
+    const c = changes.get(k) ?? { t, names: [], kind, join };
+    c.names.push(name);
+    changes.set(k, c);
+  };
+  series.forEach((s, i) => {
+    const f = s.points[0][0];
+    const l = s.points[s.points.length - 1][0];
+    const eff = s.kind === 'funding' ? f - s.intervalHours * 3_600_000 + 1 : f;
+    if (eff > start + DAY) {
+      addChange(eff, `#${i} ${s.venue}`, s.kind, true);
+    }
+    if (l < end - DAY) {
+      addChange(l, `#${i} ${s.venue}`, s.kind, false);
+    }
+  });
+  const rows = [...changes.values()]
+    .sort((a, b) => a.t - b.t)
+    .map((c) => {
+      const at = barAt(daily, c.t);
+      const idx = at ? daily.bars.indexOf(at) : -1;
+      // compare the last bar before the change with the first bar after it
+      const before = idx >= 0 ? daily.bars[c.join ? idx - 1 : idx] : undefined;
+      const after = idx >= 0 ? daily.bars[c.join ? idx : idx + 1] : undefined;
+      const what = `${c.names.join(', ')} ${c.kind} ${c.join ? (c.names.length > 1 ? 'start' : 'starts') : c.names.length > 1 ? 'end' : 'ends'}`;
+      let effect = '–';
+      if (before && after) {
+        const key =
+          c.kind === 'openInterest' ? 'oi' : c.kind === 'funding' ? 'funding' : c.kind === 'fx' ? null : c.kind;
+        const counts = key ? `${key} venues ${before.counts[key as 'oi']} → ${after.counts[key as 'oi']}` : '';
+        if (c.kind === 'openInterest') {
+          const raw = before.oiUsd && after.oiUsd ? (after.oiUsd / before.oiUsd - 1) * 100 : null;
+          const ix = before.oiIndexUsd && after.oiIndexUsd ? (after.oiIndexUsd / before.oiIndexUsd - 1) * 100 : null;
+          effect = `${counts}; oiUsd ${signed(raw, 1)}%, index ${signed(ix, 1)}%, OI z ${signed(before.oiZ, 2)} → ${signed(after.oiZ, 2)}`;
+        } else if (c.kind === 'funding') {
+          effect = `${counts}; funding ${num(before.fundingAprPct, 1)} → ${num(after.fundingAprPct, 1)} % APR, z ${signed(before.fundingZ, 2)} → ${signed(after.fundingZ, 2)}`;
+        } else if (c.kind === 'spot' || c.kind === 'perp') {
+          effect = `${counts}; premium ${signed(before.premiumPct, 3)} → ${signed(after.premiumPct, 3)}`;
+        }
+      }
+      return [isoDate(c.t), what, effect, eventList(extremesNear(daily, c.t, 3, DAY))];
+    });
+  L.push(
+    rows.length
+      ? table(['day', 'change', 'daily effect (bar before → bar after)', 'daily extreme events within 3 days'], rows)
+      : 'Every series covers the whole span.',
+    '',
+    'Open interest is chain-linked: the index moves only with the venues present on both bars, so a venue joining or ' +
+      'leaving moves the raw sum (oiUsd) but not the index that the OI z-score reads.',
+    ''
+  );
+
+  // (d) non-8h funding intervals
+  L.push('### Funding intervals other than 8h (Deribit hourly)', '');
+  const odd = daily.coverage.series.filter((c) => {
+    const s = series[c.index];
+    return s && s.kind === 'funding' && s.intervalHours !== 8;
+  });
+  if (!odd.length) {
+    L.push('Every funding series settles every 8 hours.', '');
+  } else {
+    for (const c of odd) {
+      const s = series[c.index] as Extract<Bundle['series'][number], { kind: 'funding' }>;
+      L.push(
+        `${c.label} settles every ${s.intervalHours}h; the engine reads each rate as \`rate × 8 / ${s.intervalHours}\` ` +
+          '(8h equivalent) before the TWAP. Its daily 8h-equivalent TWAP against the 8h venues on the days both exist:',
+        ''
+      );
+      const rowsF: string[][] = [];
+      for (const o of daily.coverage.series) {
+        const so = series[o.index];
+        if (!so || so.kind !== 'funding' || so.intervalHours !== 8) {
+          continue;
+        }
+        const a: number[] = [];
+        const b: number[] = [];
+        for (const bar of daily.bars) {
+          const x = bar.venues.funding8h[c.label];
+          const y = bar.venues.funding8h[o.label];
+          if (x !== null && x !== undefined && y !== null && y !== undefined) {
+            a.push(x);
+            b.push(y);
+          }
+        }
+        if (a.length < 10) {
+          continue;
+        }
+        const ma = a.reduce((p, x) => p + x, 0) / a.length;
+        const mb = b.reduce((p, x) => p + x, 0) / b.length;
+        rowsF.push([
+          o.label,
+          String(a.length),
+          `${(ma * 100).toFixed(4)}%`,
+          `${(mb * 100).toFixed(4)}%`,
+          mb !== 0 ? (ma / mb).toFixed(2) : '–',
+          num(pearson(a, b), 2),
+        ]);
+      }
+      L.push(
+        rowsF.length
+          ? table(
+              [
+                'compared with',
+                'days',
+                `${c.label} mean 8h rate`,
+                'other mean 8h rate',
+                'ratio of means',
+                'correlation',
+              ],
+              rowsF
+            )
+          : 'No 8h venue overlaps it.',
+        '',
+        `Had the ${s.intervalHours}h rate been read as an 8h rate, the ratio of means would sit near ${(s.intervalHours / 8).toFixed(3)}.`,
+        ''
+      );
+    }
+  }
+  return L.join('\n');
+}
+
+function sectionCoverage(inp: ReportInput): string {
+  const daily = inp.results['1d'];
+  const byYear = new Map<number, Bar[]>();
+  for (const b of daily.bars) {
+    const y = year(b.time);
+    (byYear.get(y) ?? byYear.set(y, []).get(y)!).push(b);
+  }
+  const rows = [...byYear.entries()].map(([y, bs]) => {
+    const n = bs.length;
+    const has = (f: (b: Bar) => unknown) => bs.filter((b) => f(b) !== null && f(b) !== undefined).length;
+    const avg = (f: (b: Bar) => number) => (bs.reduce((s, b) => s + f(b), 0) / n).toFixed(1);
+    const all3 = bs.filter((b) => b.premiumZ !== null && b.oiZ !== null && b.fundingZ !== null).length;
+    return [
+      String(y),
+      String(n),
+      pct(
+        has((b) => b.premiumPct),
+        n
+      ),
+      pct(
+        has((b) => b.oiUsd),
+        n
+      ),
+      pct(
+        has((b) => b.fundingRate8h),
+        n
+      ),
+      pct(all3, n),
+      avg((b) => b.counts.spot),
+      avg((b) => b.counts.perp),
+      avg((b) => b.counts.oi),
+      avg((b) => b.counts.funding),
+    ];
+  });
+  return [
+    '## 7. Coverage per year (daily bars)',
+    '',
+    table(
+      [
+        'year',
+        'bars',
+        'premium',
+        'OI',
+        'funding',
+        'all three z',
+        'spot venues',
+        'perp venues',
+        'OI venues',
+        'funding venues',
+      ],
+      rows
+    ),
+    '',
+    "Percentages are of that year's daily bars; venue counts are means per bar. A z-score needs a full lookback window " +
+      'of values first, so the z columns start later than the metrics.',
+    '',
+  ].join('\n');
+}
+
+/** Renders the whole Markdown report. */
+export function buildReport(inp: ReportInput): string {
+  const head = [
+    '# BTC Flow: validation on real BTC history',
+    '',
+    `Generated by \`npm run validate\` on ${isoDate(inp.generated.getTime())}. Do not edit by hand: every number below is ` +
+      'computed from the bundle and the engine output.',
+    '',
+    'Reproduce (from the repository root, after `npm ci`):',
+    '',
+    '```sh',
+    `npm run validate -- ${inp.bundleArg}`,
+    '```',
+    '',
+    `![Weekly premium z, OI z and funding z with extreme events](${inp.chartLink})`,
+    '',
+    'Chart: weekly bars, lookback 52. Blue: premium z; orange: OI z (chain-linked index); purple: funding z. ' +
+      'Red regions (▼ above the plot) are extreme tops, green regions (▲ below) extreme bottoms; the grey band is ±2.',
+    '',
+  ].join('\n');
+  return [
+    head,
+    sectionInputs(inp),
+    sectionSettings(inp),
+    sectionRequired(inp),
+    sectionRarity(inp),
+    sectionEvents(inp),
+    sectionTraps(inp),
+    sectionCoverage(inp),
+  ].join('\n');
+}
+
+/** The weekly chart: three z-score lines, extreme regions, ±2 band, from the first bar with any z-score. */
+export function buildWeeklyChart(weekly: EngineResult, lookback: number): string {
+  const first = weekly.bars.findIndex((b) => b.premiumZ !== null || b.oiZ !== null || b.fundingZ !== null);
+  const bars = first >= 0 ? weekly.bars.slice(first) : [];
+  return renderChart({
+    title: 'BTC Flow: weekly premium z, OI z and funding z with extreme events',
+    subtitle: `1w bars, lookback ${lookback}; ${bars.length ? `${isoDate(bars[0].time)} to ${isoDate(bars[bars.length - 1].time)}` : 'no data'}; real history (docs/validation.md)`,
+    times: bars.map((b) => b.time),
+    barMs: WEEK,
+    lines: [
+      { label: 'premium z', color: '#1f77b4', values: bars.map((b) => b.premiumZ) },
+      { label: 'OI z', color: '#ff7f0e', values: bars.map((b) => b.oiZ) },
+      { label: 'funding z', color: '#9467bd', values: bars.map((b) => b.fundingZ) },
+    ],
+    regions: weekly.events
+      .filter((e) => EXTREME_KINDS.includes(e.kind))
+      .map((e) => ({ start: e.time, end: e.timeEnd, kind: e.kind })),
+    regionStyles: {
+      extremeTop: { label: 'extreme top', color: '#d62728', marker: 'top' },
+      extremeBottom: { label: 'extreme bottom', color: '#2ca02c', marker: 'bottom' },
+    },
+    band: 2,
+  });
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * command line
+ * ---------------------------------------------------------------------------------------------- */
+
+const FLAGS: FlagSpec[] = [
+  { name: 'report', type: 'string', value: 'FILE', help: 'Markdown report to write (default docs/validation.md)' },
+  { name: 'chart', type: 'string', value: 'FILE', help: 'SVG chart to write (default docs/img/validation-weekly.svg)' },
+  { name: 'help', type: 'bool', help: 'show this help' },
+  { name: 'debug', type: 'bool', help: 'print the stack trace of an internal error' },
+];
+
+function help(): string {
+  return [
+    'Usage: npm run validate -- <bundle.json> [flags]',
+    '',
+    'Runs the engine on the bundle at 1d (lookback 90) and 1w (lookback 52) and writes a Markdown report and an SVG',
+    'chart of weekly premium z, OI z and funding z with the extreme events marked.',
+    '',
+    'Flags:',
+    flagHelp(FLAGS),
+    '',
+  ].join('\n');
+}
+
+export async function validateMain(argv: string[], io: CliIo, now = new Date()): Promise<number> {
+  const debug = argv.includes('--debug') || io.env.BTC_FLOW_DEBUG === '1';
+  try {
+    const args = parseArgs(argv, FLAGS, 'validate');
+    if (args.bools.help) {
+      io.stdout(help());
+      return 0;
+    }
+    if (args.positionals.length !== 1) {
+      throw new CliUsageError('validate: give exactly one bundle file; usage: npm run validate -- <bundle.json>');
+    }
+    const file = args.positionals[0];
+    const reportPath = resolve(args.strings.report ?? resolve(ROOT, 'docs', 'validation.md'));
+    const chartPath = resolve(args.strings.chart ?? resolve(ROOT, 'docs', 'img', 'validation-weekly.svg'));
+    const bundle = loadBundle(file);
+    const raw = readFileSync(file);
+    const results = runEngine(bundle);
+    // npm scripts run in the repository root, so the reproduce command uses the path relative to it
+    const bundleArg = relative(ROOT, resolve(file)) || file;
+    const chartLink = relative(dirname(reportPath), chartPath).split('\\').join('/');
+    const report = buildReport({
+      bundle,
+      bundleArg,
+      bytes: raw.length,
+      sha256: createHash('sha256').update(raw).digest('hex'),
+      results,
+      chartLink,
+      generated: now,
+    });
+    const svg = buildWeeklyChart(results['1w'], RUNS[1].lookback);
+    mkdirSync(dirname(reportPath), { recursive: true });
+    mkdirSync(dirname(chartPath), { recursive: true });
+    writeFileSync(reportPath, report);
+    writeFileSync(chartPath, svg);
+    const checks = checkEpisodes(results);
+    io.stderr(
+      `validate: wrote ${relative(process.cwd(), reportPath) || reportPath} and ${relative(process.cwd(), chartPath) || chartPath}\n`
+    );
+    for (const c of checks) {
+      io.stderr(
+        `validate: ${c.episode.label} (${c.episode.timeframe} ${c.episode.kind}): ${c.flagged ? 'flagged' : c.episode.required ? 'NOT FLAGGED' : 'not flagged'}\n`
+      );
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e, io, debug);
+  }
+}
+
+if (require.main === module) {
+  validateMain(process.argv.slice(2), processIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`validate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  );
+}
