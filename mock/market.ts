@@ -123,9 +123,9 @@ const BTC_ANCHORS: Anchor[] = [
   ['2020-10-15T00', 11400],
   ['2020-12-31T00', 29000],
   ['2021-01-22T00', 30500],
-  ['2021-02-21T00', 57000],
+  ['2021-02-21T00', 55500],
   ['2021-03-01T00', 45000],
-  ['2021-04-14T00', 64500],
+  ['2021-04-14T00', 61500],
   ['2021-05-19T12', 33000],
   ['2021-07-20T00', 29800],
   ['2021-09-06T00', 52500],
@@ -240,9 +240,6 @@ function anchorHour(iso: string): number {
 interface AssetPath {
   hours: number;
   close: Float64Array;
-  /** high/low over the hour, sampled from the intra-hour bridge every 5 minutes */
-  high: Float64Array;
-  low: Float64Array;
   /** market-wide spot volume in base coin per hour */
   volume: Float64Array;
   /** funding rate per 8h (decimal), market-wide */
@@ -358,12 +355,10 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
   }
   const startPrice = Math.exp(logp[0]);
 
-  // 3) intra-hour bridge coefficients, high/low
+  // 3) intra-hour bridge coefficients (candle highs and lows sample the bridge every 5 minutes)
   const b1 = new Float32Array(n);
   const b2 = new Float32Array(n);
   const b3 = new Float32Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
   const g2 = gaussian(mulberry32(spec.seed ^ 0x1a7a));
   for (let h = 0; h < n; h++) {
     b1[h] = g2();
@@ -373,8 +368,6 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
   const path: AssetPath = {
     hours: n,
     close,
-    high,
-    low,
     volume: new Float64Array(n),
     funding8h: new Float64Array(n),
     basis: new Float64Array(n),
@@ -385,18 +378,6 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
     sigma: spec.sigma,
     startPrice,
   };
-  for (let h = 0; h < n; h++) {
-    let hi = -Infinity;
-    let lo = Infinity;
-    for (let m = 0; m <= 12; m++) {
-      const p = intraHourPrice(path, h, m / 12);
-      hi = Math.max(hi, p);
-      lo = Math.min(lo, p);
-    }
-    high[h] = hi;
-    low[h] = lo;
-  }
-
   // 4) leverage index → funding, basis, OI; volume
   const g3 = gaussian(mulberry32(spec.seed ^ 0xf00d));
   const rand3 = mulberry32(spec.seed ^ 0xbeef);
@@ -456,8 +437,6 @@ function buildUsdtPath(n: number): AssetPath {
   const path: AssetPath = {
     hours: n,
     close,
-    high: new Float64Array(n),
-    low: new Float64Array(n),
     volume: new Float64Array(n).fill(4_000_000),
     funding8h: new Float64Array(n),
     basis: new Float64Array(n),
@@ -465,13 +444,14 @@ function buildUsdtPath(n: number): AssetPath {
     b1: new Float32Array(n),
     b2: new Float32Array(n),
     b3: new Float32Array(n),
-    sigma: 0,
+    sigma: 0.0002,
     startPrice: 1.0003,
   };
+  const gb = gaussian(mulberry32(0x05d8));
   for (let h = 0; h < n; h++) {
-    const o = h > 0 ? close[h - 1] : path.startPrice;
-    path.high[h] = Math.max(o, close[h]) + 0.0001;
-    path.low[h] = Math.min(o, close[h]) - 0.0001;
+    path.b1[h] = gb();
+    path.b2[h] = gb();
+    path.b3[h] = gb();
   }
   return path;
 }
@@ -591,6 +571,35 @@ function priceAt(p: AssetPath, venue: string, asset: string, market: 'spot' | 'p
  * Public API
  * ---------------------------------------------------------------------------------------------- */
 
+/** Per path and venue market: memoised high/low of whole hours (NaN = not computed yet). */
+const extremes = new WeakMap<AssetPath, Map<string, { hi: Float64Array; lo: Float64Array }>>();
+
+function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', h: number, adj: (x: number) => number) {
+  let byKey = extremes.get(p);
+  if (!byKey) {
+    byKey = new Map();
+    extremes.set(p, byKey);
+  }
+  const key = `${venue}|${asset}|${market}`;
+  let mm = byKey.get(key);
+  if (!mm) {
+    mm = { hi: new Float64Array(p.hours).fill(NaN), lo: new Float64Array(p.hours).fill(NaN) };
+    byKey.set(key, mm);
+  }
+  if (Number.isNaN(mm.hi[h])) {
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (let m = 0; m <= 12; m++) {
+      const q = intraHourPrice(p, h, m / 12) * adj(h + m / 12);
+      hi = Math.max(hi, q);
+      lo = Math.min(lo, q);
+    }
+    mm.hi[h] = hi;
+    mm.lo[h] = lo;
+  }
+  return mm;
+}
+
 export interface SimCandle {
   open: number;
   high: number;
@@ -633,15 +642,17 @@ export function candle(venue: string, asset: string, market: 'spot' | 'perp', op
     if (b <= a) {
       continue;
     }
+    // sample the venue price on the 5-minute grid inside [a, b] (endpoints included): the same
+    // points for every candle length, so candles of different lengths aggregate exactly
     if (a === h && b === h + 1) {
-      const k = adj(h + 0.5);
-      high = Math.max(high, p.high[h] * k);
-      low = Math.min(low, p.low[h] * k);
+      const mm = hourExtremes(p, venue, asset, market, h, adj);
+      high = Math.max(high, mm.hi[h]);
+      low = Math.min(low, mm.lo[h]);
     } else {
-      // partial hour: sample the bridge on the 5-minute grid inside [a, b]
-      for (let m = Math.ceil((a - h) * 12); m <= Math.floor((b - h) * 12); m++) {
-        const xx = h + m / 12;
-        const q = intraHourPrice(p, h, m / 12) * adj(xx);
+      const m0 = Math.ceil((a - h) * 12);
+      const m1 = Math.floor((b - h) * 12);
+      for (let m = m0; m <= m1; m++) {
+        const q = intraHourPrice(p, h, m / 12) * adj(h + m / 12);
         high = Math.max(high, q);
         low = Math.min(low, q);
       }
@@ -704,4 +715,10 @@ export function marketSnapshot(asset: string, t: number): { price: number; fundi
   const p = getPath(asset);
   const h = Math.min(p.hours - 1, Math.max(0, Math.floor((t - SIM_START_MS) / HOUR_MS)));
   return { price: p.close[h], funding8h: p.funding8h[h], basis: p.basis[h], oiBase: p.oi[h] };
+}
+
+/** Drop the precomputed paths (tests: proves that values do not depend on when the path was built). */
+export function resetMarketCache(): void {
+  paths.clear();
+  btcNoise = null;
 }
