@@ -7,6 +7,7 @@ import { CcxtExchange, CcxtMarket, loadCcxtClass } from './ccxtLoader';
 import {
   classifyError,
   describeFailure,
+  HttpClientError,
   MalformedPayloadError,
   parseRetryAfter,
   TransientHttpError,
@@ -126,7 +127,12 @@ export class ExchangeContext {
       if (code >= 200 && code < 300 && (response === undefined || response === null)) {
         throw new MalformedPayloadError(`answer from ${url.replace(/\?.*$/, '')} is not JSON`);
       }
-      return original(code, reason, url, method, headers, body, response, ...rest);
+      const handled = original(code, reason, url, method, headers, body, response, ...rest);
+      if (code >= 400) {
+        // the venue's own handler did not recognise it: a plain client error, not worth retrying
+        throw new HttpClientError(code, url.replace(/\?.*$/, ''), typeof body === 'string' ? body : '');
+      }
+      return handled;
     };
   }
 
@@ -136,12 +142,8 @@ export class ExchangeContext {
     if (!p) {
       p = (async () => {
         const ex = await this.instance(venue.ccxtId);
-        let first = true;
-        await this.call(venue.id, 'markets', async () => {
-          const r = await ex.loadMarkets(!first);
-          first = false;
-          return r;
-        });
+        // reload = true: after a failed load ccxt would hand back the same rejected promise
+        await this.call(venue.id, 'markets', () => ex.loadMarkets(true));
         if (!ex.markets || Object.keys(ex.markets).length === 0) {
           throw new VenueError(venue.id, 'empty', 'market list is empty');
         }

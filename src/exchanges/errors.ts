@@ -18,6 +18,17 @@ export class TransientHttpError extends Error {
   }
 }
 
+/** Another 4xx answer (bad request, unknown path): not retried. */
+export class HttpClientError extends Error {
+  readonly status: number;
+  constructor(status: number, url: string, body: string) {
+    super(`HTTP ${status} from ${url}${body ? `: ${body.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
+    this.name = 'HttpClientError';
+    this.status = status;
+    Object.setPrototypeOf(this, HttpClientError.prototype);
+  }
+}
+
 /** A 2xx answer that is not JSON, or JSON of the wrong shape. Never retried, never cached. */
 export class MalformedPayloadError extends Error {
   constructor(message: string) {
@@ -77,6 +88,9 @@ export function classifyError(e: unknown): Classified {
   if (e instanceof TransientHttpError) {
     const kind: FailureKind = e.status === 429 ? 'rateLimit' : 'server';
     return { kind, retryable: true, retryAfterMs: e.retryAfterMs, detail: `HTTP ${e.status}` };
+  }
+  if (e instanceof HttpClientError) {
+    return { kind: 'exchange', retryable: false, detail: e.message };
   }
   if (e instanceof MalformedPayloadError) {
     return { kind: 'malformed', retryable: false, detail: e.message };

@@ -12,7 +12,7 @@ import { BtcFlowInputError } from '../core/errors';
 import { SERIES_KINDS, type Point, type Series, type SeriesKind, type Timeframe } from '../core/types';
 import { ExchangeContext, resolveMarket } from './context';
 import { Interval, Row, subtractIntervals } from './cache';
-import { VenueError } from './errors';
+import { classifyError, describeFailure, VenueError } from './errors';
 import { FETCH_TF_MS, fetchCandles, fetchFunding, fetchOpenInterest, inferIntervalHours, RangeResult } from './fetchers';
 import { FetchTimeframe, getVenue, VenueSpec, venueKinds } from './registry';
 
@@ -98,7 +98,15 @@ export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext): Promise<S
   if (running) {
     return running;
   }
-  const p = doFetch(req, venue, ctx).finally(() => ctx.inflight.delete(key));
+  const p = doFetch(req, venue, ctx)
+    .catch((e: unknown) => {
+      if (e instanceof VenueError || e instanceof BtcFlowInputError) {
+        throw e;
+      }
+      const c = classifyError(e);
+      throw new VenueError(venue.id, c.kind, `${req.kind}: ${describeFailure(c, 1, ctx.options.timeoutMs)}`);
+    })
+    .finally(() => ctx.inflight.delete(key));
   ctx.inflight.set(key, p);
   return p;
 }
@@ -141,7 +149,7 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
   if (start >= end) {
     throw new VenueError(venue.id, 'empty', `${req.kind}: the range ${new Date(req.from).toISOString()} – ${new Date(req.to).toISOString()} is in the future`);
   }
-  const job = { ctx, venue, ex, market, tf, now };
+  const job = { ctx, venue, ex, market, tf, now, kind: req.kind };
   const runKind = (s: number, e: number): Promise<RangeResult> => {
     const j = { ...job, start: s, end: e };
     return req.kind === 'openInterest' ? fetchOpenInterest(j) : isFunding ? fetchFunding(j) : fetchCandles(j);

@@ -8,6 +8,7 @@ import type { ExchangeContext } from './context';
 import { EmptyPayloadError, MalformedPayloadError } from './errors';
 import type { Row } from './cache';
 import type { FetchTimeframe, VenueSpec } from './registry';
+import type { SeriesKind } from '../core/types';
 
 export const HOUR_MS = 3_600_000;
 export const FETCH_TF_MS: Record<FetchTimeframe, number> = { '1h': HOUR_MS, '4h': 4 * HOUR_MS, '1d': 24 * HOUR_MS };
@@ -18,6 +19,7 @@ export interface RangeJob {
   ex: CcxtExchange;
   market: CcxtMarket;
   tf: FetchTimeframe;
+  kind: SeriesKind;
   /** Inclusive start, aligned to the bar grid (funding: any time). */
   start: number;
   /** Exclusive end. */
@@ -137,7 +139,7 @@ export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
     if (first > job.start) {
       firstAvailable = first;
       notices.push(
-        `${venue.id}: serves only its latest ${venue.ohlcv.limit} ${tf} candles; ${venue.role} data starts at ${iso(first)}`
+        `${venue.id}: serves only its latest ${venue.ohlcv.limit} ${tf} candles; ${job.kind} data starts at ${iso(first)}`
       );
     }
     return { rows, firstAvailable, notices };
