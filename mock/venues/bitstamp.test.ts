@@ -44,7 +44,12 @@ test('fetchOHLCV 1d with since and limit 1000: one request, 1000 consecutive day
   expect(rows).toHaveLength(1000);
   rows.forEach((r, i) => expect(r[0]).toBe(since + i * DAY));
   const [q] = queriesFor(srv, 'klines');
-  expect(q).toEqual({ step: '86400', limit: '1000', start: String(since / 1000), end: String(since / 1000 + 1000 * 86400 - 1) });
+  expect(q).toEqual({
+    step: '86400',
+    limit: '1000',
+    start: String(since / 1000),
+    end: String(since / 1000 + 1000 * 86400 - 1),
+  });
   for (const i of [0, 500, 999]) {
     const c = candle('bitstamp', 'BTC', 'spot', since + i * DAY, DAY)!;
     expect(Math.abs(rows[i][4]! - c.close)).toBeLessThanOrEqual(0.5);
@@ -62,7 +67,13 @@ test('pagination at the live edge: the last page ends with the open bar (unless 
   const rows = await ex.fetchOHLCV('BTC/USD', '1h', since, 1000);
   expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 10 }, (_, i) => since + i * HOUR));
   expect(rows[9][4]).toBeCloseTo(markPrice('bitstamp', 'BTC', NOW, 'spot'), -1);
-  const raw = await ex.publicGetOhlcPair({ pair: 'btcusd', step: 3600, limit: 1000, start: since / 1000, exclude_current_candle: 'true' });
+  const raw = await ex.publicGetOhlcPair({
+    pair: 'btcusd',
+    step: 3600,
+    limit: 1000,
+    start: since / 1000,
+    exclude_current_candle: 'true',
+  });
   expect(raw.data.ohlc).toHaveLength(9);
   expect(raw.data.pair).toBe('BTC/USD');
 });
@@ -71,7 +82,13 @@ test('end wins over start (Bitstamp documents it): the `limit` candles at or bef
   const ex = mk();
   await ex.loadMarkets();
   const end = Date.UTC(2023, 2, 10, 15) / 1000;
-  const raw = await ex.publicGetOhlcPair({ pair: 'btcusd', step: 86400, limit: 3, start: Date.UTC(2021, 0, 1) / 1000, end });
+  const raw = await ex.publicGetOhlcPair({
+    pair: 'btcusd',
+    step: 86400,
+    limit: 3,
+    start: Date.UTC(2021, 0, 1) / 1000,
+    end,
+  });
   const ts = raw.data.ohlc.map((r: { timestamp: string }) => Number(r.timestamp) * 1000);
   expect(ts).toEqual([Date.UTC(2023, 2, 8), Date.UTC(2023, 2, 9), Date.UTC(2023, 2, 10)]);
   // ccxt with `until` and a limit asks for the candles before until
@@ -83,7 +100,9 @@ test('bad step or limit is a Bitstamp error', async () => {
   const ex = mk();
   await ex.loadMarkets();
   await expect(ex.publicGetOhlcPair({ pair: 'btcusd', step: 100, limit: 10 })).rejects.toThrow(/step must be one of/);
-  await expect(ex.publicGetOhlcPair({ pair: 'btcusd', step: 60, limit: 1001 })).rejects.toThrow(/limit must be between 1 and 1000/);
+  await expect(ex.publicGetOhlcPair({ pair: 'btcusd', step: 60, limit: 1001 })).rejects.toThrow(
+    /limit must be between 1 and 1000/
+  );
   await expect(ex.publicGetOhlcPair({ pair: 'btcusd', step: 60 })).rejects.toThrow(/limit/);
 });
 

@@ -30,10 +30,31 @@ interface Pair {
 }
 
 export const BITSTAMP_PAIRS: Pair[] = [
-  { id: 'btcusd', asset: 'BTC', quote: 'USD', counterDecimals: 0, baseDecimals: 8, description: 'Bitcoin / U.S. dollar' },
+  {
+    id: 'btcusd',
+    asset: 'BTC',
+    quote: 'USD',
+    counterDecimals: 0,
+    baseDecimals: 8,
+    description: 'Bitcoin / U.S. dollar',
+  },
   { id: 'ethusd', asset: 'ETH', quote: 'USD', counterDecimals: 1, baseDecimals: 8, description: 'Ether / U.S. dollar' },
-  { id: 'solusd', asset: 'SOL', quote: 'USD', counterDecimals: 2, baseDecimals: 8, description: 'Solana / U.S. dollar' },
-  { id: 'usdtusd', asset: 'USDT', quote: 'USD', counterDecimals: 5, baseDecimals: 5, description: 'Tether / U.S. dollar' },
+  {
+    id: 'solusd',
+    asset: 'SOL',
+    quote: 'USD',
+    counterDecimals: 2,
+    baseDecimals: 8,
+    description: 'Solana / U.S. dollar',
+  },
+  {
+    id: 'usdtusd',
+    asset: 'USDT',
+    quote: 'USD',
+    counterDecimals: 5,
+    baseDecimals: 5,
+    description: 'Tether / U.S. dollar',
+  },
 ];
 const BY_ID = new Map(BITSTAMP_PAIRS.map((p) => [p.id, p]));
 
@@ -138,12 +159,17 @@ function ticker(req: MockRequest, params: Record<string, string>): MockResponse 
   const high = Math.max(last, ...dayBars.map((b) => b.high));
   const low = Math.min(last, ...dayBars.map((b) => b.low));
   const vol = dayBars.reduce((s, b) => s + b.volumeBase, 0);
-  const vwap = vol > 0 ? dayBars.reduce((s, b) => s + b.volumeBase * (b.high + b.low + b.close) / 3, 0) / vol : last;
+  const vwap = vol > 0 ? dayBars.reduce((s, b) => s + (b.volumeBase * (b.high + b.low + b.close)) / 3, 0) / vol : last;
   const tick = Math.pow(10, -dp);
   return {
     body: {
       timestamp: String(Math.floor(req.now / 1000)),
-      open: px(barStart(fixedBar(day), req.now) === req.now ? last : markPrice(VENUE_KEY, p.asset, barStart(fixedBar(day), req.now), 'spot'), dp),
+      open: px(
+        barStart(fixedBar(day), req.now) === req.now
+          ? last
+          : markPrice(VENUE_KEY, p.asset, barStart(fixedBar(day), req.now), 'spot'),
+        dp
+      ),
       high: px(high, dp),
       low: px(low, dp),
       last: px(last, dp),

@@ -66,7 +66,11 @@ export function assertAllLocal(ex: CcxtLike): void {
 type Ctor<T> = new (config: Record<string, unknown>) => T;
 
 /** A ccxt instance of `Klass` talking to the mock at `base`, with the given options. */
-export function makeExchange<T extends CcxtLike>(Klass: Ctor<T>, base: string, options: Record<string, unknown> = {}): T {
+export function makeExchange<T extends CcxtLike>(
+  Klass: Ctor<T>,
+  base: string,
+  options: Record<string, unknown> = {}
+): T {
   const ex = new Klass({ enableRateLimit: true, rateLimit: 1, timeout: 20_000, options });
   rewriteApiUrls(ex, base);
   assertAllLocal(ex);

@@ -85,18 +85,43 @@ test('a start..end range wider than 350 buckets is rejected, like Coinbase', asy
   await ex.loadMarkets();
   const start = Date.UTC(2023, 0, 1) / 1000;
   await expect(
-    ex.v3PublicGetBrokerageMarketProductsProductIdCandles({ product_id: 'BTC-USD', granularity: 'ONE_DAY', start, end: start + 351 * 86400 })
+    ex.v3PublicGetBrokerageMarketProductsProductIdCandles({
+      product_id: 'BTC-USD',
+      granularity: 'ONE_DAY',
+      start,
+      end: start + 351 * 86400,
+    })
   ).rejects.toThrow(/INVALID_ARGUMENT/);
-  const ok = await ex.v3PublicGetBrokerageMarketProductsProductIdCandles({ product_id: 'BTC-USD', granularity: 'ONE_DAY', start, end: start + 350 * 86400 });
+  const ok = await ex.v3PublicGetBrokerageMarketProductsProductIdCandles({
+    product_id: 'BTC-USD',
+    granularity: 'ONE_DAY',
+    start,
+    end: start + 350 * 86400,
+  });
   // both ends inclusive (351 buckets), newest first, the default limit (350) drops the oldest; numbers as strings
   expect(ok.candles).toHaveLength(350);
   expect(ok.candles[0].start).toBe(String(start + 350 * 86400));
   expect(ok.candles[349].start).toBe(String(start + 86400));
   expect(typeof ok.candles[0].close).toBe('string');
-  const limited = await ex.v3PublicGetBrokerageMarketProductsProductIdCandles({ product_id: 'BTC-USD', granularity: 'ONE_DAY', start, end: start + 9 * 86400, limit: 3 });
-  expect(limited.candles.map((c: { start: string }) => Number(c.start))).toEqual([start + 9 * 86400, start + 8 * 86400, start + 7 * 86400]);
+  const limited = await ex.v3PublicGetBrokerageMarketProductsProductIdCandles({
+    product_id: 'BTC-USD',
+    granularity: 'ONE_DAY',
+    start,
+    end: start + 9 * 86400,
+    limit: 3,
+  });
+  expect(limited.candles.map((c: { start: string }) => Number(c.start))).toEqual([
+    start + 9 * 86400,
+    start + 8 * 86400,
+    start + 7 * 86400,
+  ]);
   await expect(
-    ex.v3PublicGetBrokerageMarketProductsProductIdCandles({ product_id: 'BTC-USD', granularity: 'THREE_DAY', start, end: start + 86400 })
+    ex.v3PublicGetBrokerageMarketProductsProductIdCandles({
+      product_id: 'BTC-USD',
+      granularity: 'THREE_DAY',
+      start,
+      end: start + 86400,
+    })
   ).rejects.toThrow(/granularity/);
 });
 

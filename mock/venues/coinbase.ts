@@ -30,7 +30,14 @@ interface Product {
   alias: string;
 }
 
-const NAMES: Record<string, string> = { BTC: 'Bitcoin', ETH: 'Ethereum', SOL: 'Solana', USDT: 'Tether', USD: 'US Dollar', USDC: 'USDC' };
+const NAMES: Record<string, string> = {
+  BTC: 'Bitcoin',
+  ETH: 'Ethereum',
+  SOL: 'Solana',
+  USDT: 'Tether',
+  USD: 'US Dollar',
+  USDC: 'USDC',
+};
 
 function product(asset: string, quote: string, opts: Partial<Product> = {}): Product {
   return {
@@ -86,7 +93,9 @@ function productJson(p: Product, now: number): Record<string, unknown> {
   return {
     product_id: p.id,
     price: px(price, usdt ? 5 : 2),
-    price_percentage_change_24h: ((price / markPrice(VENUE_KEY, p.asset, now - 86_400_000, 'spot') - 1) * 100).toFixed(8),
+    price_percentage_change_24h: ((price / markPrice(VENUE_KEY, p.asset, now - 86_400_000, 'spot') - 1) * 100).toFixed(
+      8
+    ),
     volume_24h: amt(1000 + hashInt(p.id + Math.floor(now / 3_600_000), 50_000), 8),
     volume_percentage_change_24h: '0',
     base_increment: usdt ? '0.01' : '0.00000001',
@@ -174,7 +183,15 @@ function candles(req: MockRequest, params: Record<string, string>): MockResponse
   if ((end.value - start.value) / g > COINBASE_MAX_CANDLES) {
     return invalid(`number of candles requested should be less than ${COINBASE_MAX_CANDLES + 1}`);
   }
-  const bars = barsBetween(VENUE_KEY, p.asset, 'spot', fixedBar(g * 1000), start.value * 1000, end.value * 1000, p.listedMs);
+  const bars = barsBetween(
+    VENUE_KEY,
+    p.asset,
+    'spot',
+    fixedBar(g * 1000),
+    start.value * 1000,
+    end.value * 1000,
+    p.listedMs
+  );
   const usdt = p.asset === 'USDT';
   const rows = bars
     .reverse()
@@ -233,11 +250,46 @@ const FIATS = [
 ];
 
 const CRYPTOS = [
-  { asset_id: '5b71fc48-3dd3-540c-809b-f8c94d0e68b5', code: 'BTC', name: 'Bitcoin', color: '#F7931A', sort_index: 100, exponent: 8 },
-  { asset_id: 'd85dce9b-5b73-5c3c-8978-522ce1d1c1b4', code: 'ETH', name: 'Ethereum', color: '#627EEA', sort_index: 102, exponent: 8 },
-  { asset_id: '4f039497-3af8-5bb3-951c-6df9afa9be1c', code: 'SOL', name: 'Solana', color: '#9945FF', sort_index: 124, exponent: 9 },
-  { asset_id: 'b26327c1-9a94-5b64-9e4f-e3c7b48e0a03', code: 'USDT', name: 'Tether', color: '#50AF95', sort_index: 130, exponent: 6 },
-  { asset_id: '2b92315d-eab7-5bef-84fa-089a131333f5', code: 'USDC', name: 'USDC', color: '#2775CA', sort_index: 101, exponent: 6 },
+  {
+    asset_id: '5b71fc48-3dd3-540c-809b-f8c94d0e68b5',
+    code: 'BTC',
+    name: 'Bitcoin',
+    color: '#F7931A',
+    sort_index: 100,
+    exponent: 8,
+  },
+  {
+    asset_id: 'd85dce9b-5b73-5c3c-8978-522ce1d1c1b4',
+    code: 'ETH',
+    name: 'Ethereum',
+    color: '#627EEA',
+    sort_index: 102,
+    exponent: 8,
+  },
+  {
+    asset_id: '4f039497-3af8-5bb3-951c-6df9afa9be1c',
+    code: 'SOL',
+    name: 'Solana',
+    color: '#9945FF',
+    sort_index: 124,
+    exponent: 9,
+  },
+  {
+    asset_id: 'b26327c1-9a94-5b64-9e4f-e3c7b48e0a03',
+    code: 'USDT',
+    name: 'Tether',
+    color: '#50AF95',
+    sort_index: 130,
+    exponent: 6,
+  },
+  {
+    asset_id: '2b92315d-eab7-5bef-84fa-089a131333f5',
+    code: 'USDC',
+    name: 'USDC',
+    color: '#2775CA',
+    sort_index: 101,
+    exponent: 6,
+  },
 ].map((c) => ({ ...c, type: 'crypto', address_regex: '^.+$' }));
 
 function exchangeRates(req: MockRequest): MockResponse {
@@ -250,13 +302,20 @@ function exchangeRates(req: MockRequest): MockResponse {
 
 const routes: MockRoute[] = [
   { method: 'GET', path: '/v2/currencies', endpoint: 'currencies', handler: () => ({ body: { data: FIATS } }) },
-  { method: 'GET', path: '/v2/currencies/crypto', endpoint: 'currencies', handler: () => ({ body: { data: CRYPTOS } }) },
+  {
+    method: 'GET',
+    path: '/v2/currencies/crypto',
+    endpoint: 'currencies',
+    handler: () => ({ body: { data: CRYPTOS } }),
+  },
   { method: 'GET', path: '/v2/exchange-rates', endpoint: 'currencies', handler: exchangeRates },
   {
     method: 'GET',
     path: '/v2/time',
     endpoint: 'time',
-    handler: (req) => ({ body: { data: { iso: iso(req.now).replace(/\.\d{3}Z$/, 'Z'), epoch: Math.floor(req.now / 1000) } } }),
+    handler: (req) => ({
+      body: { data: { iso: iso(req.now).replace(/\.\d{3}Z$/, 'Z'), epoch: Math.floor(req.now / 1000) } },
+    }),
   },
   {
     method: 'GET',
@@ -268,7 +327,12 @@ const routes: MockRoute[] = [
   },
   { method: 'GET', path: '/api/v3/brokerage/market/products', endpoint: 'markets', handler: products },
   { method: 'GET', path: '/api/v3/brokerage/market/products/:product_id', endpoint: 'markets', handler: oneProduct },
-  { method: 'GET', path: '/api/v3/brokerage/market/products/:product_id/candles', endpoint: 'klines', handler: candles },
+  {
+    method: 'GET',
+    path: '/api/v3/brokerage/market/products/:product_id/candles',
+    endpoint: 'klines',
+    handler: candles,
+  },
   { method: 'GET', path: '/api/v3/brokerage/market/products/:product_id/ticker', endpoint: 'ticker', handler: ticker },
 ];
 

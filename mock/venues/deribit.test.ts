@@ -63,7 +63,12 @@ test('fetchOHLCV: ticks in [start, end], the latest 5000 of the range; ccxt asks
   const plain = await ex.fetchOHLCV(SYM, '1h', since, 5000);
   expect(plain.map((r) => r[0])).toEqual(rows.map((r) => r[0]));
   // a wider range is cut to its latest 5000 ticks (those closest to end_timestamp)
-  const raw = await ex.publicGetGetTradingviewChartData({ instrument_name: 'BTC-PERPETUAL', resolution: '60', start_timestamp: since, end_timestamp: since + 6000 * HOUR });
+  const raw = await ex.publicGetGetTradingviewChartData({
+    instrument_name: 'BTC-PERPETUAL',
+    resolution: '60',
+    start_timestamp: since,
+    end_timestamp: since + 6000 * HOUR,
+  });
   expect(raw.result.ticks).toHaveLength(5000);
   expect(raw.result.ticks[0]).toBe(since + 1001 * HOUR);
   expect(raw.result.ticks[4999]).toBe(since + 6000 * HOUR);
@@ -92,7 +97,11 @@ test('funding history: hourly rows, interest_8h = sum of the last 8 hourly rates
   }
   // a 40-day window is cut to the latest 744 rows
   const end = since + 40 * DAY;
-  const raw = await ex.publicGetGetFundingRateHistory({ instrument_name: 'BTC-PERPETUAL', start_timestamp: since, end_timestamp: end });
+  const raw = await ex.publicGetGetFundingRateHistory({
+    instrument_name: 'BTC-PERPETUAL',
+    start_timestamp: since,
+    end_timestamp: end,
+  });
   expect(raw.result).toHaveLength(744);
   expect(raw.result[743].timestamp).toBe(end);
   expect(raw.result[0].timestamp).toBe(end - 743 * HOUR);

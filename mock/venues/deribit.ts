@@ -25,7 +25,20 @@ export const DERIBIT_MAX_FUNDING_ROWS = 744;
 const P = '/api/v2/public/';
 
 /** Deribit resolution → minutes ('1D' = one day). */
-const RESOLUTIONS: Record<string, number> = { '1': 1, '3': 3, '5': 5, '10': 10, '15': 15, '30': 30, '60': 60, '120': 120, '180': 180, '360': 360, '720': 720, '1D': 1440 };
+const RESOLUTIONS: Record<string, number> = {
+  '1': 1,
+  '3': 3,
+  '5': 5,
+  '10': 10,
+  '15': 15,
+  '30': 30,
+  '60': 60,
+  '120': 120,
+  '180': 180,
+  '360': 360,
+  '720': 720,
+  '1D': 1440,
+};
 
 interface Instrument {
   name: string;
@@ -40,10 +53,40 @@ interface Instrument {
 }
 
 export const DERIBIT_INSTRUMENTS: Instrument[] = [
-  { name: 'BTC-PERPETUAL', asset: 'BTC', currency: 'BTC', inverse: true, contractSize: 10, tickSize: 0.5, minTrade: 10, createdMs: 1534242287000, id: 124972 },
-  { name: 'ETH-PERPETUAL', asset: 'ETH', currency: 'ETH', inverse: true, contractSize: 1, tickSize: 0.05, minTrade: 1, createdMs: 1534242287000, id: 124973 },
+  {
+    name: 'BTC-PERPETUAL',
+    asset: 'BTC',
+    currency: 'BTC',
+    inverse: true,
+    contractSize: 10,
+    tickSize: 0.5,
+    minTrade: 10,
+    createdMs: 1534242287000,
+    id: 124972,
+  },
+  {
+    name: 'ETH-PERPETUAL',
+    asset: 'ETH',
+    currency: 'ETH',
+    inverse: true,
+    contractSize: 1,
+    tickSize: 0.05,
+    minTrade: 1,
+    createdMs: 1534242287000,
+    id: 124973,
+  },
   // linear USDC-margined; Deribit groups it under currency USDC (approximate listing date)
-  { name: 'SOL_USDC-PERPETUAL', asset: 'SOL', currency: 'USDC', inverse: false, contractSize: 1, tickSize: 0.01, minTrade: 0.1, createdMs: Date.UTC(2022, 2, 15), id: 210760 },
+  {
+    name: 'SOL_USDC-PERPETUAL',
+    asset: 'SOL',
+    currency: 'USDC',
+    inverse: false,
+    contractSize: 1,
+    tickSize: 0.01,
+    minTrade: 0.1,
+    createdMs: Date.UTC(2022, 2, 15),
+    id: 210760,
+  },
 ];
 const BY_NAME = new Map(DERIBIT_INSTRUMENTS.map((i) => [i.name, i]));
 
@@ -56,15 +99,58 @@ function rpcError(req: MockRequest, reason: string, param: string): MockResponse
   const us = req.now * 1000;
   return {
     status: 400,
-    body: { jsonrpc: '2.0', error: { message: 'Invalid params', data: { reason, param }, code: -32602 }, usIn: us, usOut: us + 50, usDiff: 50, testnet: false },
+    body: {
+      jsonrpc: '2.0',
+      error: { message: 'Invalid params', data: { reason, param }, code: -32602 },
+      usIn: us,
+      usOut: us + 50,
+      usDiff: 50,
+      testnet: false,
+    },
   };
 }
 
 const CURRENCIES = [
-  { currency: 'BTC', currency_long: 'Bitcoin', coin_type: 'BITCOIN', fee_precision: 4, min_confirmations: 1, min_withdrawal_fee: 0.0001, withdrawal_fee: 0.0001, withdrawal_priorities: [] },
-  { currency: 'ETH', currency_long: 'Ethereum', coin_type: 'ETHER', fee_precision: 4, min_confirmations: 1, min_withdrawal_fee: 0.0001, withdrawal_fee: 0.0006, withdrawal_priorities: [] },
-  { currency: 'USDC', currency_long: 'USD Coin', coin_type: 'ETHER', fee_precision: 4, min_confirmations: 1, min_withdrawal_fee: 1, withdrawal_fee: 1, withdrawal_priorities: [] },
-  { currency: 'USDT', currency_long: 'Tether USD', coin_type: 'ETHER', fee_precision: 4, min_confirmations: 1, min_withdrawal_fee: 1, withdrawal_fee: 1, withdrawal_priorities: [] },
+  {
+    currency: 'BTC',
+    currency_long: 'Bitcoin',
+    coin_type: 'BITCOIN',
+    fee_precision: 4,
+    min_confirmations: 1,
+    min_withdrawal_fee: 0.0001,
+    withdrawal_fee: 0.0001,
+    withdrawal_priorities: [],
+  },
+  {
+    currency: 'ETH',
+    currency_long: 'Ethereum',
+    coin_type: 'ETHER',
+    fee_precision: 4,
+    min_confirmations: 1,
+    min_withdrawal_fee: 0.0001,
+    withdrawal_fee: 0.0006,
+    withdrawal_priorities: [],
+  },
+  {
+    currency: 'USDC',
+    currency_long: 'USD Coin',
+    coin_type: 'ETHER',
+    fee_precision: 4,
+    min_confirmations: 1,
+    min_withdrawal_fee: 1,
+    withdrawal_fee: 1,
+    withdrawal_priorities: [],
+  },
+  {
+    currency: 'USDT',
+    currency_long: 'Tether USD',
+    coin_type: 'ETHER',
+    fee_precision: 4,
+    min_confirmations: 1,
+    min_withdrawal_fee: 1,
+    withdrawal_fee: 1,
+    withdrawal_priorities: [],
+  },
 ];
 
 function instrumentJson(i: Instrument): Record<string, unknown> {
@@ -107,7 +193,9 @@ function instruments(req: MockRequest): MockResponse {
   if (kind !== undefined && !['future', 'option', 'spot', 'future_combo', 'option_combo'].includes(kind)) {
     return rpcError(req, 'wrong format', 'kind');
   }
-  const list = DERIBIT_INSTRUMENTS.filter((i) => (currency === 'any' || i.currency === currency) && (kind === undefined || kind === 'future'));
+  const list = DERIBIT_INSTRUMENTS.filter(
+    (i) => (currency === 'any' || i.currency === currency) && (kind === undefined || kind === 'future')
+  );
   return rpc(req, list.map(instrumentJson), ['result']);
 }
 
@@ -141,7 +229,17 @@ function chart(req: MockRequest): MockResponse {
   const endMs = Math.min(end.value, req.now);
   // the latest 5000 ticks of [start, end]
   const opens = lastBarOpens(spec, endMs, DERIBIT_MAX_CANDLES, Math.max(start.value, 0));
-  const bars = opens.length ? barsBetween(VENUE_KEY, i.asset, 'perp', spec, Math.max(opens[0], start.value), opens[opens.length - 1], i.createdMs) : [];
+  const bars = opens.length
+    ? barsBetween(
+        VENUE_KEY,
+        i.asset,
+        'perp',
+        spec,
+        Math.max(opens[0], start.value),
+        opens[opens.length - 1],
+        i.createdMs
+      )
+    : [];
   const dp = Math.max(0, Math.round(-Math.log10(i.tickSize)));
   const result = {
     volume: bars.map((b) => Number(b.volumeBase.toFixed(8))),
@@ -151,7 +249,11 @@ function chart(req: MockRequest): MockResponse {
     low: bars.map((b) => pxNum(b.low, dp)),
     high: bars.map((b) => pxNum(b.high, dp)),
     // traded notional: USD for the inverse contracts, USDC for the linear one
-    cost: bars.map((b) => (i.inverse ? Math.round((b.volumeBase * b.close) / i.contractSize) * i.contractSize : Number((b.volumeBase * b.close).toFixed(2)))),
+    cost: bars.map((b) =>
+      i.inverse
+        ? Math.round((b.volumeBase * b.close) / i.contractSize) * i.contractSize
+        : Number((b.volumeBase * b.close).toFixed(2))
+    ),
     close: bars.map((b) => pxNum(b.close, dp)),
   };
   return rpc(req, result);
@@ -245,7 +347,10 @@ function ticker(req: MockRequest): MockResponse {
       high: pxNum(s.high, dp),
     },
     state: 'open',
-    settlement_price: pxNum(markPrice(VENUE_KEY, i.asset, barStart(fixedBar(86_400_000), req.now) + 8 * HOUR_MS, 'perp'), 2),
+    settlement_price: pxNum(
+      markPrice(VENUE_KEY, i.asset, barStart(fixedBar(86_400_000), req.now) + 8 * HOUR_MS, 'perp'),
+      2
+    ),
     open_interest: openInterestReported(i, req.now),
     min_price: pxNum(s.mark * 0.985, dp),
     max_price: pxNum(s.mark * 1.015, dp),
@@ -318,7 +423,12 @@ function summaryByCurrency(req: MockRequest): MockResponse {
 
 const routes: MockRoute[] = [
   { method: 'GET', path: P + 'get_time', endpoint: 'time', handler: (req) => rpc(req, req.now) },
-  { method: 'GET', path: P + 'get_currencies', endpoint: 'currencies', handler: (req) => rpc(req, CURRENCIES, ['result']) },
+  {
+    method: 'GET',
+    path: P + 'get_currencies',
+    endpoint: 'currencies',
+    handler: (req) => rpc(req, CURRENCIES, ['result']),
+  },
   { method: 'GET', path: P + 'get_instruments', endpoint: 'markets', handler: instruments },
   { method: 'GET', path: P + 'get_tradingview_chart_data', endpoint: 'klines', handler: chart },
   { method: 'GET', path: P + 'get_funding_rate_history', endpoint: 'fundingHistory', handler: fundingHistory },

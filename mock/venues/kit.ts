@@ -87,7 +87,7 @@ export function barsBetween(
 /** Open times of the `count` most recent bars at or before `toMs` (oldest first), not before `floorMs`. */
 export function lastBarOpens(spec: BarSpec, toMs: number, count: number, floorMs: number): number[] {
   const opens: number[] = [];
-  for (let t = barStart(spec, toMs); opens.length < count && t >= floorMs; ) {
+  for (let t = barStart(spec, toMs); opens.length < count && t >= floorMs;) {
     opens.push(t);
     if (spec.kind === 'month') {
       const d = new Date(t);

@@ -69,7 +69,7 @@ test('since inside the window: ccxt sends since − 1 interval, Kraken answers s
   const raw = await ex.publicGetOHLC({ pair: 'XBTUSD', interval: 60, since: NOW / 1000 });
   expect(raw.result.last).toBe((Math.floor(NOW / HOUR) * HOUR - HOUR) / 1000);
   expect(raw.result.XXBTZUSD).toHaveLength(1);
-  expect(raw.result.XXBTZUSD[0][0]).toBe(Math.floor(NOW / HOUR) * HOUR / 1000);
+  expect(raw.result.XXBTZUSD[0][0]).toBe((Math.floor(NOW / HOUR) * HOUR) / 1000);
   expect(raw.result.XXBTZUSD[0][1]).toMatch(/^\d+\.\d$/);
 });
 

@@ -13,7 +13,18 @@
  */
 import { markPrice } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
-import { amt, barStart, barsBetween, fixedBar, hashInt, intParam, lastBarOpens, MONDAY_OFFSET_MS, px, type BarSpec } from './kit';
+import {
+  amt,
+  barStart,
+  barsBetween,
+  fixedBar,
+  hashInt,
+  intParam,
+  lastBarOpens,
+  MONDAY_OFFSET_MS,
+  px,
+  type BarSpec,
+} from './kit';
 
 const HOST = 'api.kraken.com';
 const VENUE_KEY = 'kraken';
@@ -33,11 +44,47 @@ interface Pair {
 }
 
 export const KRAKEN_PAIRS: Pair[] = [
-  { id: 'XXBTZUSD', altname: 'XBTUSD', wsname: 'XBT/USD', base: 'XXBT', quote: 'ZUSD', asset: 'BTC', pairDecimals: 1, ordermin: '0.00005' },
-  { id: 'XETHZUSD', altname: 'ETHUSD', wsname: 'ETH/USD', base: 'XETH', quote: 'ZUSD', asset: 'ETH', pairDecimals: 2, ordermin: '0.002' },
-  { id: 'SOLUSD', altname: 'SOLUSD', wsname: 'SOL/USD', base: 'SOL', quote: 'ZUSD', asset: 'SOL', pairDecimals: 2, ordermin: '0.02' },
+  {
+    id: 'XXBTZUSD',
+    altname: 'XBTUSD',
+    wsname: 'XBT/USD',
+    base: 'XXBT',
+    quote: 'ZUSD',
+    asset: 'BTC',
+    pairDecimals: 1,
+    ordermin: '0.00005',
+  },
+  {
+    id: 'XETHZUSD',
+    altname: 'ETHUSD',
+    wsname: 'ETH/USD',
+    base: 'XETH',
+    quote: 'ZUSD',
+    asset: 'ETH',
+    pairDecimals: 2,
+    ordermin: '0.002',
+  },
+  {
+    id: 'SOLUSD',
+    altname: 'SOLUSD',
+    wsname: 'SOL/USD',
+    base: 'SOL',
+    quote: 'ZUSD',
+    asset: 'SOL',
+    pairDecimals: 2,
+    ordermin: '0.02',
+  },
   // the stablecoin reference
-  { id: 'USDTZUSD', altname: 'USDTUSD', wsname: 'USDT/USD', base: 'USDT', quote: 'ZUSD', asset: 'USDT', pairDecimals: 5, ordermin: '5' },
+  {
+    id: 'USDTZUSD',
+    altname: 'USDTUSD',
+    wsname: 'USDT/USD',
+    base: 'USDT',
+    quote: 'ZUSD',
+    asset: 'USDT',
+    pairDecimals: 5,
+    ordermin: '5',
+  },
 ];
 
 function findPair(name: string | undefined): Pair | undefined {
@@ -48,14 +95,52 @@ function findPair(name: string | undefined): Pair | undefined {
 }
 
 const ASSETS: Record<string, Record<string, unknown>> = {
-  XXBT: { aclass: 'currency', altname: 'XBT', decimals: 10, display_decimals: 5, collateral_value: 1, status: 'enabled' },
-  XETH: { aclass: 'currency', altname: 'ETH', decimals: 10, display_decimals: 5, collateral_value: 1, status: 'enabled' },
-  SOL: { aclass: 'currency', altname: 'SOL', decimals: 10, display_decimals: 5, collateral_value: 0.9, status: 'enabled' },
-  USDT: { aclass: 'currency', altname: 'USDT', decimals: 8, display_decimals: 4, collateral_value: 1, status: 'enabled' },
-  ZUSD: { aclass: 'currency', altname: 'USD', decimals: 4, display_decimals: 2, collateral_value: 1, status: 'enabled' },
+  XXBT: {
+    aclass: 'currency',
+    altname: 'XBT',
+    decimals: 10,
+    display_decimals: 5,
+    collateral_value: 1,
+    status: 'enabled',
+  },
+  XETH: {
+    aclass: 'currency',
+    altname: 'ETH',
+    decimals: 10,
+    display_decimals: 5,
+    collateral_value: 1,
+    status: 'enabled',
+  },
+  SOL: {
+    aclass: 'currency',
+    altname: 'SOL',
+    decimals: 10,
+    display_decimals: 5,
+    collateral_value: 0.9,
+    status: 'enabled',
+  },
+  USDT: {
+    aclass: 'currency',
+    altname: 'USDT',
+    decimals: 8,
+    display_decimals: 4,
+    collateral_value: 1,
+    status: 'enabled',
+  },
+  ZUSD: {
+    aclass: 'currency',
+    altname: 'USD',
+    decimals: 4,
+    display_decimals: 2,
+    collateral_value: 1,
+    status: 'enabled',
+  },
 };
 
-const ok = (result: unknown, rowsPath?: Array<string | number>): MockResponse => ({ body: { error: [], result }, rowsPath });
+const ok = (result: unknown, rowsPath?: Array<string | number>): MockResponse => ({
+  body: { error: [], result },
+  rowsPath,
+});
 const err = (...messages: string[]): MockResponse => ({ body: { error: messages } });
 
 /** Kraken interval (minutes) → bar grid. Weekly bars are aligned to Monday 00:00 UTC. */
@@ -180,7 +265,8 @@ function ticker(req: MockRequest): MockResponse {
     const today = barsBetween(VENUE_KEY, p.asset, 'spot', fixedBar(3_600_000), dayOpen, req.now);
     const last24 = barsBetween(VENUE_KEY, p.asset, 'spot', fixedBar(3_600_000), req.now - day, req.now);
     const vol = (bs: typeof today) => bs.reduce((s, b) => s + b.volumeBase, 0);
-    const vwap = (bs: typeof today) => (vol(bs) > 0 ? bs.reduce((s, b) => s + (b.volumeBase * (b.high + b.low + b.close)) / 3, 0) / vol(bs) : last);
+    const vwap = (bs: typeof today) =>
+      vol(bs) > 0 ? bs.reduce((s, b) => s + (b.volumeBase * (b.high + b.low + b.close)) / 3, 0) / vol(bs) : last;
     const hi = (bs: typeof today) => Math.max(last, ...bs.map((b) => b.high));
     const lo = (bs: typeof today) => Math.min(last, ...bs.map((b) => b.low));
     result[p.id] = {

@@ -64,15 +64,35 @@ test('fetchOHLCV: 2000 bars per call from `from`, trade prices of the perp, noth
 test('raw chart answer: more_candles when cut at 2000, mark candles carry no volume', async () => {
   const ex = mk();
   const from = Date.UTC(2023, 0, 1) / 1000;
-  const cut = await ex.chartsGetPriceTypeSymbolInterval({ price_type: 'trade', symbol: 'PF_XBTUSD', interval: '1h', from, to: from + 3000 * 3600 });
+  const cut = await ex.chartsGetPriceTypeSymbolInterval({
+    price_type: 'trade',
+    symbol: 'PF_XBTUSD',
+    interval: '1h',
+    from,
+    to: from + 3000 * 3600,
+  });
   expect(cut.candles).toHaveLength(2000);
   expect(cut.more_candles).toBe(true);
-  const whole = await ex.chartsGetPriceTypeSymbolInterval({ price_type: 'trade', symbol: 'PF_XBTUSD', interval: '1h', from, to: from + 10 * 3600 });
+  const whole = await ex.chartsGetPriceTypeSymbolInterval({
+    price_type: 'trade',
+    symbol: 'PF_XBTUSD',
+    interval: '1h',
+    from,
+    to: from + 10 * 3600,
+  });
   expect(whole.candles).toHaveLength(11);
   expect(whole.more_candles).toBe(false);
-  const mark = await ex.chartsGetPriceTypeSymbolInterval({ price_type: 'mark', symbol: 'PF_XBTUSD', interval: '1d', from, to: from + 86400 });
+  const mark = await ex.chartsGetPriceTypeSymbolInterval({
+    price_type: 'mark',
+    symbol: 'PF_XBTUSD',
+    interval: '1d',
+    from,
+    to: from + 86400,
+  });
   expect(mark.candles.map((x: { volume: string }) => x.volume)).toEqual(['0', '0']);
-  await expect(ex.chartsGetPriceTypeSymbolInterval({ price_type: 'trade', symbol: 'PF_XBTUSD', interval: '2h', from })).rejects.toThrow();
+  await expect(
+    ex.chartsGetPriceTypeSymbolInterval({ price_type: 'trade', symbol: 'PF_XBTUSD', interval: '2h', from })
+  ).rejects.toThrow();
 });
 
 test('funding history: the whole hourly history in one call, ccxt reads the relative hourly rate', async () => {
@@ -102,7 +122,12 @@ test('open-interest history through the charts analytics endpoint (coins), `more
   const ex = mk();
   await ex.loadMarkets();
   const since = Date.UTC(2024, 0, 1) / 1000;
-  const r = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', { since, interval: 86400, to: NOW / 1000, version: 'v1' });
+  const r = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', {
+    since,
+    interval: 86400,
+    to: NOW / 1000,
+    version: 'v1',
+  });
   const log = srv.stats().log.filter((e) => e.endpoint === 'openInterestHistory');
   expect(log[0].path).toBe('/api/charts/v1/analytics/PF_XBTUSD/open-interest');
   const days = (Date.UTC(2024, 5, 15) - Date.UTC(2024, 0, 1)) / DAY + 1;
@@ -113,13 +138,23 @@ test('open-interest history through the charts analytics endpoint (coins), `more
   // each bucket holds the OI at its end; the running bucket the OI now
   expect(r.result.data[0]).toBeCloseTo(openInterestBase('krakenfutures', 'BTC', since * 1000 + DAY), 3);
   expect(r.result.data[days - 1]).toBeCloseTo(openInterestBase('krakenfutures', 'BTC', NOW), 3);
-  const hourly = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', { since: LISTED / 1000, interval: 3600, version: 'v1' });
+  const hourly = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', {
+    since: LISTED / 1000,
+    interval: 3600,
+    version: 'v1',
+  });
   expect(hourly.result.timestamp).toHaveLength(2000);
   expect(hourly.result.more).toBe(true);
   // before the listing there is nothing: the series starts at the listing
-  const early = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', { since: Date.UTC(2021, 0, 1) / 1000, interval: 604800, version: 'v1' });
+  const early = await ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', {
+    since: Date.UTC(2021, 0, 1) / 1000,
+    interval: 604800,
+    version: 'v1',
+  });
   expect(early.result.timestamp[0] * 1000).toBeGreaterThanOrEqual(LISTED);
-  await expect(ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', { since, interval: 7, version: 'v1' })).rejects.toThrow();
+  await expect(
+    ex.request('analytics/PF_XBTUSD/open-interest', 'charts', 'GET', { since, interval: 7, version: 'v1' })
+  ).rejects.toThrow();
 });
 
 test('ticker: mark/last/index, OI in coins, current funding relative to mark', async () => {

@@ -16,7 +16,18 @@
  */
 import { fundingRate, markPrice, openInterestBase } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
-import { barsBetween, firstBarAtOrAfter, fixedBar, HOUR_MS, intParam, iso, lastBarOpens, MONDAY_OFFSET_MS, pxNum, type BarSpec } from './kit';
+import {
+  barsBetween,
+  firstBarAtOrAfter,
+  fixedBar,
+  HOUR_MS,
+  intParam,
+  iso,
+  lastBarOpens,
+  MONDAY_OFFSET_MS,
+  pxNum,
+  type BarSpec,
+} from './kit';
 
 const HOST = 'futures.kraken.com';
 const VENUE_KEY = 'krakenfutures';
@@ -67,7 +78,10 @@ const derivError = (now: number, error: string, status = 400): MockResponse => (
 
 const chartsError = (field: string, msg: string): MockResponse => ({
   status: 400,
-  body: { result: null, errors: [{ severity: 'error', error_class: 'invalid-argument', type: 'invalid-argument', msg, value: '', field }] },
+  body: {
+    result: null,
+    errors: [{ severity: 'error', error_class: 'invalid-argument', type: 'invalid-argument', msg, value: '', field }],
+  },
 });
 
 function instruments(req: MockRequest): MockResponse {
@@ -146,7 +160,11 @@ function tickerJson(i: Instrument, now: number): Record<string, unknown> {
 
 function tickers(req: MockRequest): MockResponse {
   return {
-    body: { result: 'success', tickers: KRAKENFUTURES_INSTRUMENTS.map((i) => tickerJson(i, req.now)), serverTime: iso(req.now) },
+    body: {
+      result: 'success',
+      tickers: KRAKENFUTURES_INSTRUMENTS.map((i) => tickerJson(i, req.now)),
+      serverTime: iso(req.now),
+    },
     rowsPath: ['tickers'],
   };
 }
@@ -264,9 +282,19 @@ const routes: MockRoute[] = [
   { method: 'GET', path: '/derivatives/api/v3/instruments', endpoint: 'markets', handler: instruments },
   { method: 'GET', path: '/derivatives/api/v3/tickers', endpoint: 'ticker', handler: tickers },
   { method: 'GET', path: '/derivatives/api/v3/tickers/:symbol', endpoint: 'ticker', handler: tickerOne },
-  { method: 'GET', path: '/derivatives/api/v4/historicalfundingrates', endpoint: 'fundingHistory', handler: historicalFunding },
+  {
+    method: 'GET',
+    path: '/derivatives/api/v4/historicalfundingrates',
+    endpoint: 'fundingHistory',
+    handler: historicalFunding,
+  },
   // analytics before the generic chart route: same segment count
-  { method: 'GET', path: '/api/charts/v1/analytics/:symbol/open-interest', endpoint: 'openInterestHistory', handler: analyticsOpenInterest },
+  {
+    method: 'GET',
+    path: '/api/charts/v1/analytics/:symbol/open-interest',
+    endpoint: 'openInterestHistory',
+    handler: analyticsOpenInterest,
+  },
   { method: 'GET', path: '/api/charts/v1/:price_type/:symbol/:interval', endpoint: 'klines', handler: chartCandles },
 ];
 
