@@ -7,7 +7,7 @@ import type { CcxtExchange, CcxtMarket } from './ccxtLoader';
 import type { ExchangeContext } from './context';
 import { EmptyPayloadError, MalformedPayloadError } from './errors';
 import type { Row } from './cache';
-import type { FetchTimeframe, VenueSpec } from './registry';
+import { ohlcvLimit, type FetchTimeframe, type VenueSpec } from './registry';
 import type { SeriesKind } from '../core/types';
 
 export const HOUR_MS = 3_600_000;
@@ -144,7 +144,7 @@ export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
     }
     return { rows, firstAvailable, notices };
   }
-  return windowed(job, what, barMs, venue.ohlcv.limit, async (since, n, until) =>
+  return windowed(job, what, barMs, ohlcvLimit(venue, tf), async (since, n, until) =>
     candleRows(venue.id, what, await ex.fetchOHLCV(market.symbol, tf, since, n, { until }))
   );
 }

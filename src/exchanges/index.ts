@@ -17,6 +17,7 @@ export {
   getVenue,
   isVenueId,
   venueKinds,
+  ohlcvLimit,
   venuesByRole,
   allVenueHosts,
   routePathForHost,

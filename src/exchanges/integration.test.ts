@@ -10,7 +10,7 @@ import { ExchangeContext, type ExchangeOptions } from './context';
 import { fetchBundle } from './fetchBundle';
 import { fetchSeries, type SeriesRequest } from './fetchSeries';
 import { listAssets } from './assets';
-import { getVenue, VENUES, venueKinds } from './registry';
+import { getVenue, ohlcvLimit, VENUES, venueKinds } from './registry';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -112,15 +112,18 @@ describe('pagination, retention and units', () => {
     ['bitget', 'perp', '1h', 450],
     ['bybit', 'openInterest', '1h', 450],
     ['okx', 'openInterest', '1h', 250],
-  ] as Array<[string, SeriesKind, '1h', number]>)('%s %s %s: %i bars cost ceil(bars / page limit) requests', async (venue, kind, tf, bars) => {
+    ['bitget', 'perp', '1d', 200],
+    ['deribit', 'perp', '1h', 5100],
+  ] as Array<[string, SeriesKind, '1h' | '1d', number]>)('%s %s %s: %i bars cost ceil(bars / page limit) requests', async (venue, kind, tf, bars) => {
     const ctx = ctxOf();
     const spec = getVenue(venue);
-    const start = Math.floor(NOW / HOUR) * HOUR - (bars - 1) * HOUR; // bars closed + ... the last one is open
+    const bar = tf === '1h' ? HOUR : DAY;
+    const start = Math.floor(NOW / bar) * bar - (bars - 1) * bar; // the last bar is the open one
     await ctx.markets(spec);
     srv.resetStats();
     const r = await fetchSeries(req(venue, kind, start, NOW, tf), ctx);
-    expect(r.series.points.map((p) => p[0])).toEqual(Array.from({ length: bars }, (_, i) => start + i * HOUR));
-    const limit = kind === 'openInterest' ? spec.openInterest!.limit : spec.ohlcv.limit;
+    expect(r.series.points.map((p) => p[0])).toEqual(Array.from({ length: bars }, (_, i) => start + i * bar));
+    const limit = kind === 'openInterest' ? spec.openInterest!.limit : ohlcvLimit(spec, tf);
     expect(count(spec.ccxtId)).toBe(Math.ceil(bars / limit));
   });
 

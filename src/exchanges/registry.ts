@@ -59,6 +59,8 @@ export interface HostRoute {
 export interface OhlcvSpec {
   /** Most candles one request returns. */
   limit: number;
+  /** Lower per-timeframe caps (bitget: a request may span at most 90 days, so 90 daily candles). */
+  limitByTf?: Partial<Record<FetchTimeframe, number>>;
   /** Fetch timeframes the venue serves natively (others are fetched finer). */
   timeframes: FetchTimeframe[];
   /**
@@ -348,11 +350,15 @@ export const VENUES: readonly VenueSpec[] = [
     assetOverrides: {},
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 200, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: { limit: 200, limitByTf: { '1d': 90 }, timeframes: ['1h', '4h', '1d'], mode: 'window' },
     openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'mix/market/open-interest size (BTC)' },
     funding: { method: 'bitgetPages', limit: 100, intervalHours: 8, source: 'mix/market/history-fund-rate fundingRate per 8h' },
     hosts: [{ host: 'api.bitget.com', route: 'bitget-api' }],
-    notes: ['Only the current OI is public.', 'Funding history pages by page number, newest first.'],
+    notes: [
+      'Only the current OI is public.',
+      'Funding history pages by page number, newest first.',
+      'A candle request may span at most 90 days (90 daily candles); older candles come 200 per request.',
+    ],
   },
   {
     id: 'hyperliquid',
@@ -409,6 +415,11 @@ export function venueKinds(v: VenueSpec): SeriesKind[] {
     kinds.push('fx');
   }
   return kinds;
+}
+
+/** Most candles one request returns for a fetch timeframe. */
+export function ohlcvLimit(v: VenueSpec, tf: FetchTimeframe): number {
+  return Math.min(v.ohlcv.limit, v.ohlcv.limitByTf?.[tf] ?? Infinity);
 }
 
 /** Venue ids per role, for Grafana variables and docs. */
