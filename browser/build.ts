@@ -97,6 +97,12 @@ export async function ensureHostBundle(): Promise<HostBundle> {
   const js = path.join(out, 'host.js');
   const css = path.join(out, 'host.css');
   if (!fs.existsSync(js)) {
+    // Older builds of the host bundle are of no use once the sources changed.
+    if (fs.existsSync(CACHE_DIR)) {
+      for (const d of fs.readdirSync(CACHE_DIR)) {
+        fs.rmSync(path.join(CACHE_DIR, d), { recursive: true, force: true });
+      }
+    }
     fs.mkdirSync(out, { recursive: true });
     // esbuild ships in node_modules (tsx depends on it).
     // eslint-disable-next-line @typescript-eslint/no-require-imports

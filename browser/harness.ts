@@ -132,6 +132,8 @@ export interface Harness {
   consoleErrors: string[];
   pageErrors: string[];
   buildNote: string;
+  /** Reloads the host page (a fresh JS realm: no plugin, no chunks loaded) and waits for the host script. */
+  reload(): Promise<void>;
   /** Calls a method of window.btcHarness in the page. */
   call<K extends keyof HarnessApi>(method: K, ...args: Parameters<HarnessApi[K]>): Promise<Awaited<ReturnType<HarnessApi[K]>>>;
   close(): Promise<void>;
@@ -140,6 +142,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** base URL of a running mock exchange server */
   mockUrl: string;
+  /** data sources the proxy also serves besides the provisioned ones (test-only configurations) */
+  extraDataSources?: ProvisionedDataSource[];
   /** build dist/ when missing or stale (default true) */
   build?: boolean;
   log?: (s: string) => void;
@@ -152,7 +156,9 @@ export interface HarnessOptions {
  */
 export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const log = opts.log ?? (() => {});
-  const buildNote = opts.build === false ? 'build skipped' : ensurePluginBuild(log);
+  // HARNESS_SKIP_BUILD=1 serves dist/ as it is (debugging a hand-made build).
+  const skip = opts.build === false || process.env.HARNESS_SKIP_BUILD === '1';
+  const buildNote = skip ? 'build skipped' : ensurePluginBuild(log);
   const host = await ensureHostBundle();
   const pluginJson = readPluginJson();
   const datasources = readProvisionedDataSources(pluginJson.id);
@@ -170,7 +176,11 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     host,
     mockUrl: opts.mockUrl,
     hostAliases,
-    datasources: datasources.map((d) => ({ uid: d.uid, jsonData: d.jsonData, secureJsonData: d.secureJsonData })),
+    datasources: [...datasources, ...(opts.extraDataSources ?? [])].map((d) => ({
+      uid: d.uid,
+      jsonData: d.jsonData,
+      secureJsonData: d.secureJsonData,
+    })),
   });
   let browser: Browser | undefined;
   try {
@@ -193,10 +203,13 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       pageErrors.push(`blocked non-local request: ${route.request().url()}`);
       return route.abort();
     });
-    await page.goto(server.url);
-    await page.waitForFunction(() => document.documentElement.getAttribute('data-harness') === 'ready', undefined, {
-      timeout: 60_000,
-    });
+    const open = async () => {
+      await page.goto(server.url);
+      await page.waitForFunction(() => document.documentElement.getAttribute('data-harness') === 'ready', undefined, {
+        timeout: 60_000,
+      });
+    };
+    await open();
     const b = browser;
     return {
       browser: b,
@@ -207,6 +220,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       consoleErrors,
       pageErrors,
       buildNote,
+      reload: open,
       call: (method, ...args) =>
         page.evaluate(
           ({ method, args }) => {

@@ -77,8 +77,8 @@ export interface ChartSeries {
 export interface ChartPanel {
   title: string;
   series: ChartSeries[];
-  /** vertical marks (annotations), epoch ms */
-  marks?: Array<{ time: number; label: string; color?: string }>;
+  /** annotation regions (time .. timeEnd, epoch ms), drawn as shaded bands */
+  marks?: Array<{ time: number; timeEnd?: number; label: string; color?: string }>;
 }
 
 export interface RequestLogEntry {

@@ -160,7 +160,9 @@ export function hostPage(pluginId: string): string {
   .dash-grid { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
   .dash-panel { background: #181b1f; border: 1px solid rgba(204,204,220,0.12); border-radius: 2px; padding: 8px; }
   .dash-panel-title { font-size: 14px; font-weight: 500; margin-bottom: 4px; }
-  .u-legend { color: #ccccdc; font-size: 12px; }
+  .dash-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 11px; margin-top: 2px; }
+  .dash-legend-item { display: inline-flex; align-items: center; gap: 4px; }
+  .dash-legend-item i { display: inline-block; width: 12px; height: 3px; border-radius: 1px; }
 </style>
 </head>
 <body>

@@ -27,6 +27,30 @@ export function alignSeries(panel: ChartPanel): uPlot.AlignedData {
   return [times.map((t) => t / 1000), ...columns] as uPlot.AlignedData;
 }
 
+/** Compact axis numbers: 12.3B, 450M, 1.2k, 0.25. */
+export function compact(v: number): string {
+  const a = Math.abs(v);
+  const fmt = (x: number, suffix: string) => `${Number(x.toPrecision(3))}${suffix}`;
+  if (a >= 1e9) {
+    return fmt(v / 1e9, 'B');
+  }
+  if (a >= 1e6) {
+    return fmt(v / 1e6, 'M');
+  }
+  if (a >= 1e4) {
+    return fmt(v / 1e3, 'k');
+  }
+  return String(Number(v.toPrecision(3)));
+}
+
+function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(color);
+  if (!m) {
+    return color;
+  }
+  return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})`;
+}
+
 export function renderDashboard(
   container: HTMLElement,
   title: string,
@@ -52,55 +76,73 @@ export function renderDashboard(
     h.className = 'dash-panel-title';
     h.textContent = panel.title;
     box.appendChild(h);
+    const plot = document.createElement('div');
+    box.appendChild(plot);
+    const legend = document.createElement('div');
+    legend.className = 'dash-legend';
+    panel.series.forEach((s, i) => {
+      const item = document.createElement('span');
+      item.className = 'dash-legend-item';
+      const sw = document.createElement('i');
+      sw.style.background = s.color ?? PALETTE[i % PALETTE.length];
+      item.appendChild(sw);
+      item.appendChild(document.createTextNode(s.label));
+      legend.appendChild(item);
+    });
+    box.appendChild(legend);
     grid.appendChild(box);
     const data = alignSeries(panel);
-    const hasRight = panel.series.some((s) => s.scale === 'y2');
     const marks = panel.marks ?? [];
+    const axisStyle = { stroke: '#ccccdc', font: '11px Inter, Helvetica, Arial, sans-serif' };
     const opts: uPlot.Options = {
-      width: panelWidth - 16,
-      height: 220,
+      width: panelWidth - 18,
+      height: 200,
       scales: { x: { time: true } },
-      legend: { show: true },
+      legend: { show: false },
       cursor: { show: false },
       axes: [
-        { stroke: '#ccccdc', grid: { stroke: 'rgba(204,204,220,0.08)' }, ticks: { stroke: 'rgba(204,204,220,0.2)' } },
-        { stroke: '#ccccdc', scale: 'y', grid: { stroke: 'rgba(204,204,220,0.08)' }, size: 60 },
-        ...(hasRight ? [{ stroke: '#ccccdc', scale: 'y2', side: 1, grid: { show: false }, size: 60 }] : []),
+        { ...axisStyle, grid: { stroke: 'rgba(204,204,220,0.08)' }, ticks: { stroke: 'rgba(204,204,220,0.2)' } },
+        {
+          ...axisStyle,
+          scale: 'y',
+          grid: { stroke: 'rgba(204,204,220,0.08)' },
+          ticks: { stroke: 'rgba(204,204,220,0.2)' },
+          size: 52,
+          values: (_u: uPlot, splits: number[]) => splits.map(compact),
+        },
       ],
       series: [
         {},
         ...panel.series.map((s, i) => ({
           label: s.label,
-          scale: s.scale ?? 'y',
+          scale: 'y',
           stroke: s.color ?? PALETTE[i % PALETTE.length],
-          width: 1.5,
+          width: 1.25,
           spanGaps: false,
           points: { show: false },
         })),
       ],
       hooks: {
-        draw: [
+        drawClear: [
           (u: uPlot) => {
+            // Annotation regions under the series, like Grafana's annotation bands.
             const ctx = u.ctx;
             for (const m of marks) {
-              const x = u.valToPos(m.time / 1000, 'x', true);
-              if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) {
+              const x0 = Math.max(u.bbox.left, u.valToPos(m.time / 1000, 'x', true));
+              const x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos((m.timeEnd ?? m.time) / 1000, 'x', true));
+              if (x1 < u.bbox.left || x0 > u.bbox.left + u.bbox.width) {
                 continue;
               }
               ctx.save();
-              ctx.strokeStyle = m.color ?? 'rgba(255, 120, 10, 0.8)';
-              ctx.setLineDash([4, 3]);
-              ctx.beginPath();
-              ctx.moveTo(x, u.bbox.top);
-              ctx.lineTo(x, u.bbox.top + u.bbox.height);
-              ctx.stroke();
+              ctx.fillStyle = withAlpha(m.color ?? '#FF9830', 0.13);
+              ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height);
               ctx.restore();
             }
           },
         ],
       },
     };
-    new uPlot(opts, data, box);
+    new uPlot(opts, data, plot);
     drawn++;
     points += (data[0] as number[]).length * panel.series.length;
   }

@@ -304,7 +304,11 @@ export interface HarnessApi {
   interpolate(text: string): string;
   query(uid: string, request: HarnessQueryRequest): Promise<SerializedResponse>;
   annotation(uid: string, annotation: Record<string, unknown>, request: HarnessQueryRequest): Promise<SerializedAnnotationResult>;
+  /** Runs a dashboard query variable's query through the data source (metricFindQuery), as Grafana does on load. */
+  variableQuery(uid: string, query: string, range: HarnessQueryRequest['range']): Promise<{ values?: Array<{ text: string; value?: string | number }>; thrown?: string }>;
   testDatasource(uid: string): Promise<{ status?: string; message?: string; thrown?: string }>;
+  /** Runs one target through the plugin's own `runTarget` (when it has one) and returns the error stack, for diagnostics. */
+  debugTarget(uid: string, target: Record<string, unknown>, request: HarnessQueryRequest): Promise<string>;
   renderConfigEditor(settings: DataSourceSettings<any, any>): void;
   renderQueryEditor(uid: string, query: DataQuery, range: HarnessQueryRequest['range']): void;
   editorState(): typeof editorState;
@@ -368,6 +372,20 @@ const api: HarnessApi = {
     const res = await runQuery(ds, request);
     return { ...res, query: JSON.parse(JSON.stringify(query)), events: framesToEvents(res.frames) };
   },
+  async variableQuery(uid, query, range) {
+    const ds = requireInstance(uid);
+    if (!ds.metricFindQuery) {
+      return { thrown: 'the data source has no metricFindQuery' };
+    }
+    const from = dateTime(range.from);
+    const to = dateTime(range.to);
+    try {
+      const values = await ds.metricFindQuery(query, { range: { from, to, raw: { from, to } }, scopedVars: {} });
+      return { values: values.map((v) => ({ text: String(v.text), value: v.value === undefined ? undefined : (v.value as string | number) })) };
+    } catch (e) {
+      return { thrown: errorText(e) };
+    }
+  },
   async testDatasource(uid) {
     const ds = requireInstance(uid);
     try {
@@ -375,6 +393,18 @@ const api: HarnessApi = {
       return { status: r.status, message: r.message };
     } catch (e) {
       return { thrown: errorText(e) };
+    }
+  },
+  async debugTarget(uid, target, req) {
+    const ds = requireInstance(uid) as unknown as { runTarget?: (t: unknown, r: unknown) => Promise<unknown> };
+    if (typeof ds.runTarget !== 'function') {
+      return 'the data source has no runTarget method';
+    }
+    try {
+      await ds.runTarget(target, buildRequest(uid, { ...req, targets: [target] }, CoreApp.Dashboard));
+      return 'ok';
+    } catch (e) {
+      return e instanceof Error ? String(e.stack ?? e.message) : errorText(e);
     }
   },
   renderConfigEditor(settings) {
