@@ -81,6 +81,8 @@ describe('every venue and kind', () => {
     } else if (kind === 'openInterest') {
       const s = r.series as { unit: string };
       expect(s.unit).toBe(spec.openInterest!.unit);
+      // daily rows on the UTC day grid (OKX's plain 1D would be Hong Kong days)
+      expect(pts.filter((p) => p[0] % DAY !== 0)).toEqual([]);
       const last = pts[pts.length - 1];
       const baseNow = openInterestBase(simKey(venue), 'BTC', last[0]);
       // base-coin OI sits within 15% of the simulated base OI at that time (exact checks below for units)

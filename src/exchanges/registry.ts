@@ -271,7 +271,7 @@ export const VENUES: readonly VenueSpec[] = [
     openInterest: {
       method: 'okxRubik',
       limit: 100,
-      periods: { '1h': '1H', '4h': '4H', '1d': '1D' },
+      periods: { '1h': '1H', '4h': '4H', '1d': '1Dutc' },
       retentionRows: 1440,
       unit: 'base',
       source: 'rubik/stat/contracts/open-interest-history oiCcy (BTC), per instrument',
