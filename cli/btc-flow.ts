@@ -16,12 +16,15 @@ import {
   TIMEFRAMES,
   Timeframe,
   compute,
+  defaultLookback,
   parseOptionValue,
   parseTimeframe,
   validateBundle,
 } from '../src/core';
+import { writeFileSync } from 'node:fs';
 import { CliUsageError, FlagSpec, ParsedArgs, flagHelp, parseArgs, parseIsoDate } from './args';
 import { readJsonFile } from './bundle-io';
+import type { BundleProgress, BundleResult } from '../src/exchanges';
 import { OUTPUT_FORMATS, OutputFormat, formatDocument, toOutputDocument } from './format';
 
 /** Where the CLI writes; injectable so tests can run `main` in-process. */
@@ -69,7 +72,55 @@ const COMPUTE_FLAGS: FlagSpec[] = [
   DEBUG_FLAG,
 ];
 
-const SUBCOMMANDS = ['compute', 'help'] as const;
+const FETCH_FLAGS: FlagSpec[] = [
+  { name: 'asset', type: 'string', value: 'COIN', help: 'coin code, e.g. BTC or ETH (default BTC)' },
+  {
+    name: 'timeframe',
+    type: 'string',
+    value: 'TF',
+    help: `bar timeframe: ${TIMEFRAMES.join(' | ')} (default ${DEFAULT_TIMEFRAME})`,
+  },
+  { name: 'from', type: 'string', value: 'ISO', help: 'start of the range (UTC), required' },
+  { name: 'to', type: 'string', value: 'ISO', help: 'end of the range (UTC; default: now)' },
+  {
+    name: 'venues',
+    type: 'string',
+    value: 'A,B',
+    help: 'comma-separated venue ids (default: every venue of the registry)',
+  },
+  {
+    name: 'base-url',
+    type: 'string',
+    value: 'URL',
+    help: 'send every request to URL/<host>/<path> (mock server or mirror); default: the real exchanges',
+  },
+  { name: 'out', type: 'string', value: 'FILE', help: 'bundle file to write (default: stdout)' },
+  { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' },
+  HELP_FLAG,
+  DEBUG_FLAG,
+];
+
+const METRICS_FLAGS: FlagSpec[] = [
+  ...FETCH_FLAGS.filter((f) => f.name !== 'out' && f.name !== 'quiet' && f.name !== 'help' && f.name !== 'debug'),
+  { name: 'set', type: 'list', value: 'NAME=VALUE', help: 'engine option, repeatable (as for compute)' },
+  {
+    name: 'format',
+    type: 'string',
+    value: 'FMT',
+    help: 'json | table | csv (default: table on a terminal, json otherwise)',
+  },
+  {
+    name: 'save-bundle',
+    type: 'string',
+    value: 'FILE',
+    help: 'also write the fetched bundle (warm-up included) to FILE',
+  },
+  { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' },
+  HELP_FLAG,
+  DEBUG_FLAG,
+];
+
+const SUBCOMMANDS = ['compute', 'fetch', 'metrics', 'help'] as const;
 
 function usage(): string {
   return [
@@ -77,11 +128,15 @@ function usage(): string {
     '',
     'Usage:',
     '  btc-flow compute <bundle.json> [--timeframe TF] [--from ISO] [--to ISO] [--set name=value ...] [--format json|table|csv]',
+    '  btc-flow fetch --asset BTC --timeframe TF --from ISO [--to ISO] [--venues a,b] [--base-url URL] [--out bundle.json]',
+    '  btc-flow metrics --asset BTC --timeframe TF --from ISO [--to ISO] [--venues a,b] [--base-url URL] [--set ...] [--format ...]',
     '  btc-flow help [subcommand]',
     '  btc-flow <subcommand> --help',
     '',
     'Subcommands:',
     '  compute   run the metric engine on a bundle file and print bars, events and coverage',
+    '  fetch     fetch every series of an asset from the exchanges (through ccxt) into a bundle file',
+    '  metrics   fetch and compute in one step (fetches a z-score warm-up before --from)',
     '  help      show this help, or the help of a subcommand',
     '',
     'Exit codes: 0 ok, 2 bad input or usage, 1 internal error (add --debug or BTC_FLOW_DEBUG=1 for the stack).',
@@ -106,6 +161,45 @@ function computeHelp(): string {
     'Example: npm run --silent btc-flow -- compute bundle.json --timeframe 1w --set lookback=52 --format table',
     '',
   ].join('\n');
+}
+
+function fetchHelp(): string {
+  return [
+    'Usage: btc-flow fetch --asset BTC --timeframe 1d --from ISO [--to ISO] [--venues a,b] [--base-url URL] [--out FILE]',
+    '',
+    'Fetches spot and perp closes, open interest, funding and the USDT/USD reference for the asset from every chosen',
+    'venue (ccxt, paginated within each venue limit) and writes the bundle that `btc-flow compute` reads. A venue or',
+    'series that fails is left out with a warning on stderr; the others go on. Progress goes to stderr.',
+    'Without --base-url the requests go to the real exchanges. With --base-url http://127.0.0.1:8788 they go to the',
+    'mock exchange server (npm run mock-exchanges), or to any mirror that serves <base>/<host>/<path>.',
+    '',
+    'Flags:',
+    flagHelp(FETCH_FLAGS),
+    '',
+    `Venues: ${venueListText()}`,
+    '',
+  ].join('\n');
+}
+
+function metricsHelp(): string {
+  return [
+    'Usage: btc-flow metrics --asset BTC --timeframe 1d --from ISO [--to ISO] [--venues a,b] [--base-url URL] [--set ...]',
+    '',
+    'fetch + compute in one step. So that the z-scores exist from --from on, the fetch starts `lookback` bars earlier',
+    '(the lookback option, or the default of the timeframe); the output starts at --from. Output as for compute.',
+    '',
+    'Flags:',
+    flagHelp(METRICS_FLAGS),
+    '',
+    `Options for --set: ${OPTION_NAMES.join(', ')}`,
+    '',
+  ].join('\n');
+}
+
+/** Venue ids for help texts (the exchange layer is loaded lazily, so this reads a static list). */
+let venueIds: readonly string[] = [];
+function venueListText(): string {
+  return venueIds.length ? venueIds.join(', ') : 'see docs/venues.md';
 }
 
 /** Parses `--set name=value` words into a validated partial option object (later repeats win). */
@@ -188,6 +282,228 @@ function runCompute(argv: string[], io: CliIo): number {
   return 0;
 }
 
+const HOUR_MS = 3_600_000;
+
+type Exchanges = typeof import('../src/exchanges');
+
+/** The exchange layer (ccxt) is loaded only by fetch / metrics, so compute starts fast. */
+async function loadExchanges(): Promise<Exchanges> {
+  const ex = await import('../src/exchanges');
+  venueIds = ex.DEFAULT_VENUES;
+  return ex;
+}
+
+interface FetchPlan {
+  asset: string;
+  timeframe: Timeframe;
+  from: number;
+  to: number;
+  venues?: string[];
+  baseUrl?: string;
+}
+
+/** Validates the fetch flags (asset, timeframe, range, venues, base URL) before any request is made. */
+function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan {
+  const rawAsset = (args.strings.asset ?? 'BTC').trim();
+  const asset = rawAsset.toUpperCase();
+  if (!/^[A-Z0-9]{1,15}$/.test(asset)) {
+    throw new CliUsageError(`--asset: bad asset ${JSON.stringify(rawAsset)}; expected a coin code such as BTC or ETH`);
+  }
+  const { timeframe, from, to: toFlag } = parseRange(args);
+  if (from === undefined) {
+    throw new CliUsageError('--from is required (e.g. --from 2025-01-01)');
+  }
+  const to = toFlag ?? now;
+  if (from > to) {
+    throw new CliUsageError(`--from (${args.strings.from}) is after --to (${args.strings.to ?? 'now'})`);
+  }
+  let venues: string[] | undefined;
+  if (args.strings.venues !== undefined) {
+    venues = args.strings.venues
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
+    if (!venues.length) {
+      throw new CliUsageError(`--venues: empty list; known venues: ${ex.DEFAULT_VENUES.join(', ')}`);
+    }
+    for (const v of venues) {
+      if (!ex.isVenueId(v)) {
+        const dropped = ex.DROPPED_VENUES.find((d) => d.id === v);
+        throw new CliUsageError(
+          `--venues: unknown venue ${JSON.stringify(v)}${dropped ? ` (${dropped.reason})` : ''}; known venues: ${ex.DEFAULT_VENUES.join(', ')}`
+        );
+      }
+    }
+  }
+  let baseUrl: string | undefined;
+  if (args.strings['base-url'] !== undefined) {
+    baseUrl = args.strings['base-url'].trim();
+    let u: URL | undefined;
+    try {
+      u = new URL(baseUrl);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      throw new CliUsageError(
+        `--base-url: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(baseUrl)}`
+      );
+    }
+  }
+  return { asset, timeframe, from, to, venues, baseUrl };
+}
+
+/**
+ * Fetches the bundle, reporting progress and venue notices on stderr. Empty series (no data in the range) are dropped
+ * with a notice, so that the result always passes validateBundle. Exits 2 when no venue lists the asset, 1 when
+ * nothing at all could be fetched for another reason.
+ */
+async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boolean): Promise<BundleResult> {
+  const ctx = new ex.ExchangeContext({ baseUrl: plan.baseUrl });
+  const started = Date.now();
+  const where = plan.baseUrl ? ` via ${plan.baseUrl}` : '';
+  if (!quiet) {
+    io.stderr(
+      `btc-flow: fetching ${plan.asset} ${plan.timeframe} ${new Date(plan.from).toISOString()} .. ${new Date(plan.to).toISOString()}` +
+        `${where}\n`
+    );
+  }
+  const progress = (p: BundleProgress) => {
+    if (!quiet) {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      io.stderr(`btc-flow: [${p.done}/${p.total}] ${p.venue} ${p.kind} ${p.ok ? 'ok' : 'FAILED'} (${secs} s)\n`);
+    }
+  };
+  // --to is inclusive: the bar that contains it (and a funding settlement exactly at it) is fetched
+  const res = await ex.fetchBundle(
+    { asset: plan.asset, timeframe: plan.timeframe, from: plan.from, to: plan.to + 1, venues: plan.venues },
+    ctx,
+    progress
+  );
+  const kept = res.bundle.series.filter((s) => s.points.length > 0);
+  const dropped = res.bundle.series.filter((s) => s.points.length === 0);
+  res.bundle = { asset: res.bundle.asset, series: kept };
+  if (!quiet) {
+    for (const n of res.notices) {
+      if (n.level !== 'info') {
+        io.stderr(`btc-flow: warning: ${oneLine(n.message)}\n`);
+      }
+    }
+    for (const s of dropped) {
+      io.stderr(`btc-flow: warning: ${s.venue} ${s.kind}: no points in the range, left out of the bundle\n`);
+    }
+  }
+  // the USDT/USD reference alone is no data about the asset
+  if (!kept.some((s) => s.kind !== 'fx')) {
+    const failed = res.failed.filter((f) => f.kind !== 'fx');
+    const reasons = failed.map((f) => `${f.venue} ${f.kind}: ${oneLine(f.reason)}`);
+    const some = `${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? '; ...' : ''}`;
+    if (failed.length > 0 && failed.every((f) => /lists no .*market for/i.test(f.reason))) {
+      throw new CliUsageError(`--asset: no chosen venue lists ${plan.asset} (${some})`);
+    }
+    throw new FetchFailedError(
+      `nothing could be fetched for ${plan.asset}${reasons.length ? `: ${some}` : ' in this range'}`
+    );
+  }
+  if (!quiet) {
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const pts = kept.reduce((a, s) => a + s.points.length, 0);
+    io.stderr(
+      `btc-flow: fetched ${kept.length} series, ${pts} points in ${secs} s${res.failed.length ? `; ${res.failed.length} failed` : ''}\n`
+    );
+  }
+  return res;
+}
+
+/** Nothing could be fetched (network, venue errors): exit 1, one line, not a program bug. */
+export class FetchFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FetchFailedError';
+    Object.setPrototypeOf(this, FetchFailedError.prototype);
+  }
+}
+
+/** Bundle JSON text: one series per line (points stay compact), valid JSON. */
+export function formatBundle(bundle: Bundle, note?: string): string {
+  const head = note === undefined ? { asset: bundle.asset } : { asset: bundle.asset, note };
+  const open = JSON.stringify(head).slice(0, -1);
+  const series = bundle.series.map((s) => '    ' + JSON.stringify(s)).join(',\n');
+  return `${open},\n  "series": [\n${series}\n  ]\n}\n`;
+}
+
+function writeOut(file: string | undefined, text: string, io: CliIo): void {
+  if (file === undefined || file === '-') {
+    io.stdout(text);
+    return;
+  }
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new CliUsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException)?.code ?? (e as Error).message}`);
+  }
+}
+
+async function runFetch(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, FETCH_FLAGS, 'fetch');
+  const ex = await loadExchanges();
+  if (args.bools.help) {
+    io.stdout(fetchHelp());
+    return 0;
+  }
+  if (args.positionals.length) {
+    throw new CliUsageError(
+      `fetch: unexpected argument ${JSON.stringify(args.positionals[0])}; use --out FILE for the bundle`
+    );
+  }
+  const plan = parseFetchPlan(args, ex, Date.now());
+  const res = await fetchPlan(plan, ex, io, args.bools.quiet);
+  const note =
+    `fetched by btc-flow fetch: ${plan.asset} ${plan.timeframe} ${new Date(plan.from).toISOString()} .. ` +
+    `${new Date(plan.to).toISOString()}${plan.baseUrl ? ` from ${plan.baseUrl}` : ''}`;
+  writeOut(args.strings.out, formatBundle(res.bundle, note), io);
+  if (!args.bools.quiet && args.strings.out !== undefined && args.strings.out !== '-') {
+    io.stderr(`btc-flow: wrote ${args.strings.out}\n`);
+  }
+  return 0;
+}
+
+async function runMetrics(argv: string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, METRICS_FLAGS, 'metrics');
+  const ex = await loadExchanges();
+  if (args.bools.help) {
+    io.stdout(metricsHelp());
+    return 0;
+  }
+  if (args.positionals.length) {
+    throw new CliUsageError(`metrics: unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  }
+  const plan = parseFetchPlan(args, ex, Date.now());
+  const options = parseSetFlags(args.lists.set);
+  const format = parseFormat(args.strings.format, io);
+  // warm-up: lookback bars before --from, so the z-scores exist from the first output bar
+  const lookback = typeof options.lookback === 'number' ? options.lookback : defaultLookback(plan.timeframe);
+  const barMs = plan.timeframe === '1M' ? 31 * 24 * HOUR_MS : TIMEFRAME_HOURS[plan.timeframe] * HOUR_MS;
+  const fetchFrom = plan.from - lookback * barMs;
+  // one bar past --to, so the last output bar also has the funding settlements that fall after its start
+  const fetchTo = Math.min(plan.to + barMs, Math.max(plan.to, Date.now()));
+  const res = await fetchPlan({ ...plan, from: fetchFrom, to: fetchTo }, ex, io, args.bools.quiet);
+  const bundle = validateBundle(res.bundle);
+  if (args.strings['save-bundle'] !== undefined) {
+    writeOut(args.strings['save-bundle'], formatBundle(bundle), io);
+  }
+  const result = compute(bundle, { ...options, timeframe: plan.timeframe, from: plan.from, to: plan.to });
+  io.stdout(formatDocument(toOutputDocument(result), format));
+  if (!args.bools.quiet) {
+    for (const n of result.notices ?? []) {
+      io.stderr(`btc-flow: note: ${oneLine(String(n))}\n`);
+    }
+  }
+  return 0;
+}
+
+const TIMEFRAME_HOURS: Record<Exclude<Timeframe, '1M'>, number> = { '1h': 1, '4h': 4, '1d': 24, '3d': 72, '1w': 168 };
+
 function isInputError(e: unknown): e is BtcFlowInputError {
   return e instanceof BtcFlowInputError || (e instanceof Error && e.name === 'BtcFlowInputError');
 }
@@ -219,6 +535,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const topic = cmd === 'help' ? rest.find((w) => !w.startsWith('-')) : undefined;
       if (topic === 'compute') {
         io.stdout(computeHelp());
+      } else if (topic === 'fetch' || topic === 'metrics') {
+        await loadExchanges();
+        io.stdout(topic === 'fetch' ? fetchHelp() : metricsHelp());
       } else if (topic === undefined || topic === 'help') {
         io.stdout(usage());
       } else {
@@ -231,6 +550,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (cmd) {
       case 'compute':
         return runCompute(rest, io);
+      case 'fetch':
+        return await runFetch(rest, io);
+      case 'metrics':
+        return await runMetrics(rest, io);
       default:
         throw new CliUsageError(
           cmd.startsWith('-')
@@ -252,6 +575,10 @@ export function reportError(e: unknown, io: CliIo, debug: boolean): number {
   if (isInputError(e)) {
     io.stderr(`btc-flow: ${inputErrorText(e)}\n`);
     return 2;
+  }
+  if (e instanceof FetchFailedError) {
+    io.stderr(`btc-flow: ${oneLine(e.message)}\n`);
+    return 1;
   }
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   if (debug && e instanceof Error && e.stack) {
