@@ -26,6 +26,12 @@
  * the tiny USDT/USD deviation inside their venue offset); asset `USDT` gives the USDT/USD rate.
  */
 
+// Module-scope aliases: global lookups are slow inside vm contexts (jest), and these sit in hot loops.
+const M = Math;
+const POS_INF = Number.POSITIVE_INFINITY;
+const NEG_INF = Number.NEGATIVE_INFINITY;
+const isNaNNum = Number.isNaN;
+
 export const SIM_START_MS = Date.UTC(2019, 0, 1, 0, 0, 0);
 export const HOUR_MS = 3_600_000;
 /** Simulated assets. `USDT` is the USDT/USD reference rate (spot only). */
@@ -60,29 +66,49 @@ function mulberry32(seed: number): () => number {
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = M.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + M.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
-function gaussian(rand: () => number): () => number {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
+/** n uniforms in [0, 1) of the mulberry32 stream `seed` (bulk: closures are slow in some runtimes). */
+function uniforms(seed: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = M.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + M.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  return out;
+}
+
+/** n standard normals (Box-Muller pairs: cos then sin) from the mulberry32 stream `seed`. */
+function gaussians(seed: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  // zeros are skipped for the log; a stream of 2n + a few uniforms is plenty
+  let u = uniforms(seed, 2 * n + 16);
+  let j = 0;
+  for (let i = 0; i < n; i += 2) {
+    let x = 0;
+    while (x === 0) {
+      if (j >= u.length) {
+        u = uniforms((seed ^ (j * 2654435761)) >>> 0, 2 * n + 16);
+        j = 0;
+      }
+      x = u[j++];
     }
-    let u = 0;
-    while (u === 0) {
-      u = rand();
+    const y = u[j++];
+    const r = M.sqrt(-2 * M.log(x));
+    out[i] = r * M.cos(2 * M.PI * y);
+    if (i + 1 < n) {
+      out[i + 1] = r * M.sin(2 * M.PI * y);
     }
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
+  }
+  return out;
 }
 
 /** FNV-1a string hash → uint32. */
@@ -90,7 +116,7 @@ export function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = M.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
@@ -229,7 +255,7 @@ function anchorHour(iso: string): number {
   if (!Number.isFinite(ms)) {
     throw new Error(`bad anchor time ${iso}`);
   }
-  return Math.round((ms - SIM_START_MS) / HOUR_MS);
+  return M.round((ms - SIM_START_MS) / HOUR_MS);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -269,55 +295,48 @@ function horizonHours(): number {
   while (end < need) {
     end += 365 * 24 * HOUR_MS;
   }
-  return Math.ceil((end - SIM_START_MS) / HOUR_MS);
+  return M.ceil((end - SIM_START_MS) / HOUR_MS);
 }
 
 function ensureBtcNoise(n: number): Float64Array {
   if (btcNoise && btcNoise.length >= n) {
     return btcNoise;
   }
-  const g = gaussian(mulberry32(0x5eed_b7c1));
-  const arr = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    arr[i] = g();
-  }
-  btcNoise = arr;
-  return arr;
+  btcNoise = gaussians(0x5eed_b7c1, n);
+  return btcNoise;
 }
 
-/** Volatility multiplier: calmer in flat years, wilder in crashes and around tops (by hour index). */
-function volRegime(h: number, anchors: Array<[number, number]>): number {
-  // higher where the anchor-to-anchor slope is steep
-  let k = 0;
-  while (k + 1 < anchors.length && anchors[k + 1][0] <= h) {
-    k++;
-  }
+/** Volatility multiplier of the segment after anchor k: higher where the anchor-to-anchor slope is steep (crashes, rallies). */
+function segmentVol(anchors: Array<[number, number]>, k: number): number {
   if (k + 1 >= anchors.length) {
     return 1;
   }
-  const [h0, p0] = anchors[k];
-  const [h1, p1] = anchors[k + 1];
-  const slopePerDay = Math.abs(Math.log(p1 / p0)) / Math.max(1, (h1 - h0) / 24);
-  return Math.min(3, 0.8 + slopePerDay * 25);
+  const h0 = anchors[k][0];
+  const p0 = anchors[k][1];
+  const h1 = anchors[k + 1][0];
+  const p1 = anchors[k + 1][1];
+  const slopePerDay = M.abs(M.log(p1 / p0)) / M.max(1, (h1 - h0) / 24);
+  return M.min(3, 0.8 + slopePerDay * 25);
 }
 
 function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
   const spec = SPECS[asset];
-  const rand = mulberry32(spec.seed);
-  const g = gaussian(rand);
+  const g = gaussians(spec.seed, n);
   const bn = ensureBtcNoise(n);
   const anchors: Array<[number, number]> = spec.anchors.map(([iso, p]) => [anchorHour(iso), p]);
 
   // 1) noise increments (partly shared with BTC so the assets co-move)
   const inc = new Float64Array(n);
-  const own = Math.sqrt(1 - spec.btcLoading * spec.btcLoading);
+  const own = M.sqrt(1 - spec.btcLoading * spec.btcLoading);
   let aIdx = 0;
+  let vol = segmentVol(anchors, 0) * spec.sigma;
   for (let h = 0; h < n; h++) {
     while (aIdx + 1 < anchors.length && anchors[aIdx + 1][0] <= h) {
       aIdx++;
+      vol = segmentVol(anchors, aIdx) * spec.sigma;
     }
-    const z = spec.btcLoading > 0 ? spec.btcLoading * bn[h] + own * g() : bn[h];
-    inc[h] = z * spec.sigma * volRegime(h, anchors);
+    const z = spec.btcLoading > 0 ? spec.btcLoading * bn[h] + own * g[h] : bn[h];
+    inc[h] = z * vol;
   }
 
   // 2) log price: Brownian bridge between anchors, free walk after the last anchor
@@ -327,8 +346,8 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
     const [h0, p0] = anchors[k];
     const [h1, p1] = anchors[k + 1];
     const len = h1 - h0;
-    const l0 = Math.log(p0);
-    const l1 = Math.log(p1);
+    const l0 = M.log(p0);
+    const l1 = M.log(p1);
     // W from h0 (W=0) to h1
     let w = 0;
     const ws = new Float64Array(len + 1);
@@ -342,7 +361,7 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
     }
   }
   const trendPerHour = spec.drift / (365 * 24);
-  const lLast = Math.log(anchors[anchors.length - 1][1]);
+  const lLast = M.log(anchors[anchors.length - 1][1]);
   for (let h = lastAnchorH + 1; h < n; h++) {
     const trend = lLast + trendPerHour * (h - lastAnchorH);
     logp[h] = logp[h - 1] + inc[h - 1] + trendPerHour - (logp[h - 1] - trend) / 3000;
@@ -351,19 +370,19 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
   const close = new Float64Array(n);
   for (let h = 0; h < n; h++) {
     // logp[h] is the price at the *start* of hour h; close[h] is the start of hour h+1
-    close[h] = Math.exp(h + 1 < n ? logp[h + 1] : logp[h]);
+    close[h] = M.exp(h + 1 < n ? logp[h + 1] : logp[h]);
   }
-  const startPrice = Math.exp(logp[0]);
+  const startPrice = M.exp(logp[0]);
 
   // 3) intra-hour bridge coefficients (candle highs and lows sample the bridge every 5 minutes)
   const b1 = new Float32Array(n);
   const b2 = new Float32Array(n);
   const b3 = new Float32Array(n);
-  const g2 = gaussian(mulberry32(spec.seed ^ 0x1a7a));
+  const g2 = gaussians(spec.seed ^ 0x1a7a, 3 * n);
   for (let h = 0; h < n; h++) {
-    b1[h] = g2();
-    b2[h] = g2();
-    b3[h] = g2();
+    b1[h] = g2[3 * h];
+    b2[h] = g2[3 * h + 1];
+    b3[h] = g2[3 * h + 2];
   }
   const path: AssetPath = {
     hours: n,
@@ -379,59 +398,63 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
     startPrice,
   };
   // 4) leverage index → funding, basis, OI; volume
-  const g3 = gaussian(mulberry32(spec.seed ^ 0xf00d));
-  const rand3 = mulberry32(spec.seed ^ 0xbeef);
+  const g3s = gaussians(spec.seed ^ 0xf00d, 3 * n);
+  let g3i = 0;
+  const g3 = () => g3s[g3i++];
+  const r3s = uniforms(spec.seed ^ 0xbeef, 3 * n);
+  let r3i = 0;
+  const rand3 = () => r3s[r3i++];
   let spike = 0;
   let flush = 1;
   let levSmooth = 0;
-  const year2025H = Math.round((Date.UTC(2025, 0, 1) - SIM_START_MS) / HOUR_MS);
+  const year2025H = M.round((Date.UTC(2025, 0, 1) - SIM_START_MS) / HOUR_MS);
   for (let h = 0; h < n; h++) {
     const p = close[h];
-    const p30 = close[Math.max(0, h - 720)];
-    const p3 = close[Math.max(0, h - 72)];
+    const p30 = close[M.max(0, h - 720)];
+    const p3 = close[M.max(0, h - 72)];
     const prev = h > 0 ? close[h - 1] : startPrice;
-    const r = Math.log(p / prev);
-    const lev = Math.tanh(2.2 * Math.log(p / p30) + 4 * Math.log(p / p3));
+    const r = M.log(p / prev);
+    const lev = M.tanh(2.2 * M.log(p / p30) + 4 * M.log(p / p3));
     levSmooth += (lev - levSmooth) / 240;
 
     // funding spikes: rare, in the direction of short-term momentum, decaying over ~a day
     if (rand3() < 1 / 400) {
       const dir = lev >= 0 ? 1 : -1;
-      spike += dir * (0.0003 + 0.0012 * rand3()) * (0.5 + Math.abs(lev));
+      spike += dir * (0.0003 + 0.0012 * rand3()) * (0.5 + M.abs(lev));
     }
-    spike *= Math.exp(-1 / 20);
-    let f = 0.0001 + 0.0006 * lev + 0.0016 * Math.max(0, lev - 0.45) ** 2 + spike + 0.00003 * g3();
+    spike *= M.exp(-1 / 20);
+    let f = 0.0001 + 0.0006 * lev + 0.0016 * M.max(0, lev - 0.45) ** 2 + spike + 0.00003 * g3();
     // the common exchange floor: calm markets sit at the 0.01% interest-rate component
-    if (Math.abs(lev) < 0.12 && Math.abs(spike) < 0.0001) {
+    if (M.abs(lev) < 0.12 && M.abs(spike) < 0.0001) {
       f = 0.0001 + 0.000005 * g3();
     }
-    path.funding8h[h] = Math.max(-FUNDING_CAP_8H, Math.min(FUNDING_CAP_8H, f));
+    path.funding8h[h] = M.max(-FUNDING_CAP_8H, M.min(FUNDING_CAP_8H, f));
     path.basis[h] = 2.4 * path.funding8h[h] + 0.0004 * lev + 0.00015 * g3();
 
     // open interest: build-up with leverage, flush on large moves, slow recovery
     flush += (1 - flush) / 500;
-    const absR = Math.abs(r);
+    const absR = M.abs(r);
     if (absR > 0.02) {
-      flush *= Math.exp(-5 * (absR - 0.02));
+      flush *= M.exp(-5 * (absR - 0.02));
     }
-    flush = Math.max(0.35, flush);
-    const growth = spec.oiStart + (spec.oi2025 - spec.oiStart) * Math.min(1.25, h / year2025H);
-    path.oi[h] = growth * (1 + 0.55 * Math.max(-0.6, levSmooth)) * flush;
+    flush = M.max(0.35, flush);
+    const growth = spec.oiStart + (spec.oi2025 - spec.oiStart) * M.min(1.25, h / year2025H);
+    path.oi[h] = growth * (1 + 0.55 * M.max(-0.6, levSmooth)) * flush;
 
-    path.volume[h] = spec.volPerHour * (0.45 + 35 * absR + 0.35 * rand3()) * (1 + 0.3 * Math.sin((2 * Math.PI * (h % 24)) / 24));
+    path.volume[h] = spec.volPerHour * (0.45 + 35 * absR + 0.35 * rand3()) * (1 + 0.3 * M.sin((2 * M.PI * (h % 24)) / 24));
   }
   return path;
 }
 
 function buildUsdtPath(n: number): AssetPath {
-  const g = gaussian(mulberry32(0x05d7));
+  const g = gaussians(0x05d7, n);
   const close = new Float64Array(n);
   let dev = 0;
   const crashH = anchorHour('2020-03-13T02');
   for (let h = 0; h < n; h++) {
-    dev += -dev / 200 + 0.00012 * g();
+    dev += -dev / 200 + 0.00012 * g[h];
     // USDT traded at a premium in the March-2020-style crash (flight to stablecoins)
-    const crash = h > crashH - 24 && h < crashH + 24 * 10 ? 0.012 * Math.exp(-Math.abs(h - crashH) / 60) : 0;
+    const crash = h > crashH - 24 && h < crashH + 24 * 10 ? 0.012 * M.exp(-M.abs(h - crashH) / 60) : 0;
     close[h] = 1.0003 + dev + crash;
   }
   const path: AssetPath = {
@@ -447,11 +470,11 @@ function buildUsdtPath(n: number): AssetPath {
     sigma: 0.0002,
     startPrice: 1.0003,
   };
-  const gb = gaussian(mulberry32(0x05d8));
+  const gb = gaussians(0x05d8, 3 * n);
   for (let h = 0; h < n; h++) {
-    path.b1[h] = gb();
-    path.b2[h] = gb();
-    path.b3[h] = gb();
+    path.b1[h] = gb[3 * h];
+    path.b2[h] = gb[3 * h + 1];
+    path.b3[h] = gb[3 * h + 2];
   }
   return path;
 }
@@ -460,7 +483,7 @@ function getPath(asset: string): AssetPath {
   if (!isSimAsset(asset)) {
     throw new Error(`unknown simulated asset "${asset}"; allowed: ${SIM_ASSETS.join(', ')}`);
   }
-  const need = Math.ceil((simNow() - SIM_START_MS) / HOUR_MS) + 2;
+  const need = M.ceil((simNow() - SIM_START_MS) / HOUR_MS) + 2;
   let p = paths.get(asset);
   if (!p || p.hours < need) {
     const n = horizonHours();
@@ -480,9 +503,9 @@ function intraHourPrice(p: AssetPath, h: number, f: number): number {
   if (f >= 1) {
     return c;
   }
-  const s = Math.PI * f;
-  const bridge = p.sigma * 0.55 * (p.b1[h] * Math.sin(s) + (p.b2[h] * Math.sin(2 * s)) / 2 + (p.b3[h] * Math.sin(3 * s)) / 3);
-  return Math.exp(Math.log(o) + (Math.log(c) - Math.log(o)) * f + bridge);
+  const s = M.PI * f;
+  const bridge = p.sigma * 0.55 * (p.b1[h] * M.sin(s) + (p.b2[h] * M.sin(2 * s)) / 2 + (p.b3[h] * M.sin(3 * s)) / 3);
+  return M.exp(M.log(o) + (M.log(c) - M.log(o)) * f + bridge);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -533,8 +556,8 @@ function venueProfile(venue: string) {
       offset: known.offset ?? (u - 0.5) * 0.0004,
       fundScale: known.fundScale ?? 0.9 + 0.2 * u2,
       fundOffset: known.fundOffset ?? (u - 0.5) * 0.00002,
-      phase: 2 * Math.PI * u2,
-      periodH: 60 + Math.floor(200 * u),
+      phase: 2 * M.PI * u2,
+      periodH: 60 + M.floor(200 * u),
       amp: 0.00015 + 0.0001 * u2,
     };
     profileCache.set(venue, v);
@@ -548,20 +571,20 @@ function venueFactor(venue: string, asset: string, x: number): number {
     return 1;
   }
   const v = venueProfile(venue);
-  return 1 + v.offset + v.amp * Math.sin((2 * Math.PI * x) / v.periodH + v.phase);
+  return 1 + v.offset + v.amp * M.sin((2 * M.PI * x) / v.periodH + v.phase);
 }
 
 function basisAt(p: AssetPath, x: number): number {
-  const h = Math.floor(x);
+  const h = M.floor(x);
   const f = x - h;
-  const b0 = h > 0 ? p.basis[Math.min(h - 1, p.hours - 1)] : p.basis[0];
-  const b1 = p.basis[Math.min(h, p.hours - 1)];
+  const b0 = h > 0 ? p.basis[M.min(h - 1, p.hours - 1)] : p.basis[0];
+  const b1 = p.basis[M.min(h, p.hours - 1)];
   return b0 + (b1 - b0) * f;
 }
 
 function priceAt(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', t: number): number {
-  const x = Math.max(0, (t - SIM_START_MS) / HOUR_MS);
-  const h = Math.min(Math.floor(x), p.hours - 1);
+  const x = M.max(0, (t - SIM_START_MS) / HOUR_MS);
+  const h = M.min(M.floor(x), p.hours - 1);
   const base = intraHourPrice(p, h, x - h);
   const perp = market === 'perp' ? 1 + basisAt(p, x) : 1;
   return base * perp * venueFactor(venue, asset, x);
@@ -586,13 +609,13 @@ function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot'
     mm = { hi: new Float64Array(p.hours).fill(NaN), lo: new Float64Array(p.hours).fill(NaN) };
     byKey.set(key, mm);
   }
-  if (Number.isNaN(mm.hi[h])) {
-    let hi = -Infinity;
-    let lo = Infinity;
+  if (isNaNNum(mm.hi[h])) {
+    let hi = NEG_INF;
+    let lo = POS_INF;
     for (let m = 0; m <= 12; m++) {
       const q = intraHourPrice(p, h, m / 12) * adj(h + m / 12);
-      hi = Math.max(hi, q);
-      lo = Math.min(lo, q);
+      hi = M.max(hi, q);
+      lo = M.min(lo, q);
     }
     mm.hi[h] = hi;
     mm.lo[h] = lo;
@@ -622,7 +645,7 @@ export function candle(venue: string, asset: string, market: 'spot' | 'perp', op
     return undefined;
   }
   const p = getPath(asset);
-  const end = Math.min(openTime + durationMs, now);
+  const end = M.min(openTime + durationMs, now);
   const v = venueProfile(venue);
   const volShare = market === 'perp' ? 3 * v.perpVol : v.spotVol;
   const x0 = (openTime - SIM_START_MS) / HOUR_MS;
@@ -632,13 +655,13 @@ export function candle(venue: string, asset: string, market: 'spot' | 'perp', op
 
   const open = priceAt(p, venue, asset, market, openTime);
   const close = priceAt(p, venue, asset, market, end);
-  let high = Math.max(open, close);
-  let low = Math.min(open, close);
+  let high = M.max(open, close);
+  let low = M.min(open, close);
   let volume = 0;
   // walk the hours overlapping [x0, x1)
-  for (let h = Math.floor(x0); h < x1 && h < p.hours; h++) {
-    const a = Math.max(x0, h);
-    const b = Math.min(x1, h + 1);
+  for (let h = M.floor(x0); h < x1 && h < p.hours; h++) {
+    const a = M.max(x0, h);
+    const b = M.min(x1, h + 1);
     if (b <= a) {
       continue;
     }
@@ -646,15 +669,15 @@ export function candle(venue: string, asset: string, market: 'spot' | 'perp', op
     // points for every candle length, so candles of different lengths aggregate exactly
     if (a === h && b === h + 1) {
       const mm = hourExtremes(p, venue, asset, market, h, adj);
-      high = Math.max(high, mm.hi[h]);
-      low = Math.min(low, mm.lo[h]);
+      high = M.max(high, mm.hi[h]);
+      low = M.min(low, mm.lo[h]);
     } else {
-      const m0 = Math.ceil((a - h) * 12);
-      const m1 = Math.floor((b - h) * 12);
+      const m0 = M.ceil((a - h) * 12);
+      const m1 = M.floor((b - h) * 12);
       for (let m = m0; m <= m1; m++) {
         const q = intraHourPrice(p, h, m / 12) * adj(h + m / 12);
-        high = Math.max(high, q);
-        low = Math.min(low, q);
+        high = M.max(high, q);
+        low = M.min(low, q);
       }
     }
     volume += p.volume[h] * (b - a);
@@ -674,13 +697,13 @@ export function openInterestBase(venue: string, asset: string, t: number): numbe
   if (asset === 'USDT') {
     return 0;
   }
-  const x = Math.max(0, (t - SIM_START_MS) / HOUR_MS);
-  const h = Math.min(Math.floor(x), p.hours - 1);
+  const x = M.max(0, (t - SIM_START_MS) / HOUR_MS);
+  const h = M.min(M.floor(x), p.hours - 1);
   const f = x - h;
   const a = h > 0 ? p.oi[h - 1] : p.oi[0];
   const b = p.oi[h];
   const v = venueProfile(venue);
-  const wiggle = 1 + 0.04 * Math.sin((2 * Math.PI * x) / (v.periodH * 3) + v.phase);
+  const wiggle = 1 + 0.04 * M.sin((2 * M.PI * x) / (v.periodH * 3) + v.phase);
   return (a + (b - a) * f) * v.oi * wiggle;
 }
 
@@ -698,22 +721,22 @@ export function fundingRate(venue: string, asset: string, settlementTime: number
     return 0;
   }
   const v = venueProfile(venue);
-  const hEnd = Math.min(p.hours, Math.max(1, Math.floor((settlementTime - SIM_START_MS) / HOUR_MS)));
-  const hStart = Math.max(0, hEnd - Math.max(1, Math.round(intervalHours)));
+  const hEnd = M.min(p.hours, M.max(1, M.floor((settlementTime - SIM_START_MS) / HOUR_MS)));
+  const hStart = M.max(0, hEnd - M.max(1, M.round(intervalHours)));
   let sum = 0;
   for (let h = hStart; h < hEnd; h++) {
     sum += p.funding8h[h];
   }
-  const mean8h = sum / Math.max(1, hEnd - hStart);
-  const adj = Math.max(-FUNDING_CAP_8H, Math.min(FUNDING_CAP_8H, mean8h * v.fundScale + v.fundOffset));
+  const mean8h = sum / M.max(1, hEnd - hStart);
+  const adj = M.max(-FUNDING_CAP_8H, M.min(FUNDING_CAP_8H, mean8h * v.fundScale + v.fundOffset));
   // round like venues do (1e-8)
-  return Math.round(((adj * intervalHours) / 8) * 1e8) / 1e8;
+  return M.round(((adj * intervalHours) / 8) * 1e8) / 1e8;
 }
 
 /** Market-wide numbers for tests and docs (not venue-specific). */
 export function marketSnapshot(asset: string, t: number): { price: number; funding8h: number; basis: number; oiBase: number } {
   const p = getPath(asset);
-  const h = Math.min(p.hours - 1, Math.max(0, Math.floor((t - SIM_START_MS) / HOUR_MS)));
+  const h = M.min(p.hours - 1, M.max(0, M.floor((t - SIM_START_MS) / HOUR_MS)));
   return { price: p.close[h], funding8h: p.funding8h[h], basis: p.basis[h], oiBase: p.oi[h] };
 }
 
