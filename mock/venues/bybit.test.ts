@@ -93,7 +93,9 @@ test('funding history: 200 rows a page, 8h apart, equal to the simulated rates; 
   expect(rows.every((r, i) => r.timestamp === since + (i + 1) * 8 * H)).toBe(true);
   expect(rows[123].fundingRate).toBeCloseTo(fundingRate('bybit', 'BTC', rows[123].timestamp!, 8), 8);
   const inv = await ex.fetchFundingRateHistory(INV, since, 5);
-  expect(inv[0].fundingRate).toBeCloseTo(fundingRate('bybit:inverse', 'BTC', since, 8), 8);
+  expect(inv[0].timestamp).toBe(since + 8 * H);
+  expect(inv[0].fundingRate).toBeCloseTo(fundingRate('bybit:inverse', 'BTC', since + 8 * H, 8), 8);
+  expect(inv[0].fundingRate).not.toBeCloseTo(rows[0].fundingRate!, 8); // the inverse perp is its own venue key
   expect(await raw(`/v5/market/funding/history?category=linear&symbol=BTCUSDT&startTime=${since}`)).toMatchObject({ retCode: 10001 });
   expect(await raw('/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=201')).toMatchObject({ retCode: 10001 });
 });
