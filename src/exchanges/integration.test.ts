@@ -98,7 +98,8 @@ describe('every venue and kind', () => {
       const s = r.series as { intervalHours: number };
       expect(s.intervalHours).toBe(spec.funding!.intervalHours);
       const gaps = pts.slice(1).map((p, i) => p[0] - pts[i][0]);
-      expect(gaps.filter((g) => g === s.intervalHours * HOUR).length).toBeGreaterThan(gaps.length * 0.95);
+      // settlement times may carry a few ms of jitter (hyperliquid)
+      expect(gaps.filter((g) => Math.abs(g - s.intervalHours * HOUR) < 60_000).length).toBeGreaterThan(gaps.length * 0.95);
       for (const p of pts) {
         expect(Math.abs(p[1])).toBeLessThan(0.01);
       }
