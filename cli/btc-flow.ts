@@ -41,7 +41,7 @@ export const DEFAULT_TIMEFRAME: Timeframe = '1d';
 const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', help: 'show this help' };
 const DEBUG_FLAG: FlagSpec = { name: 'debug', type: 'bool', help: 'print the stack trace of an internal error' };
 
-const COMPUTE_FLAGS: FlagSpec[] = [
+export const COMPUTE_FLAGS: FlagSpec[] = [
   {
     name: 'timeframe',
     type: 'string',
@@ -72,7 +72,7 @@ const COMPUTE_FLAGS: FlagSpec[] = [
   DEBUG_FLAG,
 ];
 
-const FETCH_FLAGS: FlagSpec[] = [
+export const FETCH_FLAGS: FlagSpec[] = [
   { name: 'asset', type: 'string', value: 'COIN', help: 'coin code, e.g. BTC or ETH (default BTC)' },
   {
     name: 'timeframe',
@@ -100,7 +100,7 @@ const FETCH_FLAGS: FlagSpec[] = [
   DEBUG_FLAG,
 ];
 
-const METRICS_FLAGS: FlagSpec[] = [
+export const METRICS_FLAGS: FlagSpec[] = [
   ...FETCH_FLAGS.filter((f) => f.name !== 'out' && f.name !== 'quiet' && f.name !== 'help' && f.name !== 'debug'),
   { name: 'set', type: 'list', value: 'NAME=VALUE', help: 'engine option, repeatable (as for compute)' },
   {

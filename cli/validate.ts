@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { Bar, Bundle, DEFAULT_OPTIONS, EngineResult, FlowEvent, Timeframe, compute } from '../src/core';
+import { Bar, Bundle, DEFAULT_OPTIONS, EngineResult, FlowEvent, OPTION_NAMES, Timeframe, compute } from '../src/core';
 import { CliUsageError, FlagSpec, flagHelp, parseArgs } from './args';
 import { CliIo, loadBundle, processIo, reportError } from './btc-flow';
 import { renderChart } from './svg-chart';
@@ -320,9 +320,9 @@ function sectionSettings(inp: ReportInput): string {
     '## 2. Engine settings',
     '',
     ...RUNS.map((r) => `- ${r.label} (${r.timeframe}): \`lookback=${r.lookback}\`; every other option at its default.`),
-    `- Extreme rule defaults: \`extremeZ=${o.extremeZ}\`, \`extremeMinCount=${o.extremeMinCount}\`, ` +
-      `\`extremeScoreMin=${o.extremeScoreMin}\` (see docs/metrics.md). Signed components: −premium z (perps rich ` +
-      'points to a top), OI z, funding z.',
+    `- Extreme rule defaults: ${OPTION_NAMES.filter((n) => n.startsWith('extreme'))
+      .map((n) => `\`${n}=${String(o[n])}\``)
+      .join(', ')} (see docs/metrics.md). Signed components: −premium z (perps rich points to a top), OI z, funding z.`,
     `- Other defaults: \`fundingWeighting=${o.fundingWeighting}\`, \`basketWeighting=${o.basketWeighting}\`, ` +
       `\`premiumSmoothing=${o.premiumSmoothing}\`, \`fundingSmoothing=${o.fundingSmoothing}\`, \`stablecoinToUsd=${o.stablecoinToUsd}\`.`,
     '',
