@@ -236,6 +236,34 @@ describe('faults', () => {
   });
 });
 
+describe('venue registry', () => {
+  test('the default server loads every venue module present, and lists the routes at /__routes', async () => {
+    const { loadVenueMocks, VENUE_IDS } = await import('./venues');
+    const loaded = await loadVenueMocks();
+    const ids = new Set(loaded.venues.map((v) => v.id));
+    // every venue of the default set is served
+    expect([...VENUE_IDS].filter((id) => !ids.has(id))).toEqual([]);
+    expect(loaded.missing).toEqual([]);
+    // no host is claimed by two venues
+    const hosts = loaded.venues.flatMap((v) => v.hosts.map((h) => `${h}:${v.id}`));
+    const byHost = new Map<string, Set<string>>();
+    for (const hv of hosts) {
+      const [h, v] = hv.split(':');
+      byHost.set(h, (byHost.get(h) ?? new Set()).add(v));
+    }
+    expect([...byHost.values()].every((v) => v.size === 1)).toBe(true);
+    const full = await startMockServer({ port: 0 });
+    try {
+      const routes = (await (await fetch(full.url + '/__routes')).json()) as { simulated: boolean; venues: Array<{ id: string; hosts: string[] }> };
+      expect(routes.simulated).toBe(true);
+      expect(routes.venues.find((v) => v.id === 'binanceusdm')?.hosts).toEqual(['fapi.binance.com']);
+      expect([...full.venues].sort()).toEqual([...VENUE_IDS].sort());
+    } finally {
+      await full.close();
+    }
+  });
+});
+
 describe('CLI', () => {
   test('--fault flags parse into fault specs; errors name the flag and the allowed values', () => {
     expect(parseFaultFlag('binanceusdm:klines:500')).toEqual({ venue: 'binanceusdm', endpoint: 'klines', type: '500' });

@@ -1,52 +1,34 @@
 /**
- * Registry of the mock venues (SIMULATED data in the venues' real REST formats).
- *
- * binance, binanceusdm, bybit and okx are imported statically. The other default venues live in
- * their own modules, written separately; they are loaded by id at start-up and a missing module
- * is reported (not fatal), so the server keeps working while venues are added.
+ * Registry of the mock venues (SIMULATED data in the venues' real REST formats): one module per
+ * ccxt id in `mock/venues/<id>.ts`, each default-exporting a `VenueMock`.
  */
 import type { VenueMock } from '../types';
 import binance, { binanceDapi } from './binance';
 import binanceusdm from './binanceusdm';
+import bitget from './bitget';
+import bitstamp from './bitstamp';
 import bybit from './bybit';
+import coinbase from './coinbase';
+import deribit from './deribit';
+import hyperliquid from './hyperliquid';
+import kraken from './kraken';
+import krakenfutures from './krakenfutures';
 import okx from './okx';
 
-export const STATIC_VENUES: VenueMock[] = [binance, binanceDapi, binanceusdm, bybit, okx];
+/** Every venue served by default. binance also answers dapi.binance.com/exchangeInfo (ccxt's default market types). */
+export const VENUES: VenueMock[] = [binance, binanceDapi, binanceusdm, bybit, okx, coinbase, bitstamp, kraken, krakenfutures, deribit, bitget, hyperliquid];
 
-/** Venue modules loaded by id from `mock/venues/<id>.ts`. */
-export const DYNAMIC_VENUE_IDS = ['coinbase', 'bitstamp', 'kraken', 'krakenfutures', 'deribit', 'bitget', 'hyperliquid'] as const;
-
-function isVenueMock(x: unknown): x is VenueMock {
-  if (typeof x !== 'object' || x === null) {
-    return false;
-  }
-  const v = x as Partial<VenueMock>;
-  return typeof v.id === 'string' && Array.isArray(v.hosts) && Array.isArray(v.routes);
-}
+/** The ids of the default venue set (issue 3). */
+export const VENUE_IDS = ['binance', 'binanceusdm', 'bybit', 'okx', 'coinbase', 'bitstamp', 'kraken', 'krakenfutures', 'deribit', 'bitget', 'hyperliquid'] as const;
 
 export interface LoadedVenues {
   venues: VenueMock[];
-  /** ids whose module is missing or does not export a VenueMock, with the reason */
+  /** ids of the default set with no module (kept for callers written when modules were still arriving; now always empty) */
   missing: Array<{ id: string; reason: string }>;
 }
 
-/** All venues: the static ones plus whichever of DYNAMIC_VENUE_IDS exist. */
 export async function loadVenueMocks(): Promise<LoadedVenues> {
-  const venues = [...STATIC_VENUES];
-  const missing: LoadedVenues['missing'] = [];
-  for (const id of DYNAMIC_VENUE_IDS) {
-    try {
-      const mod: Record<string, unknown> = await import(`./${id}`);
-      const found = [mod.default, mod[id], mod.venue, mod.mock, ...Object.values(mod)].find(isVenueMock);
-      if (found) {
-        venues.push(found);
-      } else {
-        missing.push({ id, reason: `mock/venues/${id}.ts exports no VenueMock` });
-      }
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      missing.push({ id, reason: /Cannot find module|ERR_MODULE_NOT_FOUND/.test(msg) ? `mock/venues/${id}.ts not written yet` : msg.split('\n')[0] });
-    }
-  }
-  return { venues, missing };
+  const served = new Set(VENUES.map((v) => v.id));
+  const missing = VENUE_IDS.filter((id) => !served.has(id)).map((id) => ({ id, reason: `mock/venues/${id}.ts is not registered` }));
+  return { venues: VENUES, missing };
 }
