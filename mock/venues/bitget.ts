@@ -399,7 +399,6 @@ function ticker(req: MockRequest): MockResponse {
   const vol = bars.reduce((s, b) => s + b.volumeBase, 0);
   const quoteVol = bars.reduce((s, b) => s + b.volumeBase * b.close, 0);
   const tick = 10 ** -c.pricePlace;
-  const next = barStart(fixedBar(BITGET_FUNDING_HOURS * HOUR_MS), now) + BITGET_FUNDING_HOURS * HOUR_MS;
   return ok(
     req,
     [
@@ -420,7 +419,8 @@ function ticker(req: MockRequest): MockResponse {
         openUtc: px(openUtc, c.pricePlace),
         changeUtc24h: (mark / openUtc - 1).toFixed(5),
         indexPrice: px(index, 6),
-        fundingRate: String(fundingRate(VENUE_KEY, c.asset, next, BITGET_FUNDING_HOURS)),
+        // the running interval's estimate from the hours so far (no look-ahead)
+        fundingRate: String(fundingRate(VENUE_KEY, c.asset, now, BITGET_FUNDING_HOURS)),
         holdingAmount: amt(openInterestBase(VENUE_KEY, c.asset, now), 4),
         deliveryStartTime: null,
         deliveryTime: null,
@@ -453,7 +453,7 @@ function currentFundRate(req: MockRequest): MockResponse {
   return ok(req, [
     {
       symbol: c.symbol,
-      fundingRate: String(fundingRate(VENUE_KEY, c.asset, next, BITGET_FUNDING_HOURS)),
+      fundingRate: String(fundingRate(VENUE_KEY, c.asset, req.now, BITGET_FUNDING_HOURS)),
       fundingRateInterval: String(BITGET_FUNDING_HOURS),
       nextUpdate: String(next),
       minFundingRate: '-0.003',

@@ -348,7 +348,8 @@ function ticker(req: MockRequest): MockResponse {
     },
     state: 'open',
     settlement_price: pxNum(
-      markPrice(VENUE_KEY, i.asset, barStart(fixedBar(86_400_000), req.now) + 8 * HOUR_MS, 'perp'),
+      // the last daily settlement (08:00 UTC) at or before now
+      markPrice(VENUE_KEY, i.asset, barStart(fixedBar(86_400_000, 8 * HOUR_MS), req.now), 'perp'),
       2
     ),
     open_interest: openInterestReported(i, req.now),

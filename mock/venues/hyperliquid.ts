@@ -120,8 +120,8 @@ function assetCtx(c: Coin, now: number) {
   const day = barsBetween(VENUE_KEY, c.asset, 'perp', fixedBar(HOUR_MS), now - DAY_MS, now, c.listedMs);
   const baseVol = day.reduce((s, b) => s + b.volumeBase, 0);
   const ntl = day.reduce((s, b) => s + b.volumeBase * b.close, 0);
-  const next = firstBarAtOrAfter(fixedBar(HOUR_MS), now + 1);
-  const funding = fundingRate(VENUE_KEY, c.asset, next, 1);
+  // current (predicted) hourly rate: trailing estimate up to now, no look-ahead
+  const funding = fundingRate(VENUE_KEY, c.asset, now, 1);
   const tick = 10 ** -Math.max(0, 5 - (Math.floor(Math.log10(mark)) + 1));
   return {
     funding: String(funding),

@@ -129,7 +129,8 @@ function tickerJson(i: Instrument, now: number): Record<string, unknown> {
   const vol = day.reduce((s, b) => s + b.volumeBase, 0);
   // current hourly rate (relative), estimated over the running hour; absolute = relative × mark
   const rel = fundingRate(VENUE_KEY, i.asset, now, 1);
-  const relNext = fundingRate(VENUE_KEY, i.asset, now + HOUR_MS, 1);
+  // the prediction: the same trailing estimate (no look-ahead into the simulated path)
+  const relNext = rel;
   const dp = i.tickSize >= 1 ? 0 : Math.round(-Math.log10(i.tickSize));
   return {
     tag: 'perpetual',
