@@ -227,7 +227,8 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
       series = { kind: 'fx', venue: venue.id, pair: venue.fx!.pair, points };
       break;
     case 'openInterest':
-      series = { kind: 'openInterest', venue: venue.id, unit: venue.openInterest!.unit, points };
+      // inverse contracts count USD, linear ones base coins (see docs/venues.md)
+      series = { kind: 'openInterest', venue: venue.id, unit: market.inverse ? 'usd' : 'base', points };
       break;
     case 'funding':
       series = { kind: 'funding', venue: venue.id, intervalHours: inferIntervalHours(rows, venue.funding!.intervalHours), points };

@@ -144,9 +144,23 @@ export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
     }
     return { rows, firstAvailable, notices };
   }
-  return windowed(job, what, barMs, ohlcvLimit(venue, tf), async (since, n, until) =>
+  let start = job.start;
+  let notices: string[] = [];
+  if (venue.ohlcv.retentionBars !== undefined) {
+    const edge = Math.floor(job.now / barMs) * barMs - (venue.ohlcv.retentionBars - 1) * barMs;
+    if (edge > start) {
+      start = edge;
+      notices = [`${venue.id}: serves only its latest ${venue.ohlcv.retentionBars} ${tf} candles; ${job.kind} data starts at ${iso(edge)}`];
+    }
+    if (start >= job.end) {
+      throw new EmptyPayloadError(`${what}: the venue keeps only its latest ${venue.ohlcv.retentionBars} candles`);
+    }
+  }
+  const r = await windowed({ ...job, start }, what, barMs, ohlcvLimit(venue, tf), async (since, n, until) =>
     candleRows(venue.id, what, await ex.fetchOHLCV(market.symbol, tf, since, n, { until }))
   );
+  const first = Math.min(...r.rows.map((x) => x[0]));
+  return { ...r, firstAvailable: first > job.start ? first : undefined, notices };
 }
 
 /* ---------------------------------------------------------------- open interest */
@@ -301,7 +315,8 @@ function krakenAnalyticsRows(resp: any, what: string, cs: number, venue: string)
 
 function fundingRowsFrom(venue: VenueSpec, raw: unknown, what: string): Row[] {
   return listOrThrow(raw, what).map((x: any) => {
-    const t = num(x?.timestamp);
+    // settlement times can carry ms of jitter (hyperliquid): round to the minute
+    const t = Math.round(num(x?.timestamp) / 60_000) * 60_000;
     let v = num(x?.fundingRate);
     if (venue.ccxtId === 'deribit') {
       // ccxt reads interest_8h; the hourly realised rate is interest_1h

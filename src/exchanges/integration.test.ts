@@ -161,6 +161,18 @@ describe('pagination, retention and units', () => {
     expect(count('kraken', 'klines')).toBe(1);
   });
 
+  it('hyperliquid keeps its latest 5000 candles: older windows are not asked for', async () => {
+    const ctx = ctxOf();
+    await ctx.markets(getVenue('hyperliquid'));
+    srv.resetStats();
+    const r = await fetchSeries(req('hyperliquid', 'perp', TODAY - 300 * DAY, NOW, '1h'), ctx);
+    const open = Math.floor(NOW / HOUR) * HOUR;
+    expect(r.firstAvailable).toBe(open - 4999 * HOUR);
+    expect(r.series.points).toHaveLength(5000);
+    expect(r.notices.join('\n')).toMatch(/hyperliquid: serves only its latest 5000 1h candles/);
+    expect(count('hyperliquid')).toBe(1);
+  });
+
   it('bybit inverse OI is USD (1 USD contracts): equals base OI × perp price', async () => {
     const ctx = ctxOf();
     const r = await fetchSeries(req('bybit-inverse', 'openInterest', TODAY - 10 * DAY), ctx);

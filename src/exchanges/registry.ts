@@ -59,6 +59,8 @@ export interface HostRoute {
 export interface OhlcvSpec {
   /** Most candles one request returns. */
   limit: number;
+  /** The venue keeps only its latest N candles of each interval (hyperliquid 5000); older windows are not asked for. */
+  retentionBars?: number;
   /** Lower per-timeframe caps (bitget: a request may span at most 90 days, so 90 daily candles). */
   limitByTf?: Partial<Record<FetchTimeframe, number>>;
   /** Fetch timeframes the venue serves natively (others are fetched finer). */
@@ -80,7 +82,10 @@ export interface OpenInterestSpec {
   retentionDays?: number;
   /** Retention counted in rows (OKX keeps the latest 1,440 rows per period). */
   retentionRows?: number;
-  /** Unit of the series this venue yields: base coins (linear contracts) or USD (inverse contracts). */
+  /**
+   * Unit of the BTC series: base coins (linear contracts) or USD (inverse contracts). At fetch time the unit follows the
+   * market actually read (an inverse market gives USD, a linear one base coins).
+   */
   unit: 'base' | 'usd';
   /** Where the value comes from, in words (docs). */
   source: string;
@@ -371,11 +376,16 @@ export const VENUES: readonly VenueSpec[] = [
     assetOverrides: {},
     btc: { symbol: 'BTC/USDC:USDC', nativeId: 'BTC' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 5000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: { limit: 5000, retentionBars: 5000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
     openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'metaAndAssetCtxs openInterest (BTC)' },
     funding: { method: 'window', limit: 500, intervalHours: 1, source: 'info fundingHistory fundingRate per hour' },
     hosts: [{ host: 'api.hyperliquid.xyz', route: 'hyperliquid-api' }],
-    notes: ['All requests are POST /info.', 'Funding settles hourly.', 'Only the current OI is public.'],
+    notes: [
+      'All requests are POST /info.',
+      'Candles: only the latest 5000 of each interval (1h reaches about 208 days back).',
+      'Funding settles hourly; settlement times carry a few ms of jitter (rounded to the minute).',
+      'Only the current OI is public.',
+    ],
   },
 ];
 
