@@ -11,6 +11,9 @@ const pluginE2eAuth = `${dirname(require.resolve('@grafana/plugin-e2e'))}/auth`;
 // require('dotenv').config();
 
 /**
+ * The @grafana/plugin-e2e specs (tests/*.spec.ts) against a running Grafana: `npm run server` (docker compose up)
+ * then `npm run e2e`, or .github/workflows/e2e.yml on a host with Docker. They are not part of `npm test`; the
+ * Chromium harness (browser/harness.test.ts) is what runs everywhere. See docs/browser-harness.md.
  * See https://playwright.dev/docs/test-configuration.
  */
 export default defineConfig<PluginOptions>({
@@ -22,7 +25,9 @@ export default defineConfig<PluginOptions>({
   /* Retry on CI only */
   retries: process.env.CI ? 2 : 0,
   /* Reporter to use. See https://playwright.dev/docs/test-reporters */
-  reporter: 'html',
+  reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'html',
+  /* The demo data source fetches two years of bars from the mock exchanges on first load. */
+  timeout: 120_000,
   /* Shared settings for all the projects below. See https://playwright.dev/docs/api/class-testoptions. */
   use: {
     /* Base URL to use in actions like `await page.goto('/')`. */

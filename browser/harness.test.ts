@@ -168,7 +168,8 @@ beforeAll(async () => {
     const dsVar = DASHBOARD.templating.list.find((v: DashboardVariable) => v.type === 'datasource');
     return String(dsVar?.current?.value ?? 'btc-flow');
   })();
-  liveUid = provisionedLive;
+  // HARNESS_DATASOURCE_UID runs the dashboard on another provisioned data source (e.g. btc-flow-demo, the mirror route).
+  liveUid = process.env.HARNESS_DATASOURCE_UID || provisionedLive;
   h = await startHarness({
     mockUrl: mock.url,
     // eslint-disable-next-line no-console

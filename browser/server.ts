@@ -252,7 +252,8 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
       headers[h.name.toLowerCase()] = interpolateRoute(h.content, ds);
     }
     const upstream = http.request(
-      { hostname: routeUrl.hostname, port: routeUrl.port, path: `${targetPath}${query}`, method, headers },
+      // A fresh connection per request (no keep-alive reuse race with the upstream's idle timeout).
+      { hostname: routeUrl.hostname, port: routeUrl.port, path: `${targetPath}${query}`, method, headers, agent: false },
       (up) => {
         hit.status = up.statusCode ?? 0;
         const outHeaders = { ...up.headers };
@@ -282,12 +283,12 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
         return;
       }
       if (p === '/host/host.js') {
-        sendFile(res, opts.host.js, contentType('.js'));
+        sendFile(res, opts.host.js, contentType(opts.host.js));
         return;
       }
       if (p === '/host/host.css') {
         if (opts.host.css) {
-          sendFile(res, opts.host.css, contentType('.css'));
+          sendFile(res, opts.host.css, contentType(opts.host.css));
         } else {
           res.writeHead(200, { 'Content-Type': 'text/css' });
           res.end('');
