@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { EngineResult, compute } from '../src/core';
 import { CliIo } from './btc-flow';
-import { checkEpisodes, episodesPerYear, validateMain } from './validate';
+import { checkEpisodes, clustersPerYear, episodesPerYear, validateMain } from './validate';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -165,6 +165,13 @@ describe('validation report on a synthetic bundle', () => {
     expect(rows[4][8]).toBe('8h');
   });
 
+  it('opens with a summary that states the required-episode result and the rarity figures', () => {
+    const summary = report.slice(report.indexOf('## Summary'), report.indexOf('## 1.'));
+    expect(summary).toMatch(/Required episodes \(section 3\): \*\*3 of 3 NOT flagged\*\*/);
+    const maxD = Math.max(...[...episodesPerYear(daily).values()].map((c) => c.top + c.bottom));
+    expect(summary).toContain(`at most ${maxD} daily`);
+  });
+
   it('gives a reproducible command line with the bundle path', () => {
     expect(report).toMatch(/```sh\nnpm run validate -- .*synthetic bundle\.json\n```/);
     expect(report).toContain('![Weekly premium z, OI z and funding z with extreme events](img/chart.svg)');
@@ -192,7 +199,7 @@ describe('validation report on a synthetic bundle', () => {
     }
     const perYear = tableAfter(/^## 4\. Episodes per year/);
     const dTotal = perYear.reduce((s, r) => s + Number(r[3]), 0);
-    const wTotal = perYear.reduce((s, r) => s + Number(r[6]), 0);
+    const wTotal = perYear.reduce((s, r) => s + Number(r[7]), 0);
     expect(dTotal).toBe(daily.events.filter((e) => e.kind.startsWith('extreme')).length);
     expect(wTotal).toBe(weekly.events.filter((e) => e.kind.startsWith('extreme')).length);
   });
@@ -299,6 +306,20 @@ describe('episode checks and yearly counts (pure)', () => {
       [2020, { top: 1, bottom: 0 }],
       [2021, { top: 1, bottom: 1 }],
     ]);
+  });
+
+  it('clusters merge events of one kind less than 30 days apart', () => {
+    const m = clustersPerYear(
+      res([
+        ev('2021-01-01', '2021-01-05', 'extremeTop'),
+        ev('2021-01-20', '2021-01-22', 'extremeTop'), // 15 days after the first ended: same cluster
+        ev('2021-01-25', '2021-01-26', 'extremeBottom'), // other kind: its own cluster
+        ev('2021-03-01', '2021-03-02', 'extremeTop'), // 38 days later: new cluster
+        ev('2021-12-20', '2021-12-25', 'extremeTop'),
+        ev('2022-01-10', '2022-01-11', 'extremeTop'), // 16 days after, across the new year: still the 2021 cluster
+      ])
+    );
+    expect([...m.entries()]).toEqual([[2021, 4]]);
   });
 
   it('bad arguments give exit 2 and one line', async () => {

@@ -226,6 +226,26 @@ export function episodesPerYear(result: EngineResult): Map<number, { top: number
   return m;
 }
 
+/** Events of the same extreme kind that start within this many days of the previous one's end count as one cluster. */
+export const CLUSTER_GAP_DAYS = 30;
+
+/** Extreme clusters per start year: consecutive events of one kind less than CLUSTER_GAP_DAYS apart merge. */
+export function clustersPerYear(result: EngineResult): Map<number, number> {
+  const m = new Map<number, number>();
+  const lastEnd: Record<string, number> = {};
+  for (const e of [...result.events].sort((a, b) => a.time - b.time)) {
+    if (!EXTREME_KINDS.includes(e.kind)) {
+      continue;
+    }
+    const prev = lastEnd[e.kind];
+    if (prev === undefined || e.time - prev >= CLUSTER_GAP_DAYS * DAY) {
+      m.set(year(e.time), (m.get(year(e.time)) ?? 0) + 1);
+    }
+    lastEnd[e.kind] = Math.max(prev ?? -Infinity, e.timeEnd);
+  }
+  return m;
+}
+
 function barAt(result: EngineResult, t: number): Bar | undefined {
   // bars are sorted by time: binary search for the bar containing t
   const bars = result.bars;
@@ -383,6 +403,8 @@ function sectionRarity(inp: ReportInput): string {
   }
   const sorted = [...years].sort((a, b) => a - b);
   const z = { top: 0, bottom: 0 };
+  const dc = clustersPerYear(inp.results['1d']);
+  const wc = clustersPerYear(inp.results['1w']);
   const rows = sorted.map((y) => {
     const a = d.get(y) ?? z;
     const b = w.get(y) ?? z;
@@ -391,9 +413,11 @@ function sectionRarity(inp: ReportInput): string {
       String(a.top),
       String(a.bottom),
       String(a.top + a.bottom),
+      String(dc.get(y) ?? 0),
       String(b.top),
       String(b.bottom),
       String(b.top + b.bottom),
+      String(wc.get(y) ?? 0),
     ];
   });
   const over: string[] = [];
@@ -415,9 +439,22 @@ function sectionRarity(inp: ReportInput): string {
     'Extreme events by the year they start (years in which the rule had at least one score).',
     '',
     table(
-      ['year', 'daily tops', 'daily bottoms', 'daily total', 'weekly tops', 'weekly bottoms', 'weekly total'],
+      [
+        'year',
+        'daily tops',
+        'daily bottoms',
+        'daily total',
+        'daily clusters',
+        'weekly tops',
+        'weekly bottoms',
+        'weekly total',
+        'weekly clusters',
+      ],
       rows
     ),
+    '',
+    `A cluster merges events of one kind that start less than ${CLUSTER_GAP_DAYS} days after the previous one ended ` +
+      '(one market episode that the rule flags, drops and flags again).',
     '',
     `Most in one year: ${maxD} daily, ${maxW} weekly. Read as "rare" here: at most ${RARE_MAX_PER_YEAR} episodes a ` +
       `year per timeframe. ${over.length ? `**Above that:** ${over.join(', ')}.` : 'No year is above that.'}`,
@@ -795,6 +832,67 @@ function sectionCoverage(inp: ReportInput): string {
   ].join('\n');
 }
 
+/** Extreme events that touch the data's traps: series ends, the March 2023 stablecoin window, venue changes. */
+export function trapFindings(inp: Pick<ReportInput, 'bundle' | 'results'>) {
+  const daily = inp.results['1d'];
+  const weekly = inp.results['1w'];
+  const series = inp.bundle.series;
+  const end = Math.max(...series.map((s) => s.points[s.points.length - 1][0]));
+  const start = Math.min(...series.map((s) => s.points[0][0]));
+  const uniq = (es: FlowEvent[]) => [...new Map(es.map((e) => [`${e.kind}|${e.time}|${e.timeEnd}`, e])).values()];
+  const seriesEnds = uniq(
+    series
+      .filter((x) => x.kind !== 'funding' && x.kind !== 'fx' && x.points[x.points.length - 1][0] < end)
+      .flatMap((x) => {
+        const last = x.points[x.points.length - 1][0];
+        return [...extremesNear(daily, last, 3, DAY), ...extremesNear(weekly, last, 1, WEEK)];
+      })
+  );
+  const march2023 = uniq(
+    ['extremeTop', 'extremeBottom'].flatMap((k) => [
+      ...eventsOverlapping(daily, k, '2023-03-09', '2023-03-16'),
+      ...eventsOverlapping(weekly, k, '2023-03-09', '2023-03-16'),
+    ])
+  );
+  const changes = series.flatMap((x) => {
+    const f = x.points[0][0];
+    const l = x.points[x.points.length - 1][0];
+    return [f > start + DAY ? f : null, l < end - DAY ? l : null].filter((t): t is number => t !== null);
+  });
+  const venueChanges = uniq(changes.flatMap((t) => extremesNear(daily, t, 3, DAY)));
+  return { seriesEnds, march2023, venueChanges };
+}
+
+function sectionSummary(inp: ReportInput): string {
+  const checks = checkEpisodes(inp.results).filter((c) => c.episode.required);
+  const missing = checks.filter((c) => !c.flagged);
+  const maxOf = (m: Map<number, { top: number; bottom: number }>) =>
+    Math.max(0, ...[...m.values()].map((c) => c.top + c.bottom));
+  const maxC = (m: Map<number, number>) => Math.max(0, ...m.values());
+  const d = episodesPerYear(inp.results['1d']);
+  const w = episodesPerYear(inp.results['1w']);
+  const dc = clustersPerYear(inp.results['1d']);
+  const wc = clustersPerYear(inp.results['1w']);
+  const t = trapFindings(inp);
+  const line = (label: string, es: FlowEvent[]) =>
+    `${label}: ${es.length ? `**${es.length}** (${eventList(es)})` : 'none'}`;
+  return [
+    '## Summary',
+    '',
+    `- Required episodes (section 3): ${
+      missing.length
+        ? `**${missing.length} of ${checks.length} NOT flagged** (${missing.map((c) => `${c.episode.label}, ${c.episode.timeframe}`).join('; ')})`
+        : `all ${checks.length} flagged`
+    }.`,
+    `- Rarity (section 4): at most ${maxOf(d)} daily and ${maxOf(w)} weekly extreme events in one year; at most ` +
+      `${maxC(dc)} daily and ${maxC(wc)} weekly clusters (events less than ${CLUSTER_GAP_DAYS} days apart merged).`,
+    `- Traps (section 6), extreme events close to them: ${line('series ends (±3 days / ±1 week)', t.seriesEnds)}; ` +
+      `${line('USDC/USDT March 2023', t.march2023)}; ${line('venues starting or stopping (±3 days)', t.venueChanges)}. ` +
+      'Closeness is not proof of cause: section 6 shows the values around each.',
+    '',
+  ].join('\n');
+}
+
 /** Renders the whole Markdown report. */
 export function buildReport(inp: ReportInput): string {
   const head = [
@@ -817,6 +915,7 @@ export function buildReport(inp: ReportInput): string {
   ].join('\n');
   return [
     head,
+    sectionSummary(inp),
     sectionInputs(inp),
     sectionSettings(inp),
     sectionRequired(inp),
