@@ -259,12 +259,13 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     }
     if (terminal?.type === '429') {
       const ra = terminal.retryAfterSec ?? 1;
-      send(res, 429, { error: 'Too Many Requests (simulated fault)', code: -1003, msg: 'Too many requests (simulated fault)' }, { 'Retry-After': String(ra) });
+      // plain text, as rate-limiting gateways answer: ccxt then classifies by the HTTP status on every venue
+      send(res, 429, 'Too Many Requests (simulated fault)', { 'Retry-After': String(ra), 'Content-Type': 'text/plain; charset=utf-8' });
       log(429, venue, endpoint, applied);
       return;
     }
     if (terminal?.type === '500') {
-      send(res, 500, { error: 'Internal Server Error (simulated fault)' });
+      send(res, 500, 'Internal Server Error (simulated fault)', { 'Content-Type': 'text/plain; charset=utf-8' });
       log(500, venue, endpoint, applied);
       return;
     }
