@@ -22,6 +22,7 @@ import {
   instanceSettings,
   pluginMeta,
   startHarness,
+  readProvisionedDataSources,
   writeArtifact,
   type Harness,
   type ProvisionedDataSource,
@@ -164,23 +165,20 @@ async function loadPluginAndInstances(): Promise<void> {
 
 beforeAll(async () => {
   mock = await startMockServer({ port: 0 });
-  const provisionedLive = (() => {
-    const dsVar = DASHBOARD.templating.list.find((v: DashboardVariable) => v.type === 'datasource');
-    return String(dsVar?.current?.value ?? 'btc-flow');
-  })();
+  const dsVar = DASHBOARD.templating.list.find((v: DashboardVariable) => v.type === 'datasource');
   // HARNESS_DATASOURCE_UID runs the dashboard on another provisioned data source (e.g. btc-flow-demo, the mirror route).
-  liveUid = process.env.HARNESS_DATASOURCE_UID || provisionedLive;
-  h = await startHarness({
-    mockUrl: mock.url,
-    // eslint-disable-next-line no-console
-    log: (s) => console.log(s),
-    extraDataSources: [LAZY_DS, { name: 'fault', uid: FAULT_UID, type: PLUGIN_ID, jsonData: {} }],
-  });
-  const live = h.datasources.find((d) => d.uid === liveUid);
+  liveUid = process.env.HARNESS_DATASOURCE_UID || String(dsVar?.current?.value ?? 'btc-flow');
+  const live = readProvisionedDataSources(PLUGIN_ID).find((d) => d.uid === liveUid);
   if (!live) {
     throw new Error(`the dashboard's data source ${liveUid} is not in provisioning/datasources`);
   }
   liveSettings = (live.jsonData ?? {}) as BtcFlowOptions;
+  h = await startHarness({
+    mockUrl: mock.url,
+    // eslint-disable-next-line no-console
+    log: (s) => console.log(s),
+    extraDataSources: [LAZY_DS, { ...live, uid: FAULT_UID, name: 'fault' }],
+  });
 }, 15 * 60_000);
 
 afterAll(async () => {
@@ -329,6 +327,37 @@ describe('the built plugin in Chromium', () => {
     // The events table must show something over two years of simulated market with a crash and a top in it.
     expect(eventsTotal).toBeGreaterThan(0);
   }, 15 * 60_000);
+
+  test('the other provisioned data sources (e.g. the offline demo through the mirror route) give the same values', async () => {
+    const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
+    const tpl = { one: (v: string) => nodeTpl.replace(v), many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(',') };
+    const target = dashboardPanels().flatMap((p) => p.targets).find((t) => t.queryType === 'premium')!;
+    const others = h.datasources.filter((d) => d.uid !== liveUid);
+    const problems: string[] = [];
+    for (const ds of others) {
+      const res = await h.call('query', ds.uid, request([target]));
+      if (res.thrown || res.errors.length || !res.frames[0]?.length) {
+        problems.push(`${ds.uid}: ${res.thrown ?? JSON.stringify(res.errors)}`);
+        continue;
+      }
+      const ref = await referenceRun(target, {
+        settings: (ds.jsonData ?? {}) as BtcFlowOptions,
+        tpl,
+        range: { from: FROM, to: TO },
+        intervalMs: INTERVAL_MS,
+        exchange,
+      });
+      const cmp = compareFrame(res.frames[0], ref);
+      if (cmp.mismatches.length || cmp.unknownFields.length) {
+        problems.push(`${ds.uid}: ${JSON.stringify(cmp).slice(0, 600)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    if (others.some((d) => typeof d.jsonData?.mirrorUrl === 'string')) {
+      // The mirror data source really went through the `mirror` route.
+      expect(h.server.stats.proxy.some((p) => p.route === 'mirror' && p.status === 200)).toBe(true);
+    }
+  }, 5 * 60_000);
 
   test('every annotation of the dashboard answers with events', async () => {
     let total = 0;
