@@ -196,7 +196,7 @@ function metricsHelp(): string {
   ].join('\n');
 }
 
-/** Venue ids for help texts (the exchange layer is loaded lazily, so this reads a static list). */
+/** Venue ids for help texts, filled in when the exchange layer (loaded lazily by fetch / metrics) is loaded. */
 let venueIds: readonly string[] = [];
 function venueListText(): string {
   return venueIds.length ? venueIds.join(', ') : 'see docs/venues.md';
