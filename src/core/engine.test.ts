@@ -1,6 +1,8 @@
 /** @jest-environment node */
 import { Bar, BtcFlowInputError, Bundle, DEFAULT_OPTIONS, Series, compute, defaultLookback } from './index';
-import { buildEvents, computeStates } from './signals';
+import { buildEvents, computeStates, statesOfMask } from './signals';
+
+const statesOf = (r: { mask: Uint8Array }) => Array.from(r.mask, (m) => statesOfMask(m));
 import { D, H, prng, t } from './testutil';
 
 const daily = (startIso: string, values: number[]): Array<[number, number]> => values.map((v, i) => [t(startIso) + i * D, v]);
@@ -329,7 +331,7 @@ describe('confluence and extreme rules', () => {
       [0.0, 0, 1.9, 3.0, 50], // OI z < 2 → not overLeverage
       [0.05, NaN, NaN, NaN, NaN], // rising, metrics unknown → bullish (unknown does not block)
     ]);
-    const { states } = computeStates(m, 10, o);
+    const states = statesOf(computeStates(m, 10, o));
     expect(states).toEqual([[], ['bullish'], [], [], ['bearish'], [], ['overLeverage'], ['overLeverage'], [], ['bullish']]);
   });
   it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ and mean beyond ±extremeScoreMin, with hysteresis', () => {
@@ -341,7 +343,9 @@ describe('confluence and extreme rules', () => {
       [0, 3, -2.5, NaN, 0], // signed −3, −2.5 (funding missing) → bottom on two metrics
       [0, 3, NaN, NaN, 0], // only one metric: no new extreme, but hysteresis of bottom holds (−3 ≤ −1)
     ]);
-    const { states, score, missing } = computeStates(m, 6, o);
+    const res = computeStates(m, 6, o);
+    const { score, missing } = res;
+    const states = statesOf(res);
     expect(states.map((s) => s.filter((k) => k.startsWith('extreme')))).toEqual([
       ['extremeTop'],
       ['extremeTop'],
@@ -355,7 +359,7 @@ describe('confluence and extreme rules', () => {
     const notes = missing(0, 6).join('\n');
     expect(notes).toMatch(/funding z unavailable on 2 of 6 bars/);
     expect(notes).toMatch(/OI z unavailable on 1 of 6 bars/);
-    const cold = computeStates(m, 6, { ...o, extremeExitScore: 99 }).states;
+    const cold = statesOf(computeStates(m, 6, { ...o, extremeExitScore: 99 }));
     expect(cold[1]).toEqual([]);
     expect(cold[5]).toEqual([]);
   });

@@ -8,20 +8,24 @@ import {
   usualSpacingMs,
 } from './numeric';
 import { EngineOptions, defaultLookback, resolveOptions } from './options';
-import { computeStates, buildEvents, MetricArrays } from './signals';
+import { buildEventsFromColumns, computeStates, MetricArrays, statesOfMask } from './signals';
 import { bucketEndMs, bucketStartMs, parseTimeframe, timeframeMs } from './timeframe';
 import {
   Bar,
+  BarCounts,
   BarCoverage,
+  BarVenues,
   Bundle,
   Coverage,
   EngineResult,
+  FlowEvent,
   FundingSeries,
   OpenInterestSeries,
   PriceSeries,
   Series,
   SeriesCoverage,
   StaleExclusion,
+  StateKind,
   Timeframe,
   UnconvertedQuote,
 } from './types';
@@ -32,17 +36,25 @@ export type ComputeOptions = Partial<EngineOptions> & { timeframe?: Timeframe; f
 /** Stablecoins that may be used as USD when no fx series converts them (the coverage output says so). */
 export const STABLECOINS = ['USDT', 'USDC', 'BUSD', 'FDUSD', 'TUSD', 'DAI', 'USDP', 'PYUSD', 'USDE', 'USDD'];
 
+/** Shared empty list for bars without exclusions (frozen: do not mutate). */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
 /** Upper bound on dense bars per compute call (about 228 years of 1h bars). */
 const MAX_BARS = 2_000_000;
 
 interface Resampled {
-  /** Time of the last point in each bucket (NaN = none). */
-  lastTime: Float64Array;
-  /** Value of the last point in each bucket. */
-  lastVal: Float64Array;
+  /** Index into `pts` of the last point in each bucket (−1 = none). */
+  idx: Int32Array;
+  pts: ReadonlyArray<readonly [number, number]>;
   /** Sum of volumes in each bucket (NaN = none), only when the series has volumes. */
   vol: Float64Array | null;
   spacing: number;
+}
+
+/** Time of the last point of bucket b (NaN = none). */
+function lastTime(r: Resampled, b: number): number {
+  const i = r.idx[b];
+  return i < 0 ? NaN : r.pts[i][0];
 }
 
 function fmtDay(t: number): string {
@@ -97,51 +109,59 @@ function makeBuckets(tMin: number, tMax: number, tf: Timeframe): { starts: Float
   return { starts, ends };
 }
 
-/** Last point per bucket (and volume sums) of one series; one pass. */
-function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe): Resampled {
+/** Index of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
+function lastIndexFixed(pts: ReadonlyArray<readonly [number, number]>, first: number, ms: number, nb: number): Int32Array {
+  const idx = new Int32Array(nb).fill(-1);
+  const n = pts.length;
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor((pts[i][0] - first) / ms);
+    if (b >= 0 && b < nb) {
+      idx[b] = i;
+    }
+  }
+  return idx;
+}
+
+/** Index of the last point per bucket for arbitrary sorted buckets [starts[b], ends[b]) (one merge pass). */
+function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): Int32Array {
   const nb = starts.length;
-  const lastTime = new Float64Array(nb).fill(NaN);
-  const lastVal = new Float64Array(nb).fill(NaN);
+  const idx = new Int32Array(nb).fill(-1);
+  let b = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const t = pts[i][0];
+    while (b < nb && t >= ends[b]) {
+      b++;
+    }
+    if (b < nb && t >= starts[b]) {
+      idx[b] = i;
+    }
+  }
+  return idx;
+}
+
+/** Sum of volumes per bucket (NaN = none). */
+function volumeSums(vols: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): Float64Array {
+  const nb = starts.length;
+  const vol = new Float64Array(nb).fill(NaN);
+  let b = 0;
+  for (const [t, v] of vols) {
+    while (b < nb && t >= ends[b]) {
+      b++;
+    }
+    if (b < nb && t >= starts[b]) {
+      vol[b] = (vol[b] === vol[b] ? vol[b] : 0) + v;
+    }
+  }
+  return vol;
+}
+
+/** Last point per bucket (and volume sums) of one series. */
+function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe): Resampled {
   const pts = s.points;
-  const first = starts[0];
-  if (tf !== '1M') {
-    const ms = timeframeMs(tf);
-    for (let i = 0; i < pts.length; i++) {
-      const t = pts[i][0];
-      const b = Math.floor((t - first) / ms);
-      if (b >= 0 && b < nb) {
-        lastTime[b] = t;
-        lastVal[b] = pts[i][1];
-      }
-    }
-  } else {
-    let b = 0;
-    for (let i = 0; i < pts.length; i++) {
-      const t = pts[i][0];
-      while (b < nb && t >= ends[b]) {
-        b++;
-      }
-      if (b < nb && t >= starts[b]) {
-        lastTime[b] = t;
-        lastVal[b] = pts[i][1];
-      }
-    }
-  }
-  let vol: Float64Array | null = null;
-  if (s.volumes && s.volumes.length > 0) {
-    vol = new Float64Array(nb).fill(NaN);
-    let b = 0;
-    for (const [t, v] of s.volumes) {
-      while (b < nb && t >= ends[b]) {
-        b++;
-      }
-      if (b < nb && t >= starts[b]) {
-        vol[b] = (vol[b] === vol[b] ? vol[b] : 0) + v;
-      }
-    }
-  }
+  const idx = tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
+  const vol = s.volumes && s.volumes.length > 0 ? volumeSums(s.volumes, starts, ends) : null;
   const spacing = usualSpacingMs(pts);
-  return { lastTime, lastVal, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
+  return { idx, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
 }
 
 /**
@@ -153,7 +173,7 @@ function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale
   const latest = new Float64Array(nb).fill(-Infinity);
   for (const r of group) {
     for (let b = 0; b < nb; b++) {
-      const t = r.lastTime[b];
+      const t = lastTime(r, b);
       if (t > latest[b]) {
         latest[b] = t;
       }
@@ -165,7 +185,7 @@ function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale
     const v = new Uint8Array(nb);
     const st = new Uint8Array(nb);
     for (let b = 0; b < nb; b++) {
-      const t = r.lastTime[b];
+      const t = lastTime(r, b);
       if (t === t) {
         if (latest[b] - t < r.spacing) {
           v[b] = 1;
@@ -228,12 +248,212 @@ function basket(
   return { value, count, volumeFallbackBars };
 }
 
-function nul(x: number): number | null {
-  return x === x && x !== Infinity && x !== -Infinity ? x : null;
+
+/** fx rate per bar, carried forward from the last bucket with a point, with the time of that point. */
+function fxCarry(r: Resampled, inverse: boolean, nb: number): { rate: Float64Array; time: Float64Array } {
+  const rate = new Float64Array(nb);
+  const time = new Float64Array(nb);
+  let lr = NaN;
+  let lt = NaN;
+  for (let b = 0; b < nb; b++) {
+    const i = r.idx[b];
+    if (i >= 0) {
+      lt = r.pts[i][0];
+      lr = inverse ? 1 / r.pts[i][1] : r.pts[i][1];
+    }
+    rate[b] = lr;
+    time[b] = lt;
+  }
+  return { rate, time };
 }
 
-/** Runs the whole pipeline: resample to bars, baskets, premium, OI, funding, z-scores, states, events, coverage. */
-export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineResult {
+/**
+ * USD close of a price series per bar into `out` (NaN where left out): stale bars are skipped; with `fx`, the close is
+ * multiplied by the fx rate when that rate is recent (less than 2 fx spacings old), else a stablecoin close is used
+ * as is and any other currency is left out. Returns the number of bars used without conversion.
+ */
+function convertPrices(
+  r: Resampled,
+  valid: Uint8Array,
+  fx: { rate: Float64Array; time: Float64Array; spacing: number } | null,
+  stable: boolean,
+  nonUsd: boolean,
+  out: Float64Array
+): number {
+  let asIs = 0;
+  const nb = out.length;
+  const maxAge = fx ? 2 * fx.spacing : 0;
+  for (let b = 0; b < nb; b++) {
+    if (!valid[b]) {
+      continue;
+    }
+    const p = r.pts[r.idx[b]];
+    let x = p[1];
+    if (fx) {
+      const rate = fx.rate[b];
+      if (rate === rate && p[0] - fx.time[b] < maxAge) {
+        x *= rate;
+      } else if (stable) {
+        asIs++;
+      } else {
+        continue;
+      }
+    } else if (nonUsd) {
+      asIs++;
+    }
+    out[b] = x;
+  }
+  return asIs;
+}
+
+/** premiumPct per bar: (S − P) / P × 100, NaN where either basket is unknown. */
+function premiumPctF64(spot: Float64Array, perp: Float64Array): Float64Array {
+  const nb = spot.length;
+  const out = new Float64Array(nb);
+  for (let b = 0; b < nb; b++) {
+    const S = spot[b];
+    const P = perp[b];
+    out[b] = S === S && P > 0 ? ((S - P) / P) * 100 : NaN;
+  }
+  return out;
+}
+
+/** OI in USD per bar: as is for `usd`, else base units × the venue's own perp close (first known) or the perp basket. */
+function oiUsdColumn(r: Resampled, valid: Uint8Array, isUsd: boolean, own: Float64Array[], basketPx: Float64Array, nb: number): Float64Array {
+  const out = new Float64Array(nb).fill(NaN);
+  const no = own.length;
+  for (let b = 0; b < nb; b++) {
+    if (!valid[b]) {
+      continue;
+    }
+    const v = r.pts[r.idx[b]][1];
+    if (isUsd) {
+      out[b] = v;
+      continue;
+    }
+    let px = NaN;
+    for (let j = 0; j < no; j++) {
+      const x = own[j][b];
+      if (x === x) {
+        px = x;
+        break;
+      }
+    }
+    out[b] = v * (px === px ? px : basketPx[b]);
+  }
+  return out;
+}
+
+/** Number of known (non-NaN) values per bar across columns. */
+function countKnown(cols: Float64Array[], nb: number): Uint16Array {
+  const out = new Uint16Array(nb);
+  for (const col of cols) {
+    for (let b = 0; b < nb; b++) {
+      if (col[b] === col[b]) {
+        out[b]++;
+      }
+    }
+  }
+  return out;
+}
+
+/** Element-wise sum of two columns where either is known (NaN only where both are unknown). */
+function addKnown(a: Float64Array, c: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let b = 0; b < a.length; b++) {
+    const x = a[b];
+    const y = c[b];
+    out[b] = x === x ? (y === y ? x + y : x) : y;
+  }
+  return out;
+}
+
+/**
+ * Funding composite per bar (8h-equivalent decimal). With `byOi`, each venue's TWAP rate is weighted by its OI in USD
+ * at that bar; a venue whose OI is unknown gets the median of the known OI weights at that bar; when no venue has a
+ * known OI the plain mean is used. Without `byOi`, the plain mean over venues with funding.
+ */
+function fundingComposite(
+  fund8h: Float64Array[],
+  fundOi: Array<Float64Array | null>,
+  byOi: boolean,
+  nb: number
+): { raw: Float64Array; count: Uint16Array; equalFallback: number; medianFilled: number } {
+  const raw = new Float64Array(nb).fill(NaN);
+  const count = new Uint16Array(nb);
+  let equalFallback = 0;
+  let medianFilled = 0;
+  const nf = fund8h.length;
+  const w = new Float64Array(nf);
+  const known = new Float64Array(nf);
+  for (let b = 0; b < nb; b++) {
+    let n = 0;
+    let sum = 0;
+    let nk = 0;
+    for (let v = 0; v < nf; v++) {
+      const x = fund8h[v][b];
+      if (x === x) {
+        n++;
+        sum += x;
+        if (byOi) {
+          const col = fundOi[v];
+          const o = col === null ? NaN : col[b];
+          if (o > 0) {
+            w[v] = o;
+            // insertion into the sorted list of known weights (a handful of venues)
+            let j = nk++;
+            while (j > 0 && known[j - 1] > o) {
+              known[j] = known[j - 1];
+              j--;
+            }
+            known[j] = o;
+          } else {
+            w[v] = NaN;
+          }
+        }
+      }
+    }
+    if (n === 0) {
+      continue;
+    }
+    count[b] = n;
+    if (!byOi) {
+      raw[b] = sum / n;
+    } else if (nk === 0) {
+      raw[b] = sum / n;
+      equalFallback++;
+    } else {
+      const m = nk >> 1;
+      const med = nk % 2 ? known[m] : (known[m - 1] + known[m]) / 2;
+      let num = 0;
+      let den = 0;
+      let filled = false;
+      for (let v = 0; v < nf; v++) {
+        const x = fund8h[v][b];
+        if (x === x) {
+          let wv = w[v];
+          if (wv !== wv) {
+            wv = med;
+            filled = true;
+          }
+          num += x * wv;
+          den += wv;
+        }
+      }
+      raw[b] = num / den;
+      if (filled) {
+        medianFilled++;
+      }
+    }
+  }
+  return { raw, count, equalFallback, medianFilled };
+}
+
+/**
+ * The engine pipeline in columns (typed arrays, no per-bar objects): what compute runs before building Bar objects.
+ * Use it where columns are wanted directly (e.g. data frames) or bars would be many.
+ */
+export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): EngineColumns {
   const { timeframe: tfRaw, from, to, ...rest } = options;
   const tf = parseTimeframe(tfRaw ?? '1d');
   const opts = resolveOptions(rest);
@@ -272,10 +492,33 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
       tMax = Math.max(tMax, s.points[s.points.length - 1][0] - lag);
     }
   }
-  const emptyCoverage = (): Coverage => ({ series: seriesCoverage, bars: [], staleExclusions: [], unconvertedQuotes: [], notes });
   if (!(tMin <= tMax)) {
     notes.push('no spot, perp, open-interest or funding points in the bundle: no bars');
-    return { timeframe: tf, bars: [], events: [], coverage: emptyCoverage(), notices: notes };
+    const e = new Float64Array(0);
+    return {
+      timeframe: tf,
+      length: 0,
+      time: e,
+      timeEnd: e,
+      spotUsd: e,
+      perpUsd: e,
+      premiumPct: e,
+      premiumZ: e,
+      oiUsd: e,
+      oiIndexUsd: e,
+      oiZ: e,
+      fundingRate8h: e,
+      fundingAprPct: e,
+      fundingZ: e,
+      extremeScore: e,
+      states: new Uint8Array(0),
+      counts: { spot: new Uint16Array(0), perp: new Uint16Array(0), oi: new Uint16Array(0), funding: new Uint16Array(0) },
+      venues: { spot: {}, perp: {}, oiUsd: {}, funding8h: {} },
+      events: [],
+      excluded: [],
+      coverage: { series: seriesCoverage, staleExclusions: [], unconvertedQuotes: [], notes },
+      notices: notes,
+    };
   }
   const { starts, ends } = makeBuckets(tMin, tMax, tf);
   const nb = starts.length;
@@ -312,18 +555,7 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
       continue;
     }
     const r = resample(s, starts, ends, tf);
-    const rate = new Float64Array(nb).fill(NaN);
-    const time = new Float64Array(nb).fill(NaN);
-    let lr = NaN;
-    let lt = NaN;
-    for (let b = 0; b < nb; b++) {
-      if (r.lastTime[b] === r.lastTime[b]) {
-        lt = r.lastTime[b];
-        lr = quote === 'USD' ? r.lastVal[b] : 1 / r.lastVal[b];
-      }
-      rate[b] = lr;
-      time[b] = lt;
-    }
+    const { rate, time } = fxCarry(r, quote !== 'USD', nb);
     fxByCcy.set(ccy, { rate, time, spacing: r.spacing, label: labels[i] });
   }
 
@@ -346,27 +578,7 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
       priceUsd.push(out);
       return;
     }
-    let asIs = 0;
-    for (let b = 0; b < nb; b++) {
-      if (!valid[b]) {
-        continue;
-      }
-      let x = r.lastVal[b];
-      if (convert) {
-        const rate = fx!.rate[b];
-        const age = r.lastTime[b] - fx!.time[b];
-        if (rate === rate && age < 2 * fx!.spacing) {
-          x *= rate;
-        } else if (stable) {
-          asIs++;
-        } else {
-          continue;
-        }
-      } else if (q !== 'USD') {
-        asIs++;
-      }
-      out[b] = x;
-    }
+    const asIs = convertPrices(r, valid, convert ? fx! : null, stable, q !== 'USD', out);
     if (q !== 'USD' && (asIs > 0 || !convert)) {
       unconverted.push({ label: labels[i], kind: s.kind as 'spot' | 'perp', quote: q });
       notes.push(
@@ -388,14 +600,7 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
   }
 
   // ---- premium ---------------------------------------------------------------------------------------------------
-  const premiumRaw = new Float64Array(nb).fill(NaN);
-  for (let b = 0; b < nb; b++) {
-    const S = spotB.value[b];
-    const P = perpB.value[b];
-    if (S === S && P > 0) {
-      premiumRaw[b] = ((S - P) / P) * 100;
-    }
-  }
+  const premiumRaw = premiumPctF64(spotB.value, perpB.value);
   const premium = smaF64(premiumRaw, opts.premiumSmoothing);
   const premiumZ = rollingZF64(premium, lookback);
 
@@ -411,40 +616,12 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
     const s = series[i] as OpenInterestSeries;
     const r = oiRes[k];
     const valid = oiMask.valid[k];
-    const out = new Float64Array(nb).fill(NaN);
-    const own = perpByVenue.get(s.venue) ?? [];
-    for (let b = 0; b < nb; b++) {
-      if (!valid[b]) {
-        continue;
-      }
-      if (s.unit === 'usd') {
-        out[b] = r.lastVal[b];
-      } else {
-        let px = NaN;
-        for (const k2 of own) {
-          if (priceUsd[k2][b] === priceUsd[k2][b]) {
-            px = priceUsd[k2][b];
-            break;
-          }
-        }
-        if (px !== px) {
-          px = perpB.value[b];
-        }
-        out[b] = r.lastVal[b] * px;
-      }
-    }
-    return out;
+    const own = (perpByVenue.get(s.venue) ?? []).map((k2) => priceUsd[k2]);
+    return oiUsdColumn(r, valid, s.unit === 'usd', own, perpB.value, nb);
   });
   const { index: oiIndex, sum: oiSum } = chainLinkedIndexF64(oiUsdByVenue, nb);
   const oiZ = rollingZF64(oiIndex, lookback);
-  const oiCount = new Uint16Array(nb);
-  for (const col of oiUsdByVenue) {
-    for (let b = 0; b < nb; b++) {
-      if (col[b] === col[b]) {
-        oiCount[b]++;
-      }
-    }
-  }
+  const oiCount = countKnown(oiUsdByVenue, nb);
 
   // ---- funding ---------------------------------------------------------------------------------------------------
   const fund8h = fundIdx.map((i) => {
@@ -458,74 +635,16 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
     if (!prev) {
       oiOfVenue.set(v, oiUsdByVenue[k]);
     } else {
-      const sum = new Float64Array(nb);
-      for (let b = 0; b < nb; b++) {
-        const a = prev[b];
-        const c = oiUsdByVenue[k][b];
-        sum[b] = a === a ? (c === c ? a + c : a) : c;
-      }
-      oiOfVenue.set(v, sum);
+      oiOfVenue.set(v, addKnown(prev, oiUsdByVenue[k]));
     }
   });
   const fundOi = fundIdx.map((i) => oiOfVenue.get(series[i].venue) ?? null);
-  const fundingRaw = new Float64Array(nb).fill(NaN);
-  const fundCount = new Uint16Array(nb);
-  let equalFallback = 0;
-  let medianFilled = 0;
-  const nf = fundIdx.length;
-  const w = new Float64Array(nf);
-  for (let b = 0; b < nb; b++) {
-    let n = 0;
-    let sum = 0;
-    let known: number[] | null = null;
-    for (let v = 0; v < nf; v++) {
-      const x = fund8h[v][b];
-      if (x === x) {
-        n++;
-        sum += x;
-        if (opts.fundingWeighting === 'oi') {
-          const o = fundOi[v]?.[b] ?? NaN;
-          w[v] = o > 0 ? o : NaN;
-          if (o > 0) {
-            (known ??= []).push(o);
-          }
-        }
-      }
-    }
-    if (n === 0) {
-      continue;
-    }
-    fundCount[b] = n;
-    if (opts.fundingWeighting === 'equal') {
-      fundingRaw[b] = sum / n;
-    } else if (known === null) {
-      fundingRaw[b] = sum / n;
-      equalFallback++;
-    } else {
-      known.sort((a, c) => a - c);
-      const m = known.length >> 1;
-      const med = known.length % 2 ? known[m] : (known[m - 1] + known[m]) / 2;
-      let num = 0;
-      let den = 0;
-      let filled = false;
-      for (let v = 0; v < nf; v++) {
-        const x = fund8h[v][b];
-        if (x === x) {
-          let wv = w[v];
-          if (wv !== wv) {
-            wv = med;
-            filled = true;
-          }
-          num += x * wv;
-          den += wv;
-        }
-      }
-      fundingRaw[b] = num / den;
-      if (filled) {
-        medianFilled++;
-      }
-    }
-  }
+  const { raw: fundingRaw, count: fundCount, equalFallback, medianFilled } = fundingComposite(
+    fund8h,
+    fundOi,
+    opts.fundingWeighting === 'oi',
+    nb
+  );
   if (opts.fundingWeighting === 'oi' && equalFallback > 0) {
     notes.push(`fundingWeighting=oi: equal weights on ${equalFallback} bars where no funding venue had a known OI`);
   }
@@ -549,7 +668,7 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
     fundingApr,
     fundingZ,
   };
-  const { states, score, missing } = computeStates(metrics, nb, opts);
+  const { mask, score, missing } = computeStates(metrics, nb, opts);
 
   // ---- slice to [from, to] ---------------------------------------------------------------------------------------
   let i0 = 0;
@@ -566,74 +685,51 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
     }
   }
 
-  // ---- output ----------------------------------------------------------------------------------------------------
-  const spotLabels = spotK.map((k) => labels[priceIdx[k]]);
-  const perpLabels = perpK.map((k) => labels[priceIdx[k]]);
-  const oiLabels = oiIdx.map((i) => labels[i]);
-  const fundLabels = fundIdx.map((i) => labels[i]);
-  const bars: Bar[] = new Array(i1 - i0);
-  const covBars: BarCoverage[] = new Array(i1 - i0);
-  const staleAgg = new Map<string, StaleExclusion>();
-  const noteStale = (label: string, kind: StaleExclusion['kind'], t: number, into: string[]) => {
-    const key = `${kind === 'openInterest' ? 'oi' : kind}:${label}`;
-    into.push(key);
-    const e = staleAgg.get(key);
-    if (e) {
-      e.bars++;
-      e.lastTime = t;
-    } else {
-      staleAgg.set(key, { label, kind, bars: 1, firstTime: t, lastTime: t });
-    }
+  // ---- columns, exclusions, events ---------------------------------------------------------------------------------
+  const cut = <T extends Float64Array | Uint8Array | Uint16Array>(a: T): T => a.subarray(i0, i1) as T;
+  const venueCols = (ks: number[], cols: Float64Array[], labelOf: (j: number) => string): Record<string, Float64Array> => {
+    const o: Record<string, Float64Array> = {};
+    ks.forEach((k, j) => {
+      o[labelOf(j)] = cut(cols[k]);
+    });
+    return o;
   };
+  const excluded: Array<{ time: number; excluded: string[] }> = [];
+  const staleAgg = new Map<string, StaleExclusion>();
+  const groups: Array<{ kind: StaleExclusion['kind']; prefix: string; masks: Uint8Array[]; labels: string[] }> = [
+    { kind: 'spot', prefix: 'spot', masks: spotK.map((k) => priceMask.stale[k]), labels: spotK.map((k) => labels[priceIdx[k]]) },
+    { kind: 'perp', prefix: 'perp', masks: perpK.map((k) => priceMask.stale[k]), labels: perpK.map((k) => labels[priceIdx[k]]) },
+    { kind: 'openInterest', prefix: 'oi', masks: oiMask.stale, labels: oiIdx.map((i) => labels[i]) },
+  ];
+  const staleAt = new Uint8Array(nb);
+  for (const g of groups) {
+    for (const m of g.masks) {
+      for (let b = i0; b < i1; b++) {
+        staleAt[b] |= m[b];
+      }
+    }
+  }
   for (let b = i0; b < i1; b++) {
-    const spot: Record<string, number | null> = {};
-    const perp: Record<string, number | null> = {};
-    const oiV: Record<string, number | null> = {};
-    const fV: Record<string, number | null> = {};
-    const excluded: string[] = [];
-    for (let j = 0; j < spotK.length; j++) {
-      const k = spotK[j];
-      spot[spotLabels[j]] = nul(priceUsd[k][b]);
-      if (priceMask.stale[k][b]) {
-        noteStale(spotLabels[j], 'spot', starts[b], excluded);
-      }
+    if (!staleAt[b]) {
+      continue;
     }
-    for (let j = 0; j < perpK.length; j++) {
-      const k = perpK[j];
-      perp[perpLabels[j]] = nul(priceUsd[k][b]);
-      if (priceMask.stale[k][b]) {
-        noteStale(perpLabels[j], 'perp', starts[b], excluded);
-      }
+    const list: string[] = [];
+    for (const g of groups) {
+      g.masks.forEach((m, j) => {
+        if (m[b]) {
+          const key = `${g.prefix}:${g.labels[j]}`;
+          list.push(key);
+          const e = staleAgg.get(key);
+          if (e) {
+            e.bars++;
+            e.lastTime = starts[b];
+          } else {
+            staleAgg.set(key, { label: g.labels[j], kind: g.kind, bars: 1, firstTime: starts[b], lastTime: starts[b] });
+          }
+        }
+      });
     }
-    for (let j = 0; j < oiIdx.length; j++) {
-      oiV[oiLabels[j]] = nul(oiUsdByVenue[j][b]);
-      if (oiMask.stale[j][b]) {
-        noteStale(oiLabels[j], 'openInterest', starts[b], excluded);
-      }
-    }
-    for (let j = 0; j < nf; j++) {
-      fV[fundLabels[j]] = nul(fund8h[j][b]);
-    }
-    const counts = { spot: spotB.count[b], perp: perpB.count[b], oi: oiCount[b], funding: fundCount[b] };
-    bars[b - i0] = {
-      time: starts[b],
-      timeEnd: ends[b],
-      spotUsd: nul(spotB.value[b]),
-      perpUsd: nul(perpB.value[b]),
-      premiumPct: nul(premium[b]),
-      premiumZ: nul(premiumZ[b]),
-      oiUsd: nul(oiSum[b]),
-      oiIndexUsd: nul(oiIndex[b]),
-      oiZ: nul(oiZ[b]),
-      fundingRate8h: nul(funding[b]),
-      fundingAprPct: nul(fundingApr[b]),
-      fundingZ: nul(fundingZ[b]),
-      extremeScore: nul(score[b]),
-      states: states[b],
-      venues: { spot, perp, oiUsd: oiV, funding8h: fV },
-      counts,
-    };
-    covBars[b - i0] = { time: starts[b], ...counts, excluded };
+    excluded.push({ time: starts[b], excluded: list });
   }
   const staleExclusions = [...staleAgg.values()];
   for (const e of staleExclusions) {
@@ -642,7 +738,202 @@ export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineRes
     );
   }
   notes.push(...missing(i0, i1));
-  const events = buildEvents(bars, opts);
-  const coverage: Coverage = { series: seriesCoverage, bars: covBars, staleExclusions, unconvertedQuotes: unconverted, notes };
-  return { timeframe: tf, bars, events, coverage, notices: notes };
+
+  const cols: EngineColumns = {
+    timeframe: tf,
+    length: i1 - i0,
+    time: cut(starts),
+    timeEnd: cut(ends),
+    spotUsd: cut(spotB.value),
+    perpUsd: cut(perpB.value),
+    premiumPct: cut(premium),
+    premiumZ: cut(premiumZ),
+    oiUsd: cut(oiSum),
+    oiIndexUsd: cut(oiIndex),
+    oiZ: cut(oiZ),
+    fundingRate8h: cut(funding),
+    fundingAprPct: cut(fundingApr),
+    fundingZ: cut(fundingZ),
+    extremeScore: cut(score),
+    states: cut(mask),
+    counts: { spot: cut(spotB.count), perp: cut(perpB.count), oi: cut(oiCount), funding: cut(fundCount) },
+    venues: {
+      spot: venueCols(spotK, priceUsd, (j) => labels[priceIdx[spotK[j]]]),
+      perp: venueCols(perpK, priceUsd, (j) => labels[priceIdx[perpK[j]]]),
+      oiUsd: venueCols(
+        oiIdx.map((_, k) => k),
+        oiUsdByVenue,
+        (j) => labels[oiIdx[j]]
+      ),
+      funding8h: venueCols(
+        fundIdx.map((_, k) => k),
+        fund8h,
+        (j) => labels[fundIdx[j]]
+      ),
+    },
+    events: [],
+    excluded,
+    coverage: { series: seriesCoverage, staleExclusions, unconvertedQuotes: unconverted, notes },
+    notices: notes,
+  };
+  cols.events = buildEventsFromColumns(cols, opts);
+  return cols;
+}
+
+/**
+ * The engine's result in columns: one typed array per metric over the output bars (NaN = unknown), state bit masks
+ * (bit i = STATE_KINDS[i]), per-venue columns, events and coverage. `compute` turns this into Bar objects.
+ */
+export interface EngineColumns {
+  timeframe: Timeframe;
+  /** Number of output bars. */
+  length: number;
+  time: Float64Array;
+  timeEnd: Float64Array;
+  spotUsd: Float64Array;
+  perpUsd: Float64Array;
+  premiumPct: Float64Array;
+  premiumZ: Float64Array;
+  oiUsd: Float64Array;
+  oiIndexUsd: Float64Array;
+  oiZ: Float64Array;
+  fundingRate8h: Float64Array;
+  fundingAprPct: Float64Array;
+  fundingZ: Float64Array;
+  extremeScore: Float64Array;
+  states: Uint8Array;
+  counts: { spot: Uint16Array; perp: Uint16Array; oi: Uint16Array; funding: Uint16Array };
+  venues: {
+    spot: Record<string, Float64Array>;
+    perp: Record<string, Float64Array>;
+    oiUsd: Record<string, Float64Array>;
+    funding8h: Record<string, Float64Array>;
+  };
+  events: FlowEvent[];
+  /** Bars (by start time) with venues left out by the no-stale rule; bars without exclusions are not listed. */
+  excluded: Array<{ time: number; excluded: string[] }>;
+  coverage: Omit<Coverage, 'bars'>;
+  notices: string[];
+}
+
+const nul = (x: number): number | null => (x === x && x !== Infinity && x !== -Infinity ? x : null);
+
+function venueRecord(cols: Record<string, Float64Array>, tpl: Record<string, number | null>, i: number): Record<string, number | null> {
+  const o = { ...tpl }; // fixed-shape clone, then values overwritten in place
+  for (const k in cols) {
+    o[k] = nul(cols[k][i]);
+  }
+  return o;
+}
+
+/**
+ * Turns engine columns into Bar objects. Metrics and `counts` are own data fields; the per-venue detail `venues` is a
+ * prototype getter that builds a bar's venue maps on first read and keeps them (a consumer that never reads it does
+ * not pay for 4 maps per bar); `toJSON` includes it.
+ */
+export function materialise(c: EngineColumns): EngineResult {
+  const n = c.length;
+  const template = (cols: Record<string, Float64Array>): Record<string, number | null> => {
+    const o: Record<string, number | null> = {};
+    for (const k of Object.keys(cols)) {
+      o[k] = null;
+    }
+    return o;
+  };
+  const tpl = {
+    spot: template(c.venues.spot),
+    perp: template(c.venues.perp),
+    oiUsd: template(c.venues.oiUsd),
+    funding8h: template(c.venues.funding8h),
+  };
+  const cache: Array<BarVenues | undefined> = new Array(n);
+  const venuesAt = (i: number): BarVenues =>
+    (cache[i] ??= {
+      spot: venueRecord(c.venues.spot, tpl.spot, i),
+      perp: venueRecord(c.venues.perp, tpl.perp, i),
+      oiUsd: venueRecord(c.venues.oiUsd, tpl.oiUsd, i),
+      funding8h: venueRecord(c.venues.funding8h, tpl.funding8h, i),
+    });
+  const t0 = n > 0 ? c.time[0] : 0;
+  const fixedMs = c.timeframe === '1M' ? 0 : timeframeMs(c.timeframe);
+  const indexOf = (time: number): number => {
+    if (fixedMs) {
+      return Math.round((time - t0) / fixedMs);
+    }
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.time[mid] < time) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  };
+  class OutBar implements Bar {
+    time: number;
+    timeEnd: number;
+    spotUsd: number | null;
+    perpUsd: number | null;
+    premiumPct: number | null;
+    premiumZ: number | null;
+    oiUsd: number | null;
+    oiIndexUsd: number | null;
+    oiZ: number | null;
+    fundingRate8h: number | null;
+    fundingAprPct: number | null;
+    fundingZ: number | null;
+    extremeScore: number | null;
+    states: StateKind[];
+    counts: BarCounts;
+    constructor(i: number) {
+      this.time = c.time[i];
+      this.timeEnd = c.timeEnd[i];
+      this.spotUsd = nul(c.spotUsd[i]);
+      this.perpUsd = nul(c.perpUsd[i]);
+      this.premiumPct = nul(c.premiumPct[i]);
+      this.premiumZ = nul(c.premiumZ[i]);
+      this.oiUsd = nul(c.oiUsd[i]);
+      this.oiIndexUsd = nul(c.oiIndexUsd[i]);
+      this.oiZ = nul(c.oiZ[i]);
+      this.fundingRate8h = nul(c.fundingRate8h[i]);
+      this.fundingAprPct = nul(c.fundingAprPct[i]);
+      this.fundingZ = nul(c.fundingZ[i]);
+      this.extremeScore = nul(c.extremeScore[i]);
+      this.states = statesOfMask(c.states[i]);
+      this.counts = { spot: c.counts.spot[i], perp: c.counts.perp[i], oi: c.counts.oi[i], funding: c.counts.funding[i] };
+    }
+    get venues(): BarVenues {
+      return venuesAt(indexOf(this.time));
+    }
+    toJSON(): Bar {
+      return { ...this, venues: this.venues };
+    }
+  }
+  const bars: Bar[] = new Array(n);
+  const covBars: BarCoverage[] = new Array(n);
+  const ex = new Map(c.excluded.map((e) => [e.time, e.excluded]));
+  for (let i = 0; i < n; i++) {
+    const bar = new OutBar(i);
+    bars[i] = bar;
+    const k = bar.counts;
+    covBars[i] = { time: bar.time, spot: k.spot, perp: k.perp, oi: k.oi, funding: k.funding, excluded: ex.get(bar.time) ?? NONE };
+  }
+  return {
+    timeframe: c.timeframe,
+    bars,
+    events: c.events,
+    coverage: { ...c.coverage, bars: covBars },
+    notices: c.notices,
+  };
+}
+
+/**
+ * Runs the whole pipeline: resample to bars, baskets, premium, OI, funding, z-scores, states, events, coverage.
+ * Throws BtcFlowInputError for a bad timeframe, option or range. Call validateBundle first on untrusted input.
+ */
+export function compute(bundle: Bundle, options: ComputeOptions = {}): EngineResult {
+  return materialise(computeColumns(bundle, options));
 }

@@ -32,5 +32,6 @@ export {
   toF64,
   fromF64,
 } from './numeric';
-export { compute, STABLECOINS } from './engine';
-export type { ComputeOptions } from './engine';
+export { compute, computeColumns, materialise, STABLECOINS } from './engine';
+export type { ComputeOptions, EngineColumns } from './engine';
+export { STATE_BIT, statesOfMask, isoUtc } from './signals';

@@ -125,12 +125,12 @@ export function rollingZ(values: ArrayLike<number | null>, n: number): Array<num
 
 /**
  * Simple moving average over the last `k` valid values, Float64Array form (NaN = missing). NaN at missing inputs
- * and until k valid values exist; k = 1 returns the input. O(length), recomputed every k steps against drift.
+ * and until k valid values exist; k = 1 returns the input array itself. O(length), recomputed every k steps against drift.
  */
 export function smaF64(values: Float64Array, k: number): Float64Array {
   const len = values.length;
   if (k <= 1) {
-    return values.slice();
+    return values; // identity (not copied: callers treat columns as read-only)
   }
   const out = new Float64Array(len).fill(NaN);
   const win = new Float64Array(k);
@@ -205,11 +205,10 @@ export function twapFunding8hF64(
       }
     }
   }
-  const out = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
-    out[b] = den[b] > 0 ? num[b] / den[b] : NaN;
+    num[b] = den[b] > 0 ? num[b] / den[b] : NaN;
   }
-  return out;
+  return num;
 }
 
 /** twapFunding8hF64 with nulls for uncovered buckets (8h-equivalent decimal rate). */

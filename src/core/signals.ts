@@ -14,62 +14,73 @@ export interface MetricArrays {
   fundingZ: Float64Array;
 }
 
+/** Bit of each state in a state mask: bit i is STATE_KINDS[i]. */
+export const STATE_BIT: Record<StateKind, number> = {
+  bullish: 1,
+  bearish: 2,
+  overLeverage: 4,
+  extremeTop: 8,
+  extremeBottom: 16,
+};
+
+/** Shared, frozen state lists for each of the 32 masks (no per-bar allocation; do not mutate a bar's states). */
+const STATE_SETS: StateKind[][] = Array.from(
+  { length: 32 },
+  (_, m) => Object.freeze(STATE_KINDS.filter((_k, i) => m & (1 << i))) as unknown as StateKind[]
+);
+
+/** The state list of a mask. */
+export function statesOfMask(mask: number): StateKind[] {
+  return STATE_SETS[mask & 31];
+}
+
 const METRIC_NAMES = ['premium z', 'OI z', 'funding z'] as const;
 
 /**
- * Signed extreme components, oriented so that positive points to a top: −premiumZ (perps rich), oiZ, fundingZ.
- * Returns NaN for unknown components.
- */
-function components(m: MetricArrays, b: number, out: Float64Array): void {
-  out[0] = -m.premiumZ[b];
-  out[1] = m.oiZ[b];
-  out[2] = m.fundingZ[b];
-}
-
-/**
- * Evaluates the confluence rules and the extreme rule on every bar. See docs/metrics.md for the rules.
- * `score` is the mean of the available signed components (positive = top side). `missing(i0, i1)` describes, for the
- * output range, on how many bars each metric was missing while the extreme rule ran on the others.
+ * Evaluates the confluence rules and the extreme rule on every bar (see docs/metrics.md).
+ * Returns a state bit mask per bar, the extreme `score` (mean of the available signed z components, positive = top
+ * side: −premiumZ, oiZ, fundingZ) and `missing(i0, i1)`, which describes for an output range how often a metric was
+ * missing while the extreme rule ran on the others.
  */
 export function computeStates(
   m: MetricArrays,
   nb: number,
   o: EngineOptions
-): { states: StateKind[][]; score: Float64Array; missing: (i0: number, i1: number) => string[] } {
-  const states: StateKind[][] = new Array(nb);
+): { mask: Uint8Array; score: Float64Array; missing: (i0: number, i1: number) => string[] } {
+  const mask = new Uint8Array(nb);
   const score = new Float64Array(nb).fill(NaN);
   const avail = new Uint8Array(nb); // bit mask of available components
-  const c = new Float64Array(3);
   const k = o.premiumSlopeBars;
-  let prevExtreme: StateKind | null = null;
+  let prevExtreme = 0;
   for (let b = 0; b < nb; b++) {
-    const st: StateKind[] = [];
+    let st = 0;
     const p = m.premium[b];
     const prev = b >= k ? m.premium[b - k] : NaN;
     const oz = m.oiZ[b];
     const fz = m.fundingZ[b];
     const apr = m.fundingApr[b];
     if (p > o.premiumDeadbandPct && p > prev && !(oz >= o.bullishMaxOiZ) && !(fz >= o.bullishMaxFundingZ) && !(apr >= o.bullishMaxFundingAprPct)) {
-      st.push('bullish');
+      st |= 1;
     }
     if (p < -o.premiumDeadbandPct && p < prev && (oz >= o.bearishMinOiZ || fz >= o.bearishMinFundingZ)) {
-      st.push('bearish');
+      st |= 2;
     }
     if (oz >= o.overLeverageOiZ && (fz >= o.overLeverageFundingZ || apr >= o.overLeverageFundingAprPct)) {
-      st.push('overLeverage');
+      st |= 4;
     }
-    components(m, b, c);
+    // extreme components, oriented so that positive points to a top
+    const c0 = -m.premiumZ[b];
     let n = 0;
     let sum = 0;
     let hi = 0;
     let lo = 0;
-    let mask = 0;
+    let am = 0;
     for (let j = 0; j < 3; j++) {
-      const x = c[j];
+      const x = j === 0 ? c0 : j === 1 ? oz : fz;
       if (x === x) {
         n++;
         sum += x;
-        mask |= 1 << j;
+        am |= 1 << j;
         if (x >= o.extremeZ) {
           hi++;
         } else if (x <= -o.extremeZ) {
@@ -77,24 +88,19 @@ export function computeStates(
         }
       }
     }
-    avail[b] = mask;
+    avail[b] = am;
+    let ext = 0;
     if (n > 0) {
       const s = sum / n;
       score[b] = s;
-      let ext: StateKind | null = null;
-      if ((hi >= o.extremeMinCount && s >= o.extremeScoreMin) || (prevExtreme === 'extremeTop' && s >= o.extremeExitScore)) {
-        ext = 'extremeTop';
-      } else if ((lo >= o.extremeMinCount && s <= -o.extremeScoreMin) || (prevExtreme === 'extremeBottom' && s <= -o.extremeExitScore)) {
-        ext = 'extremeBottom';
+      if ((hi >= o.extremeMinCount && s >= o.extremeScoreMin) || (prevExtreme === 8 && s >= o.extremeExitScore)) {
+        ext = 8;
+      } else if ((lo >= o.extremeMinCount && s <= -o.extremeScoreMin) || (prevExtreme === 16 && s <= -o.extremeExitScore)) {
+        ext = 16;
       }
-      if (ext) {
-        st.push(ext);
-      }
-      prevExtreme = ext;
-    } else {
-      prevExtreme = null;
     }
-    states[b] = st;
+    prevExtreme = ext;
+    mask[b] = st | ext;
   }
   const missing = (i0: number, i1: number): string[] => {
     const notes: string[] = [];
@@ -102,14 +108,14 @@ export function computeStates(
     const miss = [0, 0, 0];
     let tooFew = 0;
     for (let b = i0; b < i1; b++) {
-      const mask = avail[b];
-      if (mask === 0) {
+      const am = avail[b];
+      if (am === 0) {
         continue;
       }
       ran++;
       let n = 0;
       for (let j = 0; j < 3; j++) {
-        if (mask & (1 << j)) {
+        if (am & (1 << j)) {
           n++;
         } else {
           miss[j]++;
@@ -125,11 +131,27 @@ export function computeStates(
       }
     }
     if (tooFew > 0) {
-      notes.push(`extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no extreme could be flagged there`);
+      notes.push(`extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no new extreme could start there`);
     }
     return notes;
   };
-  return { states, score, missing };
+  return { mask, score, missing };
+}
+
+/** Output columns the event builder reads (NaN = unknown), indexed like the output bars. */
+export interface EventColumns {
+  length: number;
+  time: ArrayLike<number>;
+  timeEnd: ArrayLike<number>;
+  premiumPct: ArrayLike<number>;
+  premiumZ: ArrayLike<number>;
+  oiUsd: ArrayLike<number>;
+  oiZ: ArrayLike<number>;
+  fundingRate8h: ArrayLike<number>;
+  fundingAprPct: ArrayLike<number>;
+  fundingZ: ArrayLike<number>;
+  extremeScore: ArrayLike<number>;
+  states: ArrayLike<number>;
 }
 
 const TITLES: Record<EventKind, string> = {
@@ -140,90 +162,170 @@ const TITLES: Record<EventKind, string> = {
   extremeBottom: 'Extreme bottom (experimental)',
 };
 
-function f(x: number | null, digits: number): string {
-  return x === null ? 'n/a' : x.toFixed(digits);
+function f(x: number, digits: number): string {
+  return x === x ? x.toFixed(digits) : 'n/a';
 }
 
-function usd(x: number | null): string {
-  if (x === null) {
+function usd(x: number): string {
+  if (x !== x) {
     return 'n/a';
   }
   const a = Math.abs(x);
   return a >= 1e9 ? `$${(x / 1e9).toFixed(2)}B` : a >= 1e6 ? `$${(x / 1e6).toFixed(1)}M` : `$${x.toFixed(0)}`;
 }
 
-function iso(t: number): string {
-  const s = new Date(t).toISOString();
-  return s.endsWith('T00:00:00.000Z') ? s.slice(0, 10) : s.slice(0, 16) + 'Z';
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
 }
 
-/** The bar of a run that best represents it (largest signal). */
-function peakOf(bars: Bar[], i0: number, i1: number, kind: EventKind): Bar {
-  const key = (b: Bar): number => {
+/** Fast UTC ISO formatting: `YYYY-MM-DD` at midnight, else `YYYY-MM-DDTHH:MMZ` (civil-from-days, no Date object). */
+export function isoUtc(t: number): string {
+  const days = Math.floor(t / 86_400_000);
+  const ms = t - days * 86_400_000;
+  // Howard Hinnant's civil_from_days
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const date = `${y}-${pad2(m)}-${pad2(d)}`;
+  if (ms === 0) {
+    return date;
+  }
+  const mins = Math.floor(ms / 60_000);
+  return `${date}T${pad2(Math.floor(mins / 60))}:${pad2(mins % 60)}Z`;
+}
+
+/** Index of the bar of a run that best represents it (largest signal of its kind). */
+function peakOf(c: EventColumns, i0: number, i1: number, kind: EventKind): number {
+  let best = i0;
+  let bestKey = -Infinity;
+  for (let i = i0; i <= i1; i++) {
+    let k: number;
     switch (kind) {
       case 'bullish':
-        return b.premiumPct ?? -Infinity;
+        k = c.premiumPct[i];
+        break;
       case 'bearish':
-        return -(b.premiumPct ?? Infinity);
+        k = -c.premiumPct[i];
+        break;
       case 'overLeverage':
-        return b.oiZ ?? -Infinity;
+        k = c.oiZ[i];
+        break;
       case 'extremeTop':
-        return b.extremeScore ?? -Infinity;
+        k = c.extremeScore[i];
+        break;
       case 'extremeBottom':
-        return -(b.extremeScore ?? Infinity);
+        k = -c.extremeScore[i];
+        break;
     }
-  };
-  let best = bars[i0];
-  for (let i = i0 + 1; i <= i1; i++) {
-    if (key(bars[i]) > key(best)) {
-      best = bars[i];
+    if (k > bestKey) {
+      bestKey = k;
+      best = i;
     }
   }
   return best;
 }
 
-function describe(bars: Bar[], i0: number, i1: number, kind: EventKind, o: EngineOptions): string {
-  const p = peakOf(bars, i0, i1, kind);
+function describe(c: EventColumns, i0: number, i1: number, kind: EventKind, o: EngineOptions): string {
+  const p = peakOf(c, i0, i1, kind);
   const n = i1 - i0 + 1;
-  const parts = [
-    `${n} bar${n === 1 ? '' : 's'} from ${iso(bars[i0].time)} to ${iso(bars[i1].timeEnd)}; peak bar ${iso(p.time)}:`,
-    `premium ${f(p.premiumPct, 3)}% (z ${f(p.premiumZ, 2)}),`,
-    `OI ${usd(p.oiUsd)} (index z ${f(p.oiZ, 2)}),`,
-    `funding ${p.fundingRate8h === null ? 'n/a' : (p.fundingRate8h * 100).toFixed(4)}%/8h = ${f(p.fundingAprPct, 1)}% APR (z ${f(p.fundingZ, 2)})`,
-  ];
+  const fr = c.fundingRate8h[p];
+  let text =
+    `${n} bar${n === 1 ? '' : 's'} from ${isoUtc(c.time[i0])} to ${isoUtc(c.timeEnd[i1])}; peak bar ${isoUtc(c.time[p])}: ` +
+    `premium ${f(c.premiumPct[p], 3)}% (z ${f(c.premiumZ[p], 2)}), OI ${usd(c.oiUsd[p])} (index z ${f(c.oiZ[p], 2)}), ` +
+    `funding ${fr === fr ? (fr * 100).toFixed(4) : 'n/a'}%/8h = ${f(c.fundingAprPct[p], 1)}% APR (z ${f(c.fundingZ[p], 2)})`;
   if (kind === 'extremeTop' || kind === 'extremeBottom') {
-    parts.push(`; extreme score ${f(p.extremeScore, 2)} (threshold ±${o.extremeScoreMin}, at least ${o.extremeMinCount} metrics beyond ±${o.extremeZ})`);
-    const miss = [p.premiumZ === null ? 'premium z' : null, p.oiZ === null ? 'OI z' : null, p.fundingZ === null ? 'funding z' : null].filter(
-      (x): x is string => x !== null
-    );
+    text += `; extreme score ${f(c.extremeScore[p], 2)} (threshold ±${o.extremeScoreMin}, at least ${o.extremeMinCount} metrics beyond ±${o.extremeZ})`;
+    const miss: string[] = [];
+    if (c.premiumZ[p] !== c.premiumZ[p]) {
+      miss.push('premium z');
+    }
+    if (c.oiZ[p] !== c.oiZ[p]) {
+      miss.push('OI z');
+    }
+    if (c.fundingZ[p] !== c.fundingZ[p]) {
+      miss.push('funding z');
+    }
     if (miss.length) {
-      parts.push(`; ${miss.join(' and ')} unavailable, rule used the other metrics`);
+      text += `; ${miss.join(' and ')} unavailable, rule used the other metrics`;
     }
   }
-  return parts.join(' ').replace(/ ;/g, ';');
+  return text;
 }
 
-/** Merges runs of consecutive bars carrying the same state into events (time = first bar start, timeEnd = last bar end). */
-export function buildEvents(bars: Bar[], o: EngineOptions): FlowEvent[] {
+/**
+ * One event. Its `text` is formatted on first read and then kept (an own, enumerable accessor, so JSON.stringify,
+ * spreading and Object.keys see it like a plain field): hourly bars over years can give tens of thousands of events,
+ * most of which a caller never displays.
+ */
+function makeEvent(c: EventColumns, i0: number, i1: number, kind: EventKind, o: EngineOptions): FlowEvent {
+  let text: string | undefined;
+  return {
+    time: c.time[i0],
+    timeEnd: c.timeEnd[i1],
+    kind,
+    title: TITLES[kind],
+    get text(): string {
+      if (text === undefined) {
+        text = describe(c, i0, i1, kind, o);
+      }
+      return text;
+    },
+    set text(v: string) {
+      text = v;
+    },
+  };
+}
+
+/**
+ * Merges runs of consecutive bars carrying the same state into events (time = start of the first bar, timeEnd = end
+ * of the last bar), sorted by time then kind. One pass over the state masks.
+ */
+export function buildEventsFromColumns(c: EventColumns, o: EngineOptions): FlowEvent[] {
   const events: FlowEvent[] = [];
-  for (const kind of STATE_KINDS) {
-    let start = -1;
-    for (let i = 0; i <= bars.length; i++) {
-      const on = i < bars.length && bars[i].states.includes(kind);
-      if (on && start < 0) {
-        start = i;
-      } else if (!on && start >= 0) {
-        events.push({
-          time: bars[start].time,
-          timeEnd: bars[i - 1].timeEnd,
-          kind,
-          title: TITLES[kind],
-          text: describe(bars, start, i - 1, kind, o),
-        });
-        start = -1;
+  const nk = STATE_KINDS.length;
+  const open = new Int32Array(nk).fill(-1);
+  const n = c.length;
+  for (let i = 0; i <= n; i++) {
+    const m = i < n ? c.states[i] : 0;
+    for (let k = 0; k < nk; k++) {
+      const on = m & (1 << k);
+      if (on && open[k] < 0) {
+        open[k] = i;
+      } else if (!on && open[k] >= 0) {
+        events.push(makeEvent(c, open[k], i - 1, STATE_KINDS[k], o));
+        open[k] = -1;
       }
     }
   }
-  events.sort((a, b) => a.time - b.time || STATE_KINDS.indexOf(a.kind) - STATE_KINDS.indexOf(b.kind));
+  const rank = (k: EventKind): number => STATE_BIT[k];
+  events.sort((a, b) => a.time - b.time || rank(a.kind) - rank(b.kind));
   return events;
+}
+
+/** buildEventsFromColumns for an array of bars. */
+export function buildEvents(bars: Bar[], o: EngineOptions): FlowEvent[] {
+  const col = (g: (b: Bar) => number | null) => Float64Array.from(bars, (b) => g(b) ?? NaN);
+  return buildEventsFromColumns(
+    {
+      length: bars.length,
+      time: col((b) => b.time),
+      timeEnd: col((b) => b.timeEnd),
+      premiumPct: col((b) => b.premiumPct),
+      premiumZ: col((b) => b.premiumZ),
+      oiUsd: col((b) => b.oiUsd),
+      oiZ: col((b) => b.oiZ),
+      fundingRate8h: col((b) => b.fundingRate8h),
+      fundingAprPct: col((b) => b.fundingAprPct),
+      fundingZ: col((b) => b.fundingZ),
+      extremeScore: col((b) => b.extremeScore),
+      states: Uint8Array.from(bars, (b) => b.states.reduce((m, s) => m | STATE_BIT[s], 0)),
+    },
+    o
+  );
 }
