@@ -594,22 +594,25 @@ function priceAt(p: AssetPath, venue: string, asset: string, market: 'spot' | 'p
  * Public API
  * ---------------------------------------------------------------------------------------------- */
 
-/** Per path and venue market: memoised high/low of whole hours (NaN = not computed yet). */
+/** Per path and venue market: memoised high/low of whole hours in blocks of 4096 hours (NaN = not computed yet). */
 const extremes = new WeakMap<AssetPath, Map<string, { hi: Float64Array; lo: Float64Array }>>();
+const BLOCK = 4096;
 
-function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', h: number, adj: (x: number) => number) {
+function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', h: number, adj: (x: number) => number): { hi: number; lo: number } {
   let byKey = extremes.get(p);
   if (!byKey) {
     byKey = new Map();
     extremes.set(p, byKey);
   }
-  const key = `${venue}|${asset}|${market}`;
+  const block = M.floor(h / BLOCK);
+  const key = `${venue}|${asset}|${market}|${block}`;
   let mm = byKey.get(key);
   if (!mm) {
-    mm = { hi: new Float64Array(p.hours).fill(NaN), lo: new Float64Array(p.hours).fill(NaN) };
+    mm = { hi: new Float64Array(BLOCK).fill(NaN), lo: new Float64Array(BLOCK).fill(NaN) };
     byKey.set(key, mm);
   }
-  if (isNaNNum(mm.hi[h])) {
+  const i = h - block * BLOCK;
+  if (isNaNNum(mm.hi[i])) {
     let hi = NEG_INF;
     let lo = POS_INF;
     for (let m = 0; m <= 12; m++) {
@@ -617,10 +620,10 @@ function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot'
       hi = M.max(hi, q);
       lo = M.min(lo, q);
     }
-    mm.hi[h] = hi;
-    mm.lo[h] = lo;
+    mm.hi[i] = hi;
+    mm.lo[i] = lo;
   }
-  return mm;
+  return { hi: mm.hi[i], lo: mm.lo[i] };
 }
 
 export interface SimCandle {
@@ -669,8 +672,8 @@ export function candle(venue: string, asset: string, market: 'spot' | 'perp', op
     // points for every candle length, so candles of different lengths aggregate exactly
     if (a === h && b === h + 1) {
       const mm = hourExtremes(p, venue, asset, market, h, adj);
-      high = M.max(high, mm.hi[h]);
-      low = M.min(low, mm.lo[h]);
+      high = M.max(high, mm.hi);
+      low = M.min(low, mm.lo);
     } else {
       const m0 = M.ceil((a - h) * 12);
       const m1 = M.floor((b - h) * 12);
