@@ -3,7 +3,17 @@
  * See docs/mock-exchanges.md for the user-facing description.
  */
 
-export const FAULT_TYPES = ['429', '500', 'hang', 'malformed', 'empty', 'gaps', 'duplicates', 'outOfOrder', 'latency'] as const;
+export const FAULT_TYPES = [
+  '429',
+  '500',
+  'hang',
+  'malformed',
+  'empty',
+  'gaps',
+  'duplicates',
+  'outOfOrder',
+  'latency',
+] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A fault as configured (CLI flag, `POST /__faults`, or `setFaults`). */
@@ -39,7 +49,9 @@ function isObj(x: unknown): x is Record<string, unknown> {
 /** Validate one fault spec, with a message that names the bad field and the allowed values. */
 export function validateFault(x: unknown): FaultSpec {
   if (!isObj(x)) {
-    throw new FaultConfigError('fault must be an object {venue, endpoint, type, times?, retryAfterSec?, hangMs?, latencyMs?}');
+    throw new FaultConfigError(
+      'fault must be an object {venue, endpoint, type, times?, retryAfterSec?, hangMs?, latencyMs?}'
+    );
   }
   const venue = x.venue ?? '*';
   const endpoint = x.endpoint ?? '*';
@@ -79,7 +91,9 @@ export function validateFault(x: unknown): FaultSpec {
 export function parseFaultFlag(flag: string): FaultSpec {
   const parts = flag.split(':');
   if (parts.length < 3 || parts.length > 4) {
-    throw new FaultConfigError(`--fault must look like venue:endpoint:type[:times] (e.g. binanceusdm:klines:500); got "${flag}"`);
+    throw new FaultConfigError(
+      `--fault must look like venue:endpoint:type[:times] (e.g. binanceusdm:klines:500); got "${flag}"`
+    );
   }
   const [venue, endpoint, typeArg, timesArg] = parts;
   const [type, arg] = typeArg.split('=');
@@ -93,7 +107,9 @@ export function parseFaultFlag(flag: string): FaultSpec {
     } else if (type === 'latency') {
       raw.latencyMs = n;
     } else {
-      throw new FaultConfigError(`--fault type "${type}" takes no "=value" argument (only 429=SEC, hang=MS, latency=MS)`);
+      throw new FaultConfigError(
+        `--fault type "${type}" takes no "=value" argument (only 429=SEC, hang=MS, latency=MS)`
+      );
     }
   }
   if (timesArg !== undefined && timesArg !== 'always') {
@@ -163,7 +179,10 @@ export const TERMINAL = new Set<FaultType>(['429', '500', 'hang', 'malformed']);
 export const ROW_FAULTS = new Set<FaultType>(['empty', 'gaps', 'duplicates', 'outOfOrder']);
 
 /** Find the row list of a venue answer: the explicit path if given, else the longest array in the body. */
-export function locateRows(body: unknown, rowsPath?: Array<string | number>): { parent: unknown; key: string | number | null; rows: unknown[] } | null {
+export function locateRows(
+  body: unknown,
+  rowsPath?: Array<string | number>
+): { parent: unknown; key: string | number | null; rows: unknown[] } | null {
   if (rowsPath) {
     let parent: unknown = null;
     let key: string | number | null = null;

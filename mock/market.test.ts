@@ -1,5 +1,14 @@
 /** @jest-environment node */
-import { SIM_START_MS, candle, fundingRate, markPrice, openInterestBase, resetMarketCache, setSimNow, simNow } from './market';
+import {
+  SIM_START_MS,
+  candle,
+  fundingRate,
+  markPrice,
+  openInterestBase,
+  resetMarketCache,
+  setSimNow,
+  simNow,
+} from './market';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -75,14 +84,19 @@ describe('the market path', () => {
     };
     expect(median(rates('2021-11-01T00:00Z', 10))).toBeGreaterThan(0.0002);
     expect(median(rates('2020-03-13T08:00Z', 4))).toBeLessThan(0);
-    const premium = (x: number) => markPrice('binanceusdm', 'BTC', x, 'perp') / markPrice('binanceusdm', 'BTC', x, 'spot') - 1;
+    const premium = (x: number) =>
+      markPrice('binanceusdm', 'BTC', x, 'perp') / markPrice('binanceusdm', 'BTC', x, 'spot') - 1;
     expect(premium(t('2021-11-09T12:00Z'))).toBeGreaterThan(0.0005);
     expect(premium(t('2020-03-13T12:00Z'))).toBeLessThan(-0.0005);
   });
 
   test('open interest builds up into the top and is flushed by the crash', () => {
-    expect(openInterestBase('binanceusdm', 'BTC', t('2021-11-10T00:00Z'))).toBeGreaterThan(1.3 * openInterestBase('binanceusdm', 'BTC', t('2021-07-20T00:00Z')));
-    expect(openInterestBase('binanceusdm', 'BTC', t('2020-03-14T00:00Z'))).toBeLessThan(0.7 * openInterestBase('binanceusdm', 'BTC', t('2020-03-10T00:00Z')));
+    expect(openInterestBase('binanceusdm', 'BTC', t('2021-11-10T00:00Z'))).toBeGreaterThan(
+      1.3 * openInterestBase('binanceusdm', 'BTC', t('2021-07-20T00:00Z'))
+    );
+    expect(openInterestBase('binanceusdm', 'BTC', t('2020-03-14T00:00Z'))).toBeLessThan(
+      0.7 * openInterestBase('binanceusdm', 'BTC', t('2020-03-10T00:00Z'))
+    );
     // venue shares of one market-wide path: the ratio between two venues barely moves (only the ±4% wiggle)
     const ratio = (x: number) => openInterestBase('bybit', 'BTC', x) / openInterestBase('binanceusdm', 'BTC', x);
     const rs = [t('2020-03-10T00:00Z'), t('2021-11-10T00:00Z'), t('2024-03-14T00:00Z')].map(ratio);
@@ -136,7 +150,10 @@ describe('candles', () => {
       expect(d.close).toBeCloseTo(hs[23].close, 6);
       expect(d.high).toBeCloseTo(Math.max(...hs.map((c) => c.high)), 6);
       expect(d.low).toBeCloseTo(Math.min(...hs.map((c) => c.low)), 6);
-      expect(d.volumeBase).toBeCloseTo(hs.reduce((s, c) => s + c.volumeBase, 0), 4);
+      expect(d.volumeBase).toBeCloseTo(
+        hs.reduce((s, c) => s + c.volumeBase, 0),
+        4
+      );
       const hour = day + 7 * H;
       const h = candle('okx', 'BTC', 'perp', hour, H)!;
       const fives = Array.from({ length: 12 }, (_, i) => candle('okx', 'BTC', 'perp', hour + i * 300_000, 300_000)!);
@@ -147,7 +164,9 @@ describe('candles', () => {
       // neighbouring candles join: close of one = open of the next
       const joins = hs.slice(1).map((c, i) => Math.abs(c.open - hs[i].close));
       expect(Math.max(...joins)).toBeLessThan(1e-8);
-      const bad = [d, ...hs, ...fives].filter((c) => c.high < Math.max(c.open, c.close) || c.low > Math.min(c.open, c.close));
+      const bad = [d, ...hs, ...fives].filter(
+        (c) => c.high < Math.max(c.open, c.close) || c.low > Math.min(c.open, c.close)
+      );
       expect(bad).toEqual([]);
     }
   });
@@ -191,7 +210,9 @@ describe('candles', () => {
   });
 
   test('an unknown asset is a clear error naming the allowed ones', () => {
-    expect(() => candle('binance', 'DOGE', 'spot', t('2024-01-01T00:00Z'), H)).toThrow(/unknown simulated asset "DOGE"; allowed: BTC, ETH, SOL, USDT/);
+    expect(() => candle('binance', 'DOGE', 'spot', t('2024-01-01T00:00Z'), H)).toThrow(
+      /unknown simulated asset "DOGE"; allowed: BTC, ETH, SOL, USDT/
+    );
   });
 });
 

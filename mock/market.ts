@@ -48,7 +48,9 @@ export function simNow(): number {
 /** Override the server clock (tests, reproducible demos). `null` returns to the real clock. */
 export function setSimNow(ms: number | null): void {
   if (ms !== null && (!Number.isFinite(ms) || ms < SIM_START_MS)) {
-    throw new Error(`setSimNow: ms must be a finite epoch-ms time at or after ${new Date(SIM_START_MS).toISOString()}, got ${ms}`);
+    throw new Error(
+      `setSimNow: ms must be a finite epoch-ms time at or after ${new Date(SIM_START_MS).toISOString()}, got ${ms}`
+    );
   }
   simNowOverride = ms;
 }
@@ -245,9 +247,36 @@ interface AssetSpec {
 }
 
 const SPECS: Record<Exclude<SimAsset, 'USDT'>, AssetSpec> = {
-  BTC: { seed: 0xb7c, anchors: BTC_ANCHORS, sigma: 0.0062, btcLoading: 0, oiStart: 180_000, oi2025: 620_000, volPerHour: 9_000, drift: 0.08 },
-  ETH: { seed: 0xe7e, anchors: ETH_ANCHORS, sigma: 0.0078, btcLoading: 0.75, oiStart: 1_900_000, oi2025: 7_500_000, volPerHour: 160_000, drift: 0.08 },
-  SOL: { seed: 0x501, anchors: SOL_ANCHORS, sigma: 0.0105, btcLoading: 0.6, oiStart: 2_000_000, oi2025: 42_000_000, volPerHour: 1_500_000, drift: 0.08 },
+  BTC: {
+    seed: 0xb7c,
+    anchors: BTC_ANCHORS,
+    sigma: 0.0062,
+    btcLoading: 0,
+    oiStart: 180_000,
+    oi2025: 620_000,
+    volPerHour: 9_000,
+    drift: 0.08,
+  },
+  ETH: {
+    seed: 0xe7e,
+    anchors: ETH_ANCHORS,
+    sigma: 0.0078,
+    btcLoading: 0.75,
+    oiStart: 1_900_000,
+    oi2025: 7_500_000,
+    volPerHour: 160_000,
+    drift: 0.08,
+  },
+  SOL: {
+    seed: 0x501,
+    anchors: SOL_ANCHORS,
+    sigma: 0.0105,
+    btcLoading: 0.6,
+    oiStart: 2_000_000,
+    oi2025: 42_000_000,
+    volPerHour: 1_500_000,
+    drift: 0.08,
+  },
 };
 
 function anchorHour(iso: string): number {
@@ -441,7 +470,8 @@ function buildPath(asset: Exclude<SimAsset, 'USDT'>, n: number): AssetPath {
     const growth = spec.oiStart + (spec.oi2025 - spec.oiStart) * M.min(1.25, h / year2025H);
     path.oi[h] = growth * (1 + 0.55 * M.max(-0.6, levSmooth)) * flush;
 
-    path.volume[h] = spec.volPerHour * (0.45 + 35 * absR + 0.35 * rand3()) * (1 + 0.3 * M.sin((2 * M.PI * (h % 24)) / 24));
+    path.volume[h] =
+      spec.volPerHour * (0.45 + 35 * absR + 0.35 * rand3()) * (1 + 0.3 * M.sin((2 * M.PI * (h % 24)) / 24));
   }
   return path;
 }
@@ -598,7 +628,14 @@ function priceAt(p: AssetPath, venue: string, asset: string, market: 'spot' | 'p
 const extremes = new WeakMap<AssetPath, Map<string, { hi: Float64Array; lo: Float64Array }>>();
 const BLOCK = 4096;
 
-function hourExtremes(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', h: number, adj: (x: number) => number): { hi: number; lo: number } {
+function hourExtremes(
+  p: AssetPath,
+  venue: string,
+  asset: string,
+  market: 'spot' | 'perp',
+  h: number,
+  adj: (x: number) => number
+): { hi: number; lo: number } {
   let byKey = extremes.get(p);
   if (!byKey) {
     byKey = new Map();
@@ -639,7 +676,13 @@ export interface SimCandle {
  * perp. `undefined` before SIM_START_MS or when `openTime >= simNow()`. The open candle is partial:
  * its close is the latest price and its volume covers the elapsed part only.
  */
-export function candle(venue: string, asset: string, market: 'spot' | 'perp', openTime: number, durationMs: number): SimCandle | undefined {
+export function candle(
+  venue: string,
+  asset: string,
+  market: 'spot' | 'perp',
+  openTime: number,
+  durationMs: number
+): SimCandle | undefined {
   const now = simNow();
   if (!Number.isFinite(openTime) || !Number.isFinite(durationMs) || durationMs <= 0) {
     return undefined;
@@ -737,7 +780,10 @@ export function fundingRate(venue: string, asset: string, settlementTime: number
 }
 
 /** Market-wide numbers for tests and docs (not venue-specific). */
-export function marketSnapshot(asset: string, t: number): { price: number; funding8h: number; basis: number; oiBase: number } {
+export function marketSnapshot(
+  asset: string,
+  t: number
+): { price: number; funding8h: number; basis: number; oiBase: number } {
   const p = getPath(asset);
   const h = M.min(p.hours - 1, M.max(0, M.floor((t - SIM_START_MS) / HOUR_MS)));
   return { price: p.close[h], funding8h: p.funding8h[h], basis: p.basis[h], oiBase: p.oi[h] };

@@ -2,8 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { FAULT_TYPES, applyRowFault, parseFaultFlag } from './faults';
-import { CliError, parseCliArgs, startMockServer } from './server';
-import type { MockServer } from './server';
+import { CliError, parseCliArgs, startMockServer, type MockServer } from './server';
 import type { VenueMock } from './types';
 
 const ROWS = Array.from({ length: 10 }, (_, i) => ({ i }));
@@ -12,12 +11,34 @@ const testVenue: VenueMock = {
   id: 'testex',
   hosts: ['api.test.local', 'alt.test.local'],
   routes: [
-    { method: 'GET', path: '/v1/rows', endpoint: 'rows', handler: () => ({ body: { code: 0, data: { meta: [1, 2], list: ROWS.map((r) => ({ ...r })) } } }) },
-    { method: 'GET', path: '/v1/pinned', endpoint: 'pinned', handler: () => ({ body: { a: [1, 2, 3, 4, 5, 6, 7, 8], b: ['x', 'y', 'z'] }, rowsPath: ['b'] }) },
+    {
+      method: 'GET',
+      path: '/v1/rows',
+      endpoint: 'rows',
+      handler: () => ({ body: { code: 0, data: { meta: [1, 2], list: ROWS.map((r) => ({ ...r })) } } }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/pinned',
+      endpoint: 'pinned',
+      handler: () => ({ body: { a: [1, 2, 3, 4, 5, 6, 7, 8], b: ['x', 'y', 'z'] }, rowsPath: ['b'] }),
+    },
     { method: 'GET', path: '/v1/other', endpoint: 'other', handler: (req) => ({ body: { ok: true, q: req.query } }) },
-    { method: 'GET', path: '/v1/items/:id/detail', endpoint: 'item', handler: (_req, params) => ({ body: { id: params.id } }) },
+    {
+      method: 'GET',
+      path: '/v1/items/:id/detail',
+      endpoint: 'item',
+      handler: (_req, params) => ({ body: { id: params.id } }),
+    },
     { method: 'POST', path: '/info', endpoint: 'info', handler: (req) => ({ body: { echo: req.body } }) },
-    { method: 'GET', path: '/v1/boom', endpoint: 'boom', handler: () => { throw new Error('handler exploded'); } },
+    {
+      method: 'GET',
+      path: '/v1/boom',
+      endpoint: 'boom',
+      handler: () => {
+        throw new Error('handler exploded');
+      },
+    },
   ],
 };
 
@@ -35,15 +56,23 @@ beforeEach(() => {
 });
 
 const get = (p: string, init?: RequestInit) => fetch(srv.url + p, init);
-const rowsOf = async (r: Response) => ((await r.json()) as { data: { list: Array<{ i: number }> } }).data.list.map((x) => x.i);
+const rowsOf = async (r: Response) =>
+  ((await r.json()) as { data: { list: Array<{ i: number }> } }).data.list.map((x) => x.i);
 
 describe('routing', () => {
   test('a venue route answers under /<host>/<path>, on every host of the venue, with path parameters', async () => {
     expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await rowsOf(await get('/api.test.local/v1/rows'))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(await (await get('/alt.test.local/v1/other?x=1&x=2&y=z')).json()).toEqual({ ok: true, q: { x: '2', y: 'z' } });
+    expect(await (await get('/alt.test.local/v1/other?x=1&x=2&y=z')).json()).toEqual({
+      ok: true,
+      q: { x: '2', y: 'z' },
+    });
     expect(await (await get('/api.test.local/v1/items/BTC-USD/detail')).json()).toEqual({ id: 'BTC-USD' });
-    const post = await get('/api.test.local/info', { method: 'POST', body: JSON.stringify({ type: 'meta' }), headers: { 'Content-Type': 'application/json' } });
+    const post = await get('/api.test.local/info', {
+      method: 'POST',
+      body: JSON.stringify({ type: 'meta' }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(await post.json()).toEqual({ echo: { type: 'meta' } });
   });
 
@@ -196,17 +225,37 @@ describe('faults', () => {
   });
 
   test('applyRowFault on a top-level array (binance klines shape) keeps rows whole', () => {
-    const rows = [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']];
-    expect(applyRowFault(rows, 'gaps')).toEqual([[1, 'a'], [3, 'c'], [4, 'd'], [5, 'e']]);
-    expect(applyRowFault(rows, 'outOfOrder')).toEqual([[2, 'b'], [1, 'a'], [4, 'd'], [3, 'c'], [5, 'e']]);
+    const rows = [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+    ];
+    expect(applyRowFault(rows, 'gaps')).toEqual([
+      [1, 'a'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+    ]);
+    expect(applyRowFault(rows, 'outOfOrder')).toEqual([
+      [2, 'b'],
+      [1, 'a'],
+      [4, 'd'],
+      [3, 'c'],
+      [5, 'e'],
+    ]);
   });
 
   test('HTTP admin API: POST adds (or replaces), GET lists, DELETE clears; bad input is a 400 naming the field', async () => {
-    const post = (body: unknown) => get('/__faults', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const post = (body: unknown) =>
+      get('/__faults', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
     const r1 = await post({ venue: 'testex', endpoint: 'rows', type: '500', times: 1 });
     expect(r1.status).toBe(200);
     await post([{ venue: 'testex', endpoint: 'other', type: 'empty' }]);
-    const listed = (await (await get('/__faults')).json()) as { faults: Array<{ type: string; remaining: number | null }> };
+    const listed = (await (await get('/__faults')).json()) as {
+      faults: Array<{ type: string; remaining: number | null }>;
+    };
     expect(listed.faults.map((f) => [f.type, f.remaining])).toEqual([
       ['500', 1],
       ['empty', null],
@@ -232,7 +281,9 @@ describe('faults', () => {
   });
 
   test('setFaults validates too', () => {
-    expect(() => srv.setFaults([{ venue: 'x', endpoint: 'y', type: 'nope' as '500' }])).toThrow(/fault\.type must be one of/);
+    expect(() => srv.setFaults([{ venue: 'x', endpoint: 'y', type: 'nope' as '500' }])).toThrow(
+      /fault\.type must be one of/
+    );
   });
 });
 
@@ -254,7 +305,10 @@ describe('venue registry', () => {
     expect([...byHost.values()].every((v) => v.size === 1)).toBe(true);
     const full = await startMockServer({ port: 0 });
     try {
-      const routes = (await (await fetch(full.url + '/__routes')).json()) as { simulated: boolean; venues: Array<{ id: string; hosts: string[] }> };
+      const routes = (await (await fetch(full.url + '/__routes')).json()) as {
+        simulated: boolean;
+        venues: Array<{ id: string; hosts: string[] }>;
+      };
       expect(routes.simulated).toBe(true);
       expect(routes.venues.find((v) => v.id === 'binanceusdm')?.hosts).toEqual(['fapi.binance.com']);
       expect([...full.venues].sort()).toEqual([...VENUE_IDS].sort());
@@ -267,8 +321,19 @@ describe('venue registry', () => {
 describe('CLI', () => {
   test('--fault flags parse into fault specs; errors name the flag and the allowed values', () => {
     expect(parseFaultFlag('binanceusdm:klines:500')).toEqual({ venue: 'binanceusdm', endpoint: 'klines', type: '500' });
-    expect(parseFaultFlag('bybit:*:429=2:3')).toEqual({ venue: 'bybit', endpoint: '*', type: '429', retryAfterSec: 2, times: 3 });
-    expect(parseFaultFlag('okx:openInterestHistory:hang=5000:always')).toEqual({ venue: 'okx', endpoint: 'openInterestHistory', type: 'hang', hangMs: 5000 });
+    expect(parseFaultFlag('bybit:*:429=2:3')).toEqual({
+      venue: 'bybit',
+      endpoint: '*',
+      type: '429',
+      retryAfterSec: 2,
+      times: 3,
+    });
+    expect(parseFaultFlag('okx:openInterestHistory:hang=5000:always')).toEqual({
+      venue: 'okx',
+      endpoint: 'openInterestHistory',
+      type: 'hang',
+      hangMs: 5000,
+    });
     expect(() => parseFaultFlag('binance:klines')).toThrow(/venue:endpoint:type\[:times\]/);
     expect(() => parseFaultFlag('binance:klines:teapot')).toThrow(/fault\.type must be one of 429, 500, hang/);
     expect(() => parseFaultFlag('binance:klines:500:0')).toThrow(/times must be a positive integer or "always"/);
@@ -276,7 +341,17 @@ describe('CLI', () => {
   });
 
   test('argument parsing', () => {
-    expect(parseCliArgs(['--port', '9000', '--latency-ms=100', '--fault', 'okx:klines:gaps:2', '--now', '2024-01-01T00:00:00Z'])).toEqual({
+    expect(
+      parseCliArgs([
+        '--port',
+        '9000',
+        '--latency-ms=100',
+        '--fault',
+        'okx:klines:gaps:2',
+        '--now',
+        '2024-01-01T00:00:00Z',
+      ])
+    ).toEqual({
       port: 9000,
       latencyMs: 100,
       faults: [{ venue: 'okx', endpoint: 'klines', type: 'gaps', times: 2 }],
@@ -291,10 +366,21 @@ describe('CLI', () => {
 
   test('`tsx mock/server.ts --port 0` prints its URL on stdout and serves the registry venues', async () => {
     const root = path.resolve(__dirname, '..');
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'mock/server.ts', '--port', '0', '--now', '2024-06-01T00:00:00Z'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+        'mock/server.ts',
+        '--port',
+        '0',
+        '--now',
+        '2024-06-01T00:00:00Z',
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -307,7 +393,11 @@ describe('CLI', () => {
         });
         child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
       });
-      const health = (await (await fetch(url + '/__health')).json()) as { simulated: boolean; now: number; venues: string[] };
+      const health = (await (await fetch(url + '/__health')).json()) as {
+        simulated: boolean;
+        now: number;
+        venues: string[];
+      };
       expect(health.simulated).toBe(true);
       expect(health.now).toBe(Date.UTC(2024, 5, 1));
       expect(health.venues).toEqual(expect.arrayContaining(['binance', 'binanceusdm', 'bybit', 'okx']));

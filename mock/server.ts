@@ -11,11 +11,18 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultConfigError, FaultTable, ROW_FAULTS, applyRowFault, parseFaultFlag, validateFault } from './faults';
-import type { ActiveFault, FaultSpec } from './faults';
+import {
+  FaultConfigError,
+  FaultTable,
+  ROW_FAULTS,
+  applyRowFault,
+  parseFaultFlag,
+  validateFault,
+  type ActiveFault,
+  type FaultSpec,
+} from './faults';
 import { SIM_START_MS, setSimNow, simNow } from './market';
-import { StatsCollector } from './stats';
-import type { Stats } from './stats';
+import { StatsCollector, type Stats } from './stats';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from './types';
 import { loadVenueMocks } from './venues';
 
@@ -68,7 +75,11 @@ const CORS_HEADERS: Record<string, string> = {
   'X-Simulated-Data': 'true',
 };
 
-function matchRoute(routes: CompiledRoute[], method: string, path: string): { r: CompiledRoute; params: Record<string, string> } | null {
+function matchRoute(
+  routes: CompiledRoute[],
+  method: string,
+  path: string
+): { r: CompiledRoute; params: Record<string, string> } | null {
   const segs = path.split('/');
   for (const r of routes) {
     if (r.route.method !== method || r.segments.length !== segs.length) {
@@ -145,7 +156,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     if (path === '/__routes' && method === 'GET') {
       return send(res, 200, {
         simulated: true,
-        venues: loaded.venues.map((v) => ({ id: v.id, hosts: v.hosts, routes: v.routes.map((r) => ({ method: r.method, path: r.path, endpoint: r.endpoint })) })),
+        venues: loaded.venues.map((v) => ({
+          id: v.id,
+          hosts: v.hosts,
+          routes: v.routes.map((r) => ({ method: r.method, path: r.path, endpoint: r.endpoint })),
+        })),
         missing: loaded.missing,
       });
     }
@@ -163,7 +178,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         try {
           parsed = JSON.parse(text);
         } catch {
-          return send(res, 400, { error: 'POST /__faults body must be JSON: a fault object, an array of them, or {faults: [...], replace?: boolean}' });
+          return send(res, 400, {
+            error:
+              'POST /__faults body must be JSON: a fault object, an array of them, or {faults: [...], replace?: boolean}',
+          });
         }
         try {
           let list: unknown[];
@@ -187,7 +205,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         }
       }
     }
-    return send(res, 404, { error: `no admin route ${method} ${path}`, admin: ['GET /__stats', 'POST /__stats/reset', 'GET|POST|DELETE /__faults', 'GET /__routes', 'GET /__health'] });
+    return send(res, 404, {
+      error: `no admin route ${method} ${path}`,
+      admin: ['GET /__stats', 'POST /__stats/reset', 'GET|POST|DELETE /__faults', 'GET /__routes', 'GET /__health'],
+    });
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -214,15 +235,40 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const routes = byHost.get(vhost);
     const m = routes ? matchRoute(routes, method, path) : null;
     const log = (status: number, venue: string | null, endpoint: string | null, applied: string[], answered = true) =>
-      stats.record({ at: started, method, venue, endpoint, host: vhost, path, query, status, latencyMs: answered ? Date.now() - started : null, faults: applied });
+      stats.record({
+        at: started,
+        method,
+        venue,
+        endpoint,
+        host: vhost,
+        path,
+        query,
+        status,
+        latencyMs: answered ? Date.now() - started : null,
+        faults: applied,
+      });
     if (!m) {
       if (latencyMs > 0) {
         await sleep(latencyMs);
       }
       const known = [...byHost.keys()];
       const body = routes
-        ? { error: 'not found', simulated: true, host: vhost, path, method, message: `the mock of ${vhost} has no route ${method} ${path}` }
-        : { error: 'not found', simulated: true, host: vhost, path, method, message: `unknown host "${vhost}"; mounted hosts: ${known.join(', ')}` };
+        ? {
+            error: 'not found',
+            simulated: true,
+            host: vhost,
+            path,
+            method,
+            message: `the mock of ${vhost} has no route ${method} ${path}`,
+          }
+        : {
+            error: 'not found',
+            simulated: true,
+            host: vhost,
+            path,
+            method,
+            message: `unknown host "${vhost}"; mounted hosts: ${known.join(', ')}`,
+          };
       send(res, 404, body);
       log(404, routes ? routes[0].venue : null, null, []);
       return;
@@ -240,7 +286,9 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     if (delay > 0) {
       await sleep(delay);
     }
-    const terminal = fired.find((f) => f.type === '429' || f.type === '500' || f.type === 'hang' || f.type === 'malformed');
+    const terminal = fired.find(
+      (f) => f.type === '429' || f.type === '500' || f.type === 'hang' || f.type === 'malformed'
+    );
     if (terminal?.type === 'hang') {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -260,7 +308,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     if (terminal?.type === '429') {
       const ra = terminal.retryAfterSec ?? 1;
       // plain text, as rate-limiting gateways answer: ccxt then classifies by the HTTP status on every venue
-      send(res, 429, 'Too Many Requests (simulated fault)', { 'Retry-After': String(ra), 'Content-Type': 'text/plain; charset=utf-8' });
+      send(res, 429, 'Too Many Requests (simulated fault)', {
+        'Retry-After': String(ra),
+        'Content-Type': 'text/plain; charset=utf-8',
+      });
       log(429, venue, endpoint, applied);
       return;
     }
@@ -284,7 +335,14 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
           return;
         }
       }
-      const mreq: MockRequest = { method: method as 'GET' | 'POST', host: vhost, path, query, body: parsedBody, now: simNow() };
+      const mreq: MockRequest = {
+        method: method as 'GET' | 'POST',
+        host: vhost,
+        path,
+        query,
+        body: parsedBody,
+        now: simNow(),
+      };
       out = m.r.route.handler(mreq, m.params);
       body = out.body;
       const status = out.status ?? 200;
@@ -392,7 +450,10 @@ export function parseCliArgs(argv: string[]): MockServerOptions & { now?: number
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.includes('=') && a.startsWith('--')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = () => {
       if (inline !== undefined) {
         return inline;
@@ -458,7 +519,10 @@ async function main(): Promise<void> {
     srv = await startMockServer(args);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const msg = err.code === 'EADDRINUSE' ? `port ${args.port ?? DEFAULT_PORT} is already in use (try --port 0 or another port)` : err.message;
+    const msg =
+      err.code === 'EADDRINUSE'
+        ? `port ${args.port ?? DEFAULT_PORT} is already in use (try --port 0 or another port)`
+        : err.message;
     process.stderr.write(`mock-exchanges: ${msg}\n`);
     process.exit(1);
   }
@@ -466,7 +530,9 @@ async function main(): Promise<void> {
   process.stderr.write(
     `SIMULATED data. venues: ${srv.venues.join(', ')}` +
       (srv.missingVenues.length ? `; not available: ${srv.missingVenues.map((m) => m.id).join(', ')}` : '') +
-      (args.faults?.length ? `; faults: ${args.faults.map((f) => `${f.venue}:${f.endpoint}:${f.type}`).join(' ')}` : '') +
+      (args.faults?.length
+        ? `; faults: ${args.faults.map((f) => `${f.venue}:${f.endpoint}:${f.type}`).join(' ')}`
+        : '') +
       `\n`
   );
   const stop = () => {

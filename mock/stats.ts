@@ -42,7 +42,16 @@ export class StatsCollector {
   }
 
   private empty(): Stats {
-    return { total: 0, byVenue: {}, byEndpoint: {}, byStatus: {}, faulted: 0, log: [], logLimit: this.logLimit, since: Date.now() };
+    return {
+      total: 0,
+      byVenue: {},
+      byEndpoint: {},
+      byStatus: {},
+      faulted: 0,
+      log: [],
+      logLimit: this.logLimit,
+      since: Date.now(),
+    };
   }
 
   reset(): void {

@@ -45,7 +45,12 @@ test('fetchOHLCV: a full page is 1000 contiguous hourly candles from since, equa
   await ex.loadMarkets();
   const since = Date.UTC(2023, 0, 1);
   const rows = await ex.fetchOHLCV('BTC/USDT', '1h', since, 1000);
-  expect(queriesFor(srv, 'klines')[0]).toMatchObject({ symbol: 'BTCUSDT', interval: '1h', limit: '1000', startTime: String(since) });
+  expect(queriesFor(srv, 'klines')[0]).toMatchObject({
+    symbol: 'BTCUSDT',
+    interval: '1h',
+    limit: '1000',
+    startTime: String(since),
+  });
   expect(rows).toHaveLength(1000);
   expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 1000 }, (_, i) => since + i * H));
   for (const k of [0, 1, 500, 999]) {
@@ -88,7 +93,9 @@ test('klines raw semantics: endTime alone gives the last rows up to it; limit ab
   expect(JSON.parse(over.text)).toEqual({ code: -1130, msg: "Data sent for parameter 'limit' is not valid." });
   expect(JSON.parse((await raw('/api/v3/klines?symbol=NOPE&interval=1h')).text).code).toBe(-1121);
   expect(JSON.parse((await raw('/api/v3/klines?symbol=BTCUSDT&interval=7m')).text).code).toBe(-1120);
-  const sol = JSON.parse((await raw(`/api/v3/klines?symbol=SOLUSDT&interval=1h&startTime=${Date.UTC(2019, 0, 1)}&limit=1`)).text) as number[][];
+  const sol = JSON.parse(
+    (await raw(`/api/v3/klines?symbol=SOLUSDT&interval=1h&startTime=${Date.UTC(2019, 0, 1)}&limit=1`)).text
+  ) as number[][];
   expect(sol[0][0]).toBe(Date.UTC(2020, 7, 11, 6));
 });
 

@@ -6,11 +6,24 @@
  * /api/v3/ticker/24hr, /api/v3/time; plus GET dapi.binance.com/dapi/v1/exchangeInfo (loadMarkets
  * 'inverse', which ccxt's default market types include) with one coin-margined perp listed.
  */
-import { candle, simNow } from '../market';
-import type { SimAsset } from '../market';
+import { candle, simNow, type SimAsset } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
-import { DAY, HOUR, MIN, fixed, floorTo, fmt, intParam, listed, month, nextOpen, selectTimes, week, ceilTo } from './common';
-import type { Grid } from './common';
+import {
+  DAY,
+  HOUR,
+  MIN,
+  fixed,
+  floorTo,
+  fmt,
+  intParam,
+  listed,
+  month,
+  nextOpen,
+  selectTimes,
+  week,
+  ceilTo,
+  type Grid,
+} from './common';
 
 export interface BinanceInstrument {
   id: string;
@@ -60,7 +73,13 @@ export function frac(t: number): number {
  * GET klines, Binance semantics: startTime → the first `limit` candles from it; else the last
  * `limit` candles up to endTime (or now, the open candle included). Rows ascending.
  */
-export function binanceKlines(venue: string, market: 'spot' | 'perp', instruments: BinanceInstrument[], req: MockRequest, maxLimit: number): MockResponse {
+export function binanceKlines(
+  venue: string,
+  market: 'spot' | 'perp',
+  instruments: BinanceInstrument[],
+  req: MockRequest,
+  maxLimit: number
+): MockResponse {
   const q = req.query;
   const inst = instruments.find((i) => i.id === q.symbol);
   if (!q.symbol) {
@@ -80,7 +99,10 @@ export function binanceKlines(venue: string, market: 'spot' | 'perp', instrument
     return binanceError(-1130, "Data sent for parameter 'limit' is not valid.");
   }
   if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
-    return binanceError(-1100, "Illegal characters found in parameter 'startTime' or 'endTime'; legal range is '^[0-9]{1,20}$'.");
+    return binanceError(
+      -1100,
+      "Illegal characters found in parameter 'startTime' or 'endTime'; legal range is '^[0-9]{1,20}$'."
+    );
   }
   if (startTime !== undefined && endTime !== undefined && startTime > endTime) {
     return binanceError(-1023, 'Start time is greater than end time.');
@@ -127,7 +149,12 @@ export function binanceKlines(venue: string, market: 'spot' | 'perp', instrument
 }
 
 /** 24h rolling ticker in Binance's format (spot adds bid/ask fields). */
-export function binanceTicker24h(venue: string, market: 'spot' | 'perp', inst: BinanceInstrument, now: number): Record<string, unknown> {
+export function binanceTicker24h(
+  venue: string,
+  market: 'spot' | 'perp',
+  inst: BinanceInstrument,
+  now: number
+): Record<string, unknown> {
   const from = Math.max(inst.listed, now - DAY);
   const c = candle(venue, inst.asset, market, from, now - from);
   const o = roundTick(c?.open ?? 0, inst.tick);
@@ -187,10 +214,46 @@ const RATE_LIMITS = [
 ];
 
 export const SPOT_INSTRUMENTS: BinanceInstrument[] = [
-  { id: 'BTCUSDT', asset: 'BTC', quote: 'USDT', listed: listed('2017-08-17T04:00:00Z'), tick: 0.01, pDec: 8, qDec: 8, step: 0.00001 },
-  { id: 'ETHUSDT', asset: 'ETH', quote: 'USDT', listed: listed('2017-08-17T04:00:00Z'), tick: 0.01, pDec: 8, qDec: 8, step: 0.0001 },
-  { id: 'SOLUSDT', asset: 'SOL', quote: 'USDT', listed: listed('2020-08-11T06:00:00Z'), tick: 0.01, pDec: 8, qDec: 8, step: 0.001 },
-  { id: 'BTCUSDC', asset: 'BTC', quote: 'USDC', listed: listed('2019-03-15T00:00:00Z'), tick: 0.01, pDec: 8, qDec: 8, step: 0.00001 },
+  {
+    id: 'BTCUSDT',
+    asset: 'BTC',
+    quote: 'USDT',
+    listed: listed('2017-08-17T04:00:00Z'),
+    tick: 0.01,
+    pDec: 8,
+    qDec: 8,
+    step: 0.00001,
+  },
+  {
+    id: 'ETHUSDT',
+    asset: 'ETH',
+    quote: 'USDT',
+    listed: listed('2017-08-17T04:00:00Z'),
+    tick: 0.01,
+    pDec: 8,
+    qDec: 8,
+    step: 0.0001,
+  },
+  {
+    id: 'SOLUSDT',
+    asset: 'SOL',
+    quote: 'USDT',
+    listed: listed('2020-08-11T06:00:00Z'),
+    tick: 0.01,
+    pDec: 8,
+    qDec: 8,
+    step: 0.001,
+  },
+  {
+    id: 'BTCUSDC',
+    asset: 'BTC',
+    quote: 'USDC',
+    listed: listed('2019-03-15T00:00:00Z'),
+    tick: 0.01,
+    pDec: 8,
+    qDec: 8,
+    step: 0.00001,
+  },
 ];
 
 function spotSymbol(i: BinanceInstrument) {
@@ -219,9 +282,29 @@ function spotSymbol(i: BinanceInstrument) {
       { filterType: 'LOT_SIZE', minQty: fmt(i.step, 8), maxQty: '9000.00000000', stepSize: fmt(i.step, 8) },
       { filterType: 'ICEBERG_PARTS', limit: 100 },
       { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '100.00000000', stepSize: '0.00000000' },
-      { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
-      { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
-      { filterType: 'NOTIONAL', minNotional: '5.00000000', applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+      {
+        filterType: 'TRAILING_DELTA',
+        minTrailingAboveDelta: 10,
+        maxTrailingAboveDelta: 2000,
+        minTrailingBelowDelta: 10,
+        maxTrailingBelowDelta: 2000,
+      },
+      {
+        filterType: 'PERCENT_PRICE_BY_SIDE',
+        bidMultiplierUp: '5',
+        bidMultiplierDown: '0.2',
+        askMultiplierUp: '5',
+        askMultiplierDown: '0.2',
+        avgPriceMins: 5,
+      },
+      {
+        filterType: 'NOTIONAL',
+        minNotional: '5.00000000',
+        applyMinToMarket: true,
+        maxNotional: '9000000.00000000',
+        applyMaxToMarket: false,
+        avgPriceMins: 5,
+      },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
     ],
@@ -242,7 +325,13 @@ const routes: MockRoute[] = [
     path: '/api/v3/exchangeInfo',
     endpoint: 'markets',
     handler: (req) => ({
-      body: { timezone: 'UTC', serverTime: req.now, rateLimits: RATE_LIMITS, exchangeFilters: [], symbols: SPOT_INSTRUMENTS.map(spotSymbol) },
+      body: {
+        timezone: 'UTC',
+        serverTime: req.now,
+        rateLimits: RATE_LIMITS,
+        exchangeFilters: [],
+        symbols: SPOT_INSTRUMENTS.map(spotSymbol),
+      },
     }),
   },
   {
@@ -260,7 +349,9 @@ const routes: MockRoute[] = [
         return { body: SPOT_INSTRUMENTS.map((i) => binanceTicker24h('binance', 'spot', i, req.now)) };
       }
       const inst = findSpot(req.query.symbol);
-      return inst ? { body: binanceTicker24h('binance', 'spot', inst, req.now) } : binanceError(-1121, 'Invalid symbol.');
+      return inst
+        ? { body: binanceTicker24h('binance', 'spot', inst, req.now) }
+        : binanceError(-1121, 'Invalid symbol.');
     },
   },
   {
@@ -318,7 +409,15 @@ const dapiRoutes: MockRoute[] = [
               { filterType: 'PRICE_FILTER', minPrice: '1000', maxPrice: '4529764', tickSize: '0.1' },
               { filterType: 'LOT_SIZE', stepSize: '1', maxQty: '1000000', minQty: '1' },
             ],
-            orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
+            orderTypes: [
+              'LIMIT',
+              'MARKET',
+              'STOP',
+              'STOP_MARKET',
+              'TAKE_PROFIT',
+              'TAKE_PROFIT_MARKET',
+              'TRAILING_STOP_MARKET',
+            ],
             timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
           },
         ],

@@ -69,20 +69,31 @@ test('funding history: 8h settlements at 00/08/16 UTC, up to 1000 rows a page, e
   const ex = await ready();
   const since = Date.UTC(2023, 0, 1, 3);
   const rows = await ex.fetchFundingRateHistory(SYM, since, 1000);
-  expect(queriesFor(srv, 'fundingHistory')[0]).toMatchObject({ symbol: 'BTCUSDT', startTime: String(since), limit: '1000' });
+  expect(queriesFor(srv, 'fundingHistory')[0]).toMatchObject({
+    symbol: 'BTCUSDT',
+    startTime: String(since),
+    limit: '1000',
+  });
   expect(rows).toHaveLength(1000);
   expect(rows[0].timestamp).toBe(Date.UTC(2023, 0, 1, 8));
   expect(rows.every((r, i) => r.timestamp === rows[0].timestamp! + i * 8 * H)).toBe(true);
   for (const k of [0, 400, 999]) {
     expect(rows[k].fundingRate).toBeCloseTo(fundingRate('binanceusdm', 'BTC', rows[k].timestamp!, 8), 8);
-    expect(Number((rows[k].info as { markPrice: string }).markPrice)).toBeCloseTo(markPrice('binanceusdm', 'BTC', rows[k].timestamp!, 'perp'), 6);
+    expect(Number((rows[k].info as { markPrice: string }).markPrice)).toBeCloseTo(
+      markPrice('binanceusdm', 'BTC', rows[k].timestamp!, 'perp'),
+      6
+    );
   }
   // before the listing nothing exists: the first settlement is the first 8h boundary after 2019-09-08 17:00
   const first = await ex.fetchFundingRateHistory(SYM, Date.UTC(2019, 0, 1), 2);
   expect(first.map((r) => r.timestamp)).toEqual([Date.UTC(2019, 8, 9, 0), Date.UTC(2019, 8, 9, 8)]);
   // without since: the latest rows, the last one at or before now
   const latest = await ex.fetchFundingRateHistory(SYM, undefined, 3);
-  expect(latest.map((r) => r.timestamp)).toEqual([Date.UTC(2024, 5, 14, 16), Date.UTC(2024, 5, 15, 0), Date.UTC(2024, 5, 15, 8)]);
+  expect(latest.map((r) => r.timestamp)).toEqual([
+    Date.UTC(2024, 5, 14, 16),
+    Date.UTC(2024, 5, 15, 0),
+    Date.UTC(2024, 5, 15, 8),
+  ]);
   const over = await raw('/fapi/v1/fundingRate?symbol=BTCUSDT&limit=1001');
   expect(over.json).toMatchObject({ code: -1130 });
 });
@@ -111,9 +122,14 @@ test('OI history: 500 rows at most, base coin and USD value consistent with the 
   for (const r of [rows[0], rows[499]]) {
     const base = openInterestBase('binanceusdm', 'BTC', r.timestamp!);
     expect(r.openInterestAmount).toBeCloseTo(base, 6);
-    expect(r.openInterestValue! / r.openInterestAmount!).toBeCloseTo(markPrice('binanceusdm', 'BTC', r.timestamp!, 'perp'), 4);
+    expect(r.openInterestValue! / r.openInterestAmount!).toBeCloseTo(
+      markPrice('binanceusdm', 'BTC', r.timestamp!, 'perp'),
+      4
+    );
   }
-  expect((await raw('/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=501')).json).toMatchObject({ code: -1130 });
+  expect((await raw('/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&limit=501')).json).toMatchObject({
+    code: -1130,
+  });
   expect((await raw('/futures/data/openInterestHist?symbol=BTCUSDT&period=1m')).json).toMatchObject({ code: -1130 });
   // no parameters: the exchange default of 30 rows
   expect((await raw('/futures/data/openInterestHist?symbol=BTCUSDT&period=1h')).json).toHaveLength(30);

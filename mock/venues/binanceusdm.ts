@@ -13,15 +13,40 @@
  */
 import { fundingRate, markPrice, openInterestBase } from '../market';
 import type { MockResponse, MockRoute, VenueMock } from '../types';
-import { binanceError, binanceKlines, binanceTicker24h, roundTick } from './binance';
-import type { BinanceInstrument } from './binance';
-import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, fmt, intParam, listed, selectTimes } from './common';
-import type { Grid } from './common';
+import { binanceError, binanceKlines, binanceTicker24h, roundTick, type BinanceInstrument } from './binance';
+import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, fmt, intParam, listed, selectTimes, type Grid } from './common';
 
 export const FAPI_INSTRUMENTS: BinanceInstrument[] = [
-  { id: 'BTCUSDT', asset: 'BTC', quote: 'USDT', listed: listed('2019-09-08T17:00:00Z'), tick: 0.1, pDec: 2, qDec: 3, step: 0.001 },
-  { id: 'ETHUSDT', asset: 'ETH', quote: 'USDT', listed: listed('2019-11-27T07:00:00Z'), tick: 0.01, pDec: 2, qDec: 3, step: 0.001 },
-  { id: 'SOLUSDT', asset: 'SOL', quote: 'USDT', listed: listed('2020-09-14T07:00:00Z'), tick: 0.01, pDec: 4, qDec: 2, step: 0.01 },
+  {
+    id: 'BTCUSDT',
+    asset: 'BTC',
+    quote: 'USDT',
+    listed: listed('2019-09-08T17:00:00Z'),
+    tick: 0.1,
+    pDec: 2,
+    qDec: 3,
+    step: 0.001,
+  },
+  {
+    id: 'ETHUSDT',
+    asset: 'ETH',
+    quote: 'USDT',
+    listed: listed('2019-11-27T07:00:00Z'),
+    tick: 0.01,
+    pDec: 2,
+    qDec: 3,
+    step: 0.001,
+  },
+  {
+    id: 'SOLUSDT',
+    asset: 'SOL',
+    quote: 'USDT',
+    listed: listed('2020-09-14T07:00:00Z'),
+    tick: 0.01,
+    pDec: 4,
+    qDec: 2,
+    step: 0.01,
+  },
 ];
 
 const VENUE = 'binanceusdm';
@@ -95,7 +120,12 @@ function contractInfo(i: BinanceInstrument) {
     marketTakeBound: '0.05',
     maxMoveOrderLimit: 10000,
     filters: [
-      { filterType: 'PRICE_FILTER', minPrice: fmt(i.tick * 10, i.pDec), maxPrice: '4529764', tickSize: fmt(i.tick, i.pDec) },
+      {
+        filterType: 'PRICE_FILTER',
+        minPrice: fmt(i.tick * 10, i.pDec),
+        maxPrice: '4529764',
+        tickSize: fmt(i.tick, i.pDec),
+      },
       { filterType: 'LOT_SIZE', stepSize: fmt(i.step, i.qDec), maxQty: '1000', minQty: fmt(i.step, i.qDec) },
       { filterType: 'MARKET_LOT_SIZE', stepSize: fmt(i.step, i.qDec), maxQty: '120', minQty: fmt(i.step, i.qDec) },
       { filterType: 'MAX_NUM_ORDERS', limit: 200 },
@@ -204,7 +234,10 @@ const routes: MockRoute[] = [
             symbol: inst.id,
             sumOpenInterest: fmt(oi, 8),
             sumOpenInterestValue: fmt(oi * markPrice(VENUE, inst.asset, t, 'perp'), 8),
-            CMCCirculatingSupply: fmt(inst.asset === 'BTC' ? 19_700_000 : inst.asset === 'ETH' ? 120_500_000 : 480_000_000, 3),
+            CMCCirculatingSupply: fmt(
+              inst.asset === 'BTC' ? 19_700_000 : inst.asset === 'ETH' ? 120_500_000 : 480_000_000,
+              3
+            ),
             timestamp: t,
           };
         }),
@@ -220,7 +253,13 @@ const routes: MockRoute[] = [
       if (!inst) {
         return binanceError(-1121, 'Invalid symbol.');
       }
-      return { body: { openInterest: fmt(roundTick(openInterestBase(VENUE, inst.asset, req.now), inst.step), inst.qDec), symbol: inst.id, time: req.now } };
+      return {
+        body: {
+          openInterest: fmt(roundTick(openInterestBase(VENUE, inst.asset, req.now), inst.step), inst.qDec),
+          symbol: inst.id,
+          time: req.now,
+        },
+      };
     },
   },
   {

@@ -60,9 +60,13 @@ test('kline: 1000 rows a page, served newest first, from start forward; limit 10
   expect((body.result.list as string[][]).map((r) => Number(r[0]))).toEqual([since + 2 * H, since + H, since]);
   const c = candle('bybit', 'BTC', 'perp', since, H)!;
   expect(Number((body.result.list as string[][])[2][1])).toBeCloseTo(Math.round(c.open * 10) / 10, 6);
-  expect(await raw('/v5/market/kline?category=linear&symbol=BTCUSDT&interval=60&limit=1001')).toMatchObject({ retCode: 10001 });
+  expect(await raw('/v5/market/kline?category=linear&symbol=BTCUSDT&interval=60&limit=1001')).toMatchObject({
+    retCode: 10001,
+  });
   // with an end: the newest rows up to it
-  const ended = await raw(`/v5/market/kline?category=linear&symbol=BTCUSDT&interval=D&start=${since}&end=${since + 10 * D}&limit=2`);
+  const ended = await raw(
+    `/v5/market/kline?category=linear&symbol=BTCUSDT&interval=D&start=${since}&end=${since + 10 * D}&limit=2`
+  );
   expect((ended.result.list as string[][]).map((r) => Number(r[0]))).toEqual([since + 10 * D, since + 9 * D]);
 });
 
@@ -96,8 +100,12 @@ test('funding history: 200 rows a page, 8h apart, equal to the simulated rates; 
   expect(inv[0].timestamp).toBe(since + 8 * H);
   expect(inv[0].fundingRate).toBeCloseTo(fundingRate('bybit:inverse', 'BTC', since + 8 * H, 8), 8);
   expect(inv[0].fundingRate).not.toBeCloseTo(rows[0].fundingRate!, 8); // the inverse perp is its own venue key
-  expect(await raw(`/v5/market/funding/history?category=linear&symbol=BTCUSDT&startTime=${since}`)).toMatchObject({ retCode: 10001 });
-  expect(await raw('/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=201')).toMatchObject({ retCode: 10001 });
+  expect(await raw(`/v5/market/funding/history?category=linear&symbol=BTCUSDT&startTime=${since}`)).toMatchObject({
+    retCode: 10001,
+  });
+  expect(await raw('/v5/market/funding/history?category=linear&symbol=BTCUSDT&limit=201')).toMatchObject({
+    retCode: 10001,
+  });
 });
 
 test('OI history walks back to the first row (2020-08-10) through nextPageCursor, 200 rows a page, no gap or overlap', async () => {
@@ -105,7 +113,9 @@ test('OI history walks back to the first row (2020-08-10) through nextPageCursor
   let cursor = '';
   let pages = 0;
   do {
-    const body = await raw(`/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1d&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    const body = await raw(
+      `/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1d&limit=200${cursor ? `&cursor=${cursor}` : ''}`
+    );
     expect(body.retCode).toBe(0);
     all.push(...(body.result.list as Array<{ timestamp: string }>).map((r) => Number(r.timestamp)));
     cursor = body.result.nextPageCursor ?? '';
@@ -130,9 +140,17 @@ test('OI history through ccxt with paginate (cursor): the same rows; linear in b
   expect(inv).toHaveLength(10);
   const x = inv[0];
   expect(x.openInterestAmount).toBeUndefined();
-  expect(x.openInterestValue).toBe(Math.round(openInterestBase('bybit:inverse', 'BTC', x.timestamp!) * markPrice('bybit:inverse', 'BTC', x.timestamp!, 'perp')));
-  expect(await raw('/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=2h')).toMatchObject({ retCode: 10001 });
-  expect(await raw('/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1h&limit=201')).toMatchObject({ retCode: 10001 });
+  expect(x.openInterestValue).toBe(
+    Math.round(
+      openInterestBase('bybit:inverse', 'BTC', x.timestamp!) * markPrice('bybit:inverse', 'BTC', x.timestamp!, 'perp')
+    )
+  );
+  expect(await raw('/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=2h')).toMatchObject({
+    retCode: 10001,
+  });
+  expect(await raw('/v5/market/open-interest?category=linear&symbol=BTCUSDT&intervalTime=1h&limit=201')).toMatchObject({
+    retCode: 10001,
+  });
 });
 
 test('current OI, ticker and time', async () => {

@@ -12,11 +12,24 @@
  * Units: linear OI in base coin; inverse OI in USD (contracts of 1 USD); inverse kline volume in
  * contracts (USD) with the base-coin amount in `turnover`.
  */
-import { candle, fundingRate, markPrice, openInterestBase } from '../market';
-import type { SimAsset } from '../market';
+import { candle, fundingRate, markPrice, openInterestBase, type SimAsset } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
-import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, intParam, listed, month, nextOpen, num, selectTimes, week } from './common';
-import type { Grid } from './common';
+import {
+  DAY,
+  HOUR,
+  MIN,
+  ceilTo,
+  fixed,
+  floorTo,
+  intParam,
+  listed,
+  month,
+  nextOpen,
+  num,
+  selectTimes,
+  week,
+  type Grid,
+} from './common';
 import { roundTick } from './binance';
 
 type Category = 'spot' | 'linear' | 'inverse';
@@ -38,14 +51,110 @@ interface BybitInstrument {
 }
 
 export const BYBIT_INSTRUMENTS: BybitInstrument[] = [
-  { symbol: 'BTCUSDT', category: 'linear', asset: 'BTC', quote: 'USDT', venueKey: 'bybit', launch: listed('2020-03-25T10:00:00Z'), oiFrom: listed('2020-08-10T00:00:00Z'), tick: 0.1, priceScale: 2, qtyStep: 0.001, minQty: 0.001 },
-  { symbol: 'ETHUSDT', category: 'linear', asset: 'ETH', quote: 'USDT', venueKey: 'bybit', launch: listed('2020-06-11T00:00:00Z'), oiFrom: listed('2020-08-10T00:00:00Z'), tick: 0.01, priceScale: 2, qtyStep: 0.01, minQty: 0.01 },
-  { symbol: 'SOLUSDT', category: 'linear', asset: 'SOL', quote: 'USDT', venueKey: 'bybit', launch: listed('2021-06-24T00:00:00Z'), oiFrom: listed('2021-06-24T00:00:00Z'), tick: 0.01, priceScale: 3, qtyStep: 0.1, minQty: 0.1 },
-  { symbol: 'BTCUSD', category: 'inverse', asset: 'BTC', quote: 'USD', venueKey: 'bybit:inverse', launch: listed('2018-11-15T00:00:00Z'), oiFrom: listed('2020-08-10T00:00:00Z'), tick: 0.5, priceScale: 2, qtyStep: 1, minQty: 1 },
-  { symbol: 'ETHUSD', category: 'inverse', asset: 'ETH', quote: 'USD', venueKey: 'bybit:inverse', launch: listed('2019-01-25T00:00:00Z'), oiFrom: listed('2020-08-10T00:00:00Z'), tick: 0.05, priceScale: 2, qtyStep: 1, minQty: 1 },
-  { symbol: 'BTCUSDT', category: 'spot', asset: 'BTC', quote: 'USDT', venueKey: 'bybit', launch: listed('2021-07-05T00:00:00Z'), oiFrom: 0, tick: 0.01, priceScale: 2, qtyStep: 0.000001, minQty: 0.000048 },
-  { symbol: 'ETHUSDT', category: 'spot', asset: 'ETH', quote: 'USDT', venueKey: 'bybit', launch: listed('2021-07-05T00:00:00Z'), oiFrom: 0, tick: 0.01, priceScale: 2, qtyStep: 0.00001, minQty: 0.00062 },
-  { symbol: 'SOLUSDT', category: 'spot', asset: 'SOL', quote: 'USDT', venueKey: 'bybit', launch: listed('2021-07-05T00:00:00Z'), oiFrom: 0, tick: 0.01, priceScale: 2, qtyStep: 0.001, minQty: 0.011 },
+  {
+    symbol: 'BTCUSDT',
+    category: 'linear',
+    asset: 'BTC',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2020-03-25T10:00:00Z'),
+    oiFrom: listed('2020-08-10T00:00:00Z'),
+    tick: 0.1,
+    priceScale: 2,
+    qtyStep: 0.001,
+    minQty: 0.001,
+  },
+  {
+    symbol: 'ETHUSDT',
+    category: 'linear',
+    asset: 'ETH',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2020-06-11T00:00:00Z'),
+    oiFrom: listed('2020-08-10T00:00:00Z'),
+    tick: 0.01,
+    priceScale: 2,
+    qtyStep: 0.01,
+    minQty: 0.01,
+  },
+  {
+    symbol: 'SOLUSDT',
+    category: 'linear',
+    asset: 'SOL',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2021-06-24T00:00:00Z'),
+    oiFrom: listed('2021-06-24T00:00:00Z'),
+    tick: 0.01,
+    priceScale: 3,
+    qtyStep: 0.1,
+    minQty: 0.1,
+  },
+  {
+    symbol: 'BTCUSD',
+    category: 'inverse',
+    asset: 'BTC',
+    quote: 'USD',
+    venueKey: 'bybit:inverse',
+    launch: listed('2018-11-15T00:00:00Z'),
+    oiFrom: listed('2020-08-10T00:00:00Z'),
+    tick: 0.5,
+    priceScale: 2,
+    qtyStep: 1,
+    minQty: 1,
+  },
+  {
+    symbol: 'ETHUSD',
+    category: 'inverse',
+    asset: 'ETH',
+    quote: 'USD',
+    venueKey: 'bybit:inverse',
+    launch: listed('2019-01-25T00:00:00Z'),
+    oiFrom: listed('2020-08-10T00:00:00Z'),
+    tick: 0.05,
+    priceScale: 2,
+    qtyStep: 1,
+    minQty: 1,
+  },
+  {
+    symbol: 'BTCUSDT',
+    category: 'spot',
+    asset: 'BTC',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2021-07-05T00:00:00Z'),
+    oiFrom: 0,
+    tick: 0.01,
+    priceScale: 2,
+    qtyStep: 0.000001,
+    minQty: 0.000048,
+  },
+  {
+    symbol: 'ETHUSDT',
+    category: 'spot',
+    asset: 'ETH',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2021-07-05T00:00:00Z'),
+    oiFrom: 0,
+    tick: 0.01,
+    priceScale: 2,
+    qtyStep: 0.00001,
+    minQty: 0.00062,
+  },
+  {
+    symbol: 'SOLUSDT',
+    category: 'spot',
+    asset: 'SOL',
+    quote: 'USDT',
+    venueKey: 'bybit',
+    launch: listed('2021-07-05T00:00:00Z'),
+    oiFrom: 0,
+    tick: 0.01,
+    priceScale: 2,
+    qtyStep: 0.001,
+    minQty: 0.011,
+  },
 ];
 
 export const BYBIT_FUNDING_HOURS = 8;
@@ -102,7 +211,14 @@ function instrumentInfo(i: BybitInstrument) {
       status: 'Trading',
       marginTrading: 'utaOnly',
       stTag: '0',
-      lotSizeFilter: { basePrecision: num(i.qtyStep), quotePrecision: '0.00000001', minOrderQty: num(i.minQty), maxOrderQty: '71.73956243', minOrderAmt: '1', maxOrderAmt: '2000000' },
+      lotSizeFilter: {
+        basePrecision: num(i.qtyStep),
+        quotePrecision: '0.00000001',
+        minOrderQty: num(i.minQty),
+        maxOrderQty: '71.73956243',
+        minOrderAmt: '1',
+        maxOrderAmt: '2000000',
+      },
       priceFilter: { tickSize: num(i.tick) },
       riskParameters: { priceLimitRatioX: '0.01', priceLimitRatioY: '0.02' },
     };
@@ -121,8 +237,22 @@ function instrumentInfo(i: BybitInstrument) {
     leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
     priceFilter: { minPrice: num(i.tick), maxPrice: '1999999.80', tickSize: num(i.tick) },
     lotSizeFilter: linear
-      ? { maxOrderQty: '1190.000', minOrderQty: num(i.minQty), qtyStep: num(i.qtyStep), postOnlyMaxOrderQty: '1190.000', maxMktOrderQty: '500.000', minNotionalValue: '5' }
-      : { maxOrderQty: '1000000', minOrderQty: num(i.minQty), qtyStep: num(i.qtyStep), postOnlyMaxOrderQty: '1000000', maxMktOrderQty: '500000', minNotionalValue: '' },
+      ? {
+          maxOrderQty: '1190.000',
+          minOrderQty: num(i.minQty),
+          qtyStep: num(i.qtyStep),
+          postOnlyMaxOrderQty: '1190.000',
+          maxMktOrderQty: '500.000',
+          minNotionalValue: '5',
+        }
+      : {
+          maxOrderQty: '1000000',
+          minOrderQty: num(i.minQty),
+          qtyStep: num(i.qtyStep),
+          postOnlyMaxOrderQty: '1000000',
+          maxMktOrderQty: '500000',
+          minNotionalValue: '',
+        },
     unifiedMarginTrade: true,
     fundingInterval: BYBIT_FUNDING_HOURS * 60,
     settleCoin: linear ? i.quote : i.asset,
@@ -144,9 +274,12 @@ function instrumentsInfo(req: MockRequest): MockResponse {
   }
   let list: unknown[] = [];
   if (cat !== 'option' && (q.status === undefined || q.status === 'Trading')) {
-    list = BYBIT_INSTRUMENTS.filter((i) => i.category === cat && (q.symbol === undefined || i.symbol === q.symbol) && (q.baseCoin === undefined || i.asset === q.baseCoin)).map(
-      instrumentInfo
-    );
+    list = BYBIT_INSTRUMENTS.filter(
+      (i) =>
+        i.category === cat &&
+        (q.symbol === undefined || i.symbol === q.symbol) &&
+        (q.baseCoin === undefined || i.asset === q.baseCoin)
+    ).map(instrumentInfo);
   }
   return ok({ category: cat, list, nextPageCursor: '' }, req.now, ['result', 'list']);
 }
@@ -193,7 +326,15 @@ function kline(req: MockRequest): MockResponse {
     const dec = Math.max(inst.priceScale, 1);
     if (inst.category === 'inverse') {
       const contracts = Math.round(c.volumeBase * mid);
-      rows.push([String(t), num(o, dec), num(h, dec), num(l, dec), num(cl, dec), String(contracts), num(contracts / mid, 8)]);
+      rows.push([
+        String(t),
+        num(o, dec),
+        num(h, dec),
+        num(l, dec),
+        num(cl, dec),
+        String(contracts),
+        num(contracts / mid, 8),
+      ]);
     } else {
       const vol = roundTick(c.volumeBase, inst.qtyStep);
       rows.push([String(t), num(o, dec), num(h, dec), num(l, dec), num(cl, dec), num(vol, 6), num(vol * mid, 4)]);
@@ -225,7 +366,14 @@ function fundingHistory(req: MockRequest): MockResponse {
     return fail(10001, 'params error: endTime is required when startTime is passed', req.now);
   }
   const grid = fixed(BYBIT_FUNDING_HOURS * HOUR);
-  const times = selectTimes(grid, { from: startTime, to: endTime, limit, take: 'last', first: ceilTo(grid, inst.launch + 1), last: floorTo(grid, req.now) });
+  const times = selectTimes(grid, {
+    from: startTime,
+    to: endTime,
+    limit,
+    take: 'last',
+    first: ceilTo(grid, inst.launch + 1),
+    last: floorTo(grid, req.now),
+  });
   const list = times.reverse().map((t) => ({
     symbol: inst.symbol,
     fundingRate: num(fundingRate(inst.venueKey, inst.asset, t, BYBIT_FUNDING_HOURS), 8),
@@ -271,15 +419,27 @@ function openInterest(req: MockRequest): MockResponse {
     endTime = Math.min(endTime ?? Infinity, c - 1);
   }
   const first = ceilTo(grid, Math.max(inst.oiFrom, startTime ?? -Infinity));
-  const times = selectTimes(grid, { from: startTime, to: endTime, limit, take: 'last', first, last: floorTo(grid, req.now) });
+  const times = selectTimes(grid, {
+    from: startTime,
+    to: endTime,
+    limit,
+    take: 'last',
+    first,
+    last: floorTo(grid, req.now),
+  });
   const oldest = times[0];
   const more = times.length === limit && oldest !== undefined && oldest > first;
   const list = times.reverse().map((t) => {
     const base = openInterestBase(inst.venueKey, inst.asset, t);
-    const value = inst.category === 'inverse' ? Math.round(base * markPrice(inst.venueKey, inst.asset, t, 'perp')) : base;
+    const value =
+      inst.category === 'inverse' ? Math.round(base * markPrice(inst.venueKey, inst.asset, t, 'perp')) : base;
     return { openInterest: num(value, inst.category === 'inverse' ? 0 : 8), timestamp: String(t) };
   });
-  return ok({ symbol: inst.symbol, category: inst.category, list, nextPageCursor: more ? encodeCursor(oldest) : '' }, req.now, ['result', 'list']);
+  return ok(
+    { symbol: inst.symbol, category: inst.category, list, nextPageCursor: more ? encodeCursor(oldest) : '' },
+    req.now,
+    ['result', 'list']
+  );
 }
 
 function tickers(req: MockRequest): MockResponse {

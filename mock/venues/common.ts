@@ -12,7 +12,10 @@ export const WEEK = 7 * DAY;
 const MONDAY_OFFSET = 4 * DAY;
 
 /** A candle grid: fixed-length buckets (aligned to the epoch, plus `offsetMs`), weeks (Monday) or calendar months. */
-export type Grid = { kind: 'fixed'; ms: number; offsetMs: number } | { kind: 'week'; offsetMs: number } | { kind: 'month'; offsetMs: number };
+export type Grid =
+  | { kind: 'fixed'; ms: number; offsetMs: number }
+  | { kind: 'week'; offsetMs: number }
+  | { kind: 'month'; offsetMs: number };
 
 export const fixed = (ms: number, offsetMs = 0): Grid => ({ kind: 'fixed', ms, offsetMs });
 export const week = (offsetMs = 0): Grid => ({ kind: 'week', offsetMs });
@@ -70,7 +73,10 @@ export function ceilTo(g: Grid, t: number): number {
  * taken from the `from` end ('first') or the `to` end ('last'). Returned ascending.
  * `first` is the earliest time that exists (listing / retention), `last` the latest (open bar or last settled row).
  */
-export function selectTimes(g: Grid, opts: { from?: number; to?: number; limit: number; take: 'first' | 'last'; first: number; last: number }): number[] {
+export function selectTimes(
+  g: Grid,
+  opts: { from?: number; to?: number; limit: number; take: 'first' | 'last'; first: number; last: number }
+): number[] {
   const lo = ceilTo(g, Math.max(opts.from ?? -Infinity, opts.first));
   const hi = floorTo(g, Math.min(opts.to ?? Infinity, opts.last));
   const out: number[] = [];

@@ -16,10 +16,35 @@ import krakenfutures from './krakenfutures';
 import okx from './okx';
 
 /** Every venue served by default. binance also answers dapi.binance.com/exchangeInfo (ccxt's default market types). */
-export const VENUES: VenueMock[] = [binance, binanceDapi, binanceusdm, bybit, okx, coinbase, bitstamp, kraken, krakenfutures, deribit, bitget, hyperliquid];
+export const VENUES: VenueMock[] = [
+  binance,
+  binanceDapi,
+  binanceusdm,
+  bybit,
+  okx,
+  coinbase,
+  bitstamp,
+  kraken,
+  krakenfutures,
+  deribit,
+  bitget,
+  hyperliquid,
+];
 
 /** The ids of the default venue set (issue 3). */
-export const VENUE_IDS = ['binance', 'binanceusdm', 'bybit', 'okx', 'coinbase', 'bitstamp', 'kraken', 'krakenfutures', 'deribit', 'bitget', 'hyperliquid'] as const;
+export const VENUE_IDS = [
+  'binance',
+  'binanceusdm',
+  'bybit',
+  'okx',
+  'coinbase',
+  'bitstamp',
+  'kraken',
+  'krakenfutures',
+  'deribit',
+  'bitget',
+  'hyperliquid',
+] as const;
 
 export interface LoadedVenues {
   venues: VenueMock[];
@@ -29,6 +54,9 @@ export interface LoadedVenues {
 
 export async function loadVenueMocks(): Promise<LoadedVenues> {
   const served = new Set(VENUES.map((v) => v.id));
-  const missing = VENUE_IDS.filter((id) => !served.has(id)).map((id) => ({ id, reason: `mock/venues/${id}.ts is not registered` }));
+  const missing = VENUE_IDS.filter((id) => !served.has(id)).map((id) => ({
+    id,
+    reason: `mock/venues/${id}.ts is not registered`,
+  }));
   return { venues: VENUES, missing };
 }

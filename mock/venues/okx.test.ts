@@ -59,14 +59,18 @@ test('candles: ccxt sends old ranges to history-candles (300 rows), the result m
   expect(rows[7][4]).toBeCloseTo(Math.round(c.close * 10) / 10, 6);
   // vol is in contracts (whole lots of 0.01), ccxt reads volCcy = contracts × 0.01 BTC
   expect(rows[7][5]! / c.volumeBase).toBeCloseTo(1, 3);
-  expect(await raw('/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&limit=301')).toMatchObject({ code: '51000' });
+  expect(await raw('/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&limit=301')).toMatchObject({
+    code: '51000',
+  });
 });
 
 test('candles paging: after = older than, before = newer than, newest first; before alone gives the latest rows', async () => {
   const a = Date.UTC(2023, 3, 1);
   const b1 = await raw(`/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&after=${a}&limit=3`);
   expect(times(b1)).toEqual([a - H, a - 2 * H, a - 3 * H]);
-  const b2 = await raw(`/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&before=${a}&after=${a + 10 * H}&limit=3`);
+  const b2 = await raw(
+    `/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&before=${a}&after=${a + 10 * H}&limit=3`
+  );
   expect(times(b2)).toEqual([a + 9 * H, a + 8 * H, a + 7 * H]);
   const b3 = await raw(`/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1H&before=${a}&limit=2`);
   const open = Math.floor(NOW / H) * H;
@@ -88,9 +92,13 @@ test('recent candles hold only the latest 1,440 bars; history-candles has the re
 });
 
 test('daily bars: 1Dutc opens at 00:00 UTC, 1D at 16:00 UTC (Hong Kong midnight)', async () => {
-  const utc = await raw(`/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1Dutc&after=${Date.UTC(2024, 0, 3)}&limit=1`);
+  const utc = await raw(
+    `/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1Dutc&after=${Date.UTC(2024, 0, 3)}&limit=1`
+  );
   expect(times(utc)).toEqual([Date.UTC(2024, 0, 2)]);
-  const hk = await raw(`/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1D&after=${Date.UTC(2024, 0, 3)}&limit=1`);
+  const hk = await raw(
+    `/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=1D&after=${Date.UTC(2024, 0, 3)}&limit=1`
+  );
   expect(times(hk)).toEqual([Date.UTC(2024, 0, 2, 16)]);
   expect(await raw('/api/v5/market/history-candles?instId=BTC-USDT-SWAP&bar=7H')).toMatchObject({ code: '51000' });
 });
@@ -99,7 +107,9 @@ test('funding history reaches back about 3 months (90 days), 100 rows a page, wa
   const all: Array<{ fundingTime: string; realizedRate: string }> = [];
   let after = '';
   for (let k = 0; k < 10; k++) {
-    const body = await raw(`/api/v5/public/funding-rate-history?instId=BTC-USDT-SWAP&limit=100${after ? `&after=${after}` : ''}`);
+    const body = await raw(
+      `/api/v5/public/funding-rate-history?instId=BTC-USDT-SWAP&limit=100${after ? `&after=${after}` : ''}`
+    );
     const rows = body.data as Array<{ fundingTime: string; realizedRate: string }>;
     if (rows.length === 0) {
       break;
@@ -120,18 +130,27 @@ test('funding history reaches back about 3 months (90 days), 100 rows a page, wa
   const rates = await ex.fetchFundingRateHistory(SYM, undefined, 100);
   expect(rates).toHaveLength(100);
   expect(rates[99].timestamp).toBe(newest);
-  expect(await raw('/api/v5/public/funding-rate-history?instId=BTC-USDT-SWAP&limit=101')).toMatchObject({ code: '51000' });
+  expect(await raw('/api/v5/public/funding-rate-history?instId=BTC-USDT-SWAP&limit=101')).toMatchObject({
+    code: '51000',
+  });
 });
 
 test('per-instrument OI history (implicit rubik endpoint): latest 1,440 rows, 100 a page, oi in contracts of 0.01 BTC', async () => {
   const ex = await ready();
   type Resp = { data: string[][] };
-  const first = (await ex.publicGetRubikStatContractsOpenInterestHistory({ instId: 'BTC-USDT-SWAP', period: '1H' })) as Resp;
+  const first = (await ex.publicGetRubikStatContractsOpenInterestHistory({
+    instId: 'BTC-USDT-SWAP',
+    period: '1H',
+  })) as Resp;
   expect(first.data).toHaveLength(100);
   const all: string[][] = [...first.data];
   for (let k = 0; k < 20; k++) {
     const end = Number(all[all.length - 1][0]) - 1;
-    const page = (await ex.publicGetRubikStatContractsOpenInterestHistory({ instId: 'BTC-USDT-SWAP', period: '1H', end })) as Resp;
+    const page = (await ex.publicGetRubikStatContractsOpenInterestHistory({
+      instId: 'BTC-USDT-SWAP',
+      period: '1H',
+      end,
+    })) as Resp;
     if (page.data.length === 0) {
       break;
     }
@@ -146,7 +165,11 @@ test('per-instrument OI history (implicit rubik endpoint): latest 1,440 rows, 10
   expect(oiCcy).toBeCloseTo(openInterestBase('okx', 'BTC', ts), 1);
   expect(oiUsd / oiCcy).toBeCloseTo(markPrice('okx', 'BTC', ts, 'perp'), 2);
   // older than the retention: empty
-  const old = (await ex.publicGetRubikStatContractsOpenInterestHistory({ instId: 'BTC-USDT-SWAP', period: '1H', end: last - 1440 * H })) as Resp;
+  const old = (await ex.publicGetRubikStatContractsOpenInterestHistory({
+    instId: 'BTC-USDT-SWAP',
+    period: '1H',
+    end: last - 1440 * H,
+  })) as Resp;
   expect(old.data).toEqual([]);
 });
 

@@ -19,11 +19,25 @@
  * Units: SWAP volume `vol` and `oi` in contracts (BTC-USDT-SWAP ctVal 0.01 BTC; BTC-USD-SWAP ctVal 100 USD),
  * `volCcy`/`oiCcy` in base coin, `oiUsd` in USD.
  */
-import { candle, fundingRate, markPrice, openInterestBase } from '../market';
-import type { SimAsset } from '../market';
+import { candle, fundingRate, markPrice, openInterestBase, type SimAsset } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
-import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, intParam, listed, month, nextOpen, num, prevOpen, selectTimes, week } from './common';
-import type { Grid } from './common';
+import {
+  DAY,
+  HOUR,
+  MIN,
+  ceilTo,
+  fixed,
+  floorTo,
+  intParam,
+  listed,
+  month,
+  nextOpen,
+  num,
+  prevOpen,
+  selectTimes,
+  week,
+  type Grid,
+} from './common';
 import { roundTick } from './binance';
 
 interface OkxInstrument {
@@ -42,13 +56,97 @@ interface OkxInstrument {
 }
 
 export const OKX_INSTRUMENTS: OkxInstrument[] = [
-  { instId: 'BTC-USDT-SWAP', instType: 'SWAP', asset: 'BTC', quote: 'USDT', settle: 'USDT', venueKey: 'okx', ctVal: 0.01, ctValCcy: 'BTC', listTime: listed('2019-12-10T08:00:00Z'), tick: 0.1, lotSz: 0.01 },
-  { instId: 'ETH-USDT-SWAP', instType: 'SWAP', asset: 'ETH', quote: 'USDT', settle: 'USDT', venueKey: 'okx', ctVal: 0.1, ctValCcy: 'ETH', listTime: listed('2019-12-10T08:00:00Z'), tick: 0.01, lotSz: 0.01 },
-  { instId: 'SOL-USDT-SWAP', instType: 'SWAP', asset: 'SOL', quote: 'USDT', settle: 'USDT', venueKey: 'okx', ctVal: 1, ctValCcy: 'SOL', listTime: listed('2020-08-11T08:00:00Z'), tick: 0.01, lotSz: 0.01 },
-  { instId: 'BTC-USD-SWAP', instType: 'SWAP', asset: 'BTC', quote: 'USD', settle: 'BTC', venueKey: 'okx:inverse', ctVal: 100, ctValCcy: 'USD', listTime: listed('2018-12-10T08:00:00Z'), tick: 0.1, lotSz: 1 },
-  { instId: 'BTC-USDT', instType: 'SPOT', asset: 'BTC', quote: 'USDT', settle: '', venueKey: 'okx', ctVal: 0, ctValCcy: '', listTime: listed('2018-01-11T00:00:00Z'), tick: 0.1, lotSz: 0.00000001 },
-  { instId: 'ETH-USDT', instType: 'SPOT', asset: 'ETH', quote: 'USDT', settle: '', venueKey: 'okx', ctVal: 0, ctValCcy: '', listTime: listed('2018-01-11T00:00:00Z'), tick: 0.01, lotSz: 0.000001 },
-  { instId: 'SOL-USDT', instType: 'SPOT', asset: 'SOL', quote: 'USDT', settle: '', venueKey: 'okx', ctVal: 0, ctValCcy: '', listTime: listed('2020-08-11T00:00:00Z'), tick: 0.01, lotSz: 0.000001 },
+  {
+    instId: 'BTC-USDT-SWAP',
+    instType: 'SWAP',
+    asset: 'BTC',
+    quote: 'USDT',
+    settle: 'USDT',
+    venueKey: 'okx',
+    ctVal: 0.01,
+    ctValCcy: 'BTC',
+    listTime: listed('2019-12-10T08:00:00Z'),
+    tick: 0.1,
+    lotSz: 0.01,
+  },
+  {
+    instId: 'ETH-USDT-SWAP',
+    instType: 'SWAP',
+    asset: 'ETH',
+    quote: 'USDT',
+    settle: 'USDT',
+    venueKey: 'okx',
+    ctVal: 0.1,
+    ctValCcy: 'ETH',
+    listTime: listed('2019-12-10T08:00:00Z'),
+    tick: 0.01,
+    lotSz: 0.01,
+  },
+  {
+    instId: 'SOL-USDT-SWAP',
+    instType: 'SWAP',
+    asset: 'SOL',
+    quote: 'USDT',
+    settle: 'USDT',
+    venueKey: 'okx',
+    ctVal: 1,
+    ctValCcy: 'SOL',
+    listTime: listed('2020-08-11T08:00:00Z'),
+    tick: 0.01,
+    lotSz: 0.01,
+  },
+  {
+    instId: 'BTC-USD-SWAP',
+    instType: 'SWAP',
+    asset: 'BTC',
+    quote: 'USD',
+    settle: 'BTC',
+    venueKey: 'okx:inverse',
+    ctVal: 100,
+    ctValCcy: 'USD',
+    listTime: listed('2018-12-10T08:00:00Z'),
+    tick: 0.1,
+    lotSz: 1,
+  },
+  {
+    instId: 'BTC-USDT',
+    instType: 'SPOT',
+    asset: 'BTC',
+    quote: 'USDT',
+    settle: '',
+    venueKey: 'okx',
+    ctVal: 0,
+    ctValCcy: '',
+    listTime: listed('2018-01-11T00:00:00Z'),
+    tick: 0.1,
+    lotSz: 0.00000001,
+  },
+  {
+    instId: 'ETH-USDT',
+    instType: 'SPOT',
+    asset: 'ETH',
+    quote: 'USDT',
+    settle: '',
+    venueKey: 'okx',
+    ctVal: 0,
+    ctValCcy: '',
+    listTime: listed('2018-01-11T00:00:00Z'),
+    tick: 0.01,
+    lotSz: 0.000001,
+  },
+  {
+    instId: 'SOL-USDT',
+    instType: 'SPOT',
+    asset: 'SOL',
+    quote: 'USDT',
+    settle: '',
+    venueKey: 'okx',
+    ctVal: 0,
+    ctValCcy: '',
+    listTime: listed('2020-08-11T00:00:00Z'),
+    tick: 0.01,
+    lotSz: 0.000001,
+  },
 ];
 
 export const OKX_FUNDING_HOURS = 8;
@@ -305,7 +403,10 @@ function currentFunding(req: MockRequest): MockResponse {
       minFundingRate: '-0.00375',
       nextFundingRate: '',
       nextFundingTime: String(next + OKX_FUNDING_HOURS * HOUR),
-      premium: num(markPrice(inst.venueKey, inst.asset, now, 'perp') / markPrice(inst.venueKey, inst.asset, now, 'spot') - 1, 8),
+      premium: num(
+        markPrice(inst.venueKey, inst.asset, now, 'perp') / markPrice(inst.venueKey, inst.asset, now, 'spot') - 1,
+        8
+      ),
       settFundingRate: num(fundingRate(inst.venueKey, inst.asset, floorTo(grid, now), OKX_FUNDING_HOURS), 16),
       settState: 'settled',
       ts: String(now),
@@ -316,7 +417,8 @@ function currentFunding(req: MockRequest): MockResponse {
 function oiRow(inst: OkxInstrument, t: number): { contracts: number; base: number; usd: number } {
   const base = openInterestBase(inst.venueKey, inst.asset, t);
   const price = markPrice(inst.venueKey, inst.asset, t, 'perp');
-  const contracts = inst.ctValCcy === 'USD' ? Math.round((base * price) / inst.ctVal) : roundTick(base / inst.ctVal, inst.lotSz);
+  const contracts =
+    inst.ctValCcy === 'USD' ? Math.round((base * price) / inst.ctVal) : roundTick(base / inst.ctVal, inst.lotSz);
   const b = inst.ctValCcy === 'USD' ? (contracts * inst.ctVal) / price : contracts * inst.ctVal;
   return { contracts, base: b, usd: b * price };
 }
@@ -378,7 +480,14 @@ function oiVolume(req: MockRequest): MockResponse {
     return fail('51000', 'Parameter begin/end error');
   }
   const now = req.now;
-  const times = selectTimes(p.grid, { from: begin, to: end, limit: 100_000, take: 'last', first: ceilTo(p.grid, now - p.retention), last: floorTo(p.grid, now) });
+  const times = selectTimes(p.grid, {
+    from: begin,
+    to: end,
+    limit: 100_000,
+    take: 'last',
+    first: ceilTo(p.grid, now - p.retention),
+    last: floorTo(p.grid, now),
+  });
   const rows = times.reverse().map((t) => {
     let oiUsd = 0;
     let volUsd = 0;
@@ -397,7 +506,10 @@ function oiVolume(req: MockRequest): MockResponse {
 function currentOi(req: MockRequest): MockResponse {
   const q = req.query;
   const list = OKX_INSTRUMENTS.filter(
-    (i) => i.instType === 'SWAP' && (q.instId === undefined || i.instId === q.instId) && (q.uly === undefined || `${i.asset}-${i.quote}` === q.uly)
+    (i) =>
+      i.instType === 'SWAP' &&
+      (q.instId === undefined || i.instId === q.instId) &&
+      (q.uly === undefined || `${i.asset}-${i.quote}` === q.uly)
   );
   if (q.instType !== undefined && q.instType !== 'SWAP' && q.instType !== 'FUTURES' && q.instType !== 'OPTION') {
     return fail('51000', 'Parameter instType error');
@@ -408,7 +520,14 @@ function currentOi(req: MockRequest): MockResponse {
   return ok(
     list.map((i) => {
       const r = oiRow(i, req.now);
-      return { instId: i.instId, instType: 'SWAP', oi: num(r.contracts, 2), oiCcy: num(r.base, 8), oiUsd: num(r.usd, 4), ts: String(req.now) };
+      return {
+        instId: i.instId,
+        instType: 'SWAP',
+        oi: num(r.contracts, 2),
+        oiCcy: num(r.base, 8),
+        oiUsd: num(r.usd, 4),
+        ts: String(req.now),
+      };
     })
   );
 }
@@ -425,7 +544,12 @@ function ticker(req: MockRequest): MockResponse {
   const last = roundTick(c?.close ?? 0, inst.tick);
   const open = roundTick(c?.open ?? 0, inst.tick);
   const volBase = c?.volumeBase ?? 0;
-  const vol24h = inst.instType === 'SPOT' ? volBase : inst.ctValCcy === 'USD' ? Math.round((volBase * last) / inst.ctVal) : volBase / inst.ctVal;
+  const vol24h =
+    inst.instType === 'SPOT'
+      ? volBase
+      : inst.ctValCcy === 'USD'
+        ? Math.round((volBase * last) / inst.ctVal)
+        : volBase / inst.ctVal;
   const dayStart = (offset: number) => {
     const t = floorTo(fixed(DAY, offset), now);
     return num(roundTick(markPrice(inst.venueKey, inst.asset, Math.max(t, inst.listTime), mkt(inst)), inst.tick), dec);
@@ -458,8 +582,18 @@ const routes: MockRoute[] = [
   { method: 'GET', path: '/api/v5/market/history-candles', endpoint: 'historyKlines', handler: candles(true) },
   { method: 'GET', path: '/api/v5/public/funding-rate-history', endpoint: 'fundingHistory', handler: fundingHistory },
   { method: 'GET', path: '/api/v5/public/funding-rate', endpoint: 'funding', handler: currentFunding },
-  { method: 'GET', path: '/api/v5/rubik/stat/contracts/open-interest-history', endpoint: 'openInterestHistory', handler: oiHistory },
-  { method: 'GET', path: '/api/v5/rubik/stat/contracts/open-interest-volume', endpoint: 'openInterestVolume', handler: oiVolume },
+  {
+    method: 'GET',
+    path: '/api/v5/rubik/stat/contracts/open-interest-history',
+    endpoint: 'openInterestHistory',
+    handler: oiHistory,
+  },
+  {
+    method: 'GET',
+    path: '/api/v5/rubik/stat/contracts/open-interest-volume',
+    endpoint: 'openInterestVolume',
+    handler: oiVolume,
+  },
   { method: 'GET', path: '/api/v5/public/open-interest', endpoint: 'openInterest', handler: currentOi },
   { method: 'GET', path: '/api/v5/market/ticker', endpoint: 'ticker', handler: ticker },
   { method: 'GET', path: '/api/v5/public/time', endpoint: 'time', handler: (req) => ok([{ ts: String(req.now) }]) },
