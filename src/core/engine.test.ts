@@ -1,5 +1,5 @@
 /** @jest-environment node */
-import { Bar, BtcFlowInputError, Bundle, DEFAULT_OPTIONS, Series, compute, defaultLookback } from './index';
+import { Bar, BtcFlowInputError, Bundle, DEFAULT_OPTIONS, Series, compute, computeColumns, defaultLookback } from './index';
 import { buildEvents, computeStates, statesOfMask } from './signals';
 
 const statesOf = (r: { mask: Uint8Array }) => Array.from(r.mask, (m) => statesOfMask(m));
@@ -213,6 +213,32 @@ describe('funding composite', () => {
   });
 });
 
+describe('funding z on the chain-linked composite', () => {
+  it('a venue joining at another level moves fundingRate8h but not the linked composite, hand-computed', () => {
+    const s0 = t('2024-01-01T00:00');
+    const f = (venue: string, fromDay: number, days: number, rate: number): Series => ({
+      venue,
+      kind: 'funding',
+      intervalHours: 8,
+      points: Array.from({ length: days * 3 }, (_, k) => [s0 + fromDay * D + (k + 1) * 8 * H, rate] as [number, number]),
+    });
+    const b: Bundle = { asset: 'BTC', series: [f('a', 0, 4, 0.0001), f('b', 2, 2, 0.0005)] };
+    const cols = computeColumns(b, { timeframe: '1d', lookback: 2 });
+    // equal weights (no OI): 0.0001, 0.0001, then (0.0001 + 0.0005) / 2 = 0.0003
+    expect(Array.from(cols.fundingRate8h)).toEqual([0.0001, 0.0001, expect.closeTo(0.0003, 15), expect.closeTo(0.0003, 15)]);
+    // no venue changed its own rate: the linked composite is flat, anchored to 0.0003 on the last bar
+    Array.from(cols.fundingLinked8h).forEach((x) => expect(x).toBeCloseTo(0.0003, 15));
+    // so z never sees the join (sd = 0 → null)
+    expect(compute(b, { timeframe: '1d', lookback: 2 }).bars.map((x) => x.fundingZ)).toEqual([null, null, null, null]);
+    // a within-venue change does move it: venue a steps from 0.0001 to 0.0002 on day 4
+    const a2: Series = { ...f('a', 0, 4, 0.0001) };
+    a2.points = a2.points.map(([tt, r]) => [tt, tt > s0 + 3 * D ? 0.0002 : r]);
+    const c2 = computeColumns({ asset: 'BTC', series: [a2, f('b', 2, 2, 0.0005)] }, { timeframe: '1d', lookback: 2 });
+    // linked: level changes only on day 4 by (0.0002 − 0.0001 + 0) / 2 = 0.00005; anchored to the last composite 0.00035
+    expect(Array.from(c2.fundingLinked8h).map((x) => +x.toFixed(8))).toEqual([0.0003, 0.0003, 0.0003, 0.00035]);
+  });
+});
+
 describe('premium basket property', () => {
   it('adding a venue equal to the basket leaves premiumPct unchanged', () => {
     const r = prng(2024);
@@ -334,19 +360,21 @@ describe('confluence and extreme rules', () => {
     const states = statesOf(computeStates(m, 10, o));
     expect(states).toEqual([[], ['bullish'], [], [], ['bearish'], [], ['overLeverage'], ['overLeverage'], [], ['bullish']]);
   });
-  it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ and mean beyond ±extremeScoreMin, with hysteresis', () => {
+  it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ (2) and mean beyond ±extremeScoreMin (2.5), hysteresis to ±1', () => {
     const m = metrics([
-      [0, -2.1, 2.2, 1.9, 0], // signed: 2.1, 2.2, 1.9 → two ≥ 2, mean 2.067 → top
+      [0, -2.6, 2.7, 1.9, 0], // signed: 2.6, 2.7, 1.9 → two ≥ 2, mean 2.4 < 2.5 → nothing yet
+      [0, -2.6, 2.7, 2.3, 0], // signed: 2.6, 2.7, 2.3 → three ≥ 2, mean 2.533 ≥ 2.5 → top
       [0, -1.0, 1.5, 1.0, 0], // mean 1.167 ≥ exit 1 → top continues
       [0, -0.5, 0.5, 0.5, 0], // mean 0.5 → ends
-      [0, -2.5, 2.5, -1.0, 0], // two ≥ 2 but mean 1.33 < 2 → nothing
+      [0, -2.5, 2.5, -1.0, 0], // two ≥ 2 but mean 1.33 < 2.5 → nothing
       [0, 3, -2.5, NaN, 0], // signed −3, −2.5 (funding missing) → bottom on two metrics
       [0, 3, NaN, NaN, 0], // only one metric: no new extreme, but hysteresis of bottom holds (−3 ≤ −1)
     ]);
-    const res = computeStates(m, 6, o);
+    const res = computeStates(m, 7, o);
     const { score, missing } = res;
     const states = statesOf(res);
     expect(states.map((s) => s.filter((k) => k.startsWith('extreme')))).toEqual([
+      [],
       ['extremeTop'],
       ['extremeTop'],
       [],
@@ -354,14 +382,15 @@ describe('confluence and extreme rules', () => {
       ['extremeBottom'],
       ['extremeBottom'],
     ]);
-    expect(score[0]).toBeCloseTo((2.1 + 2.2 + 1.9) / 3, 12);
-    expect(score[4]).toBeCloseTo(-2.75, 12);
-    const notes = missing(0, 6).join('\n');
-    expect(notes).toMatch(/funding z unavailable on 2 of 6 bars/);
-    expect(notes).toMatch(/OI z unavailable on 1 of 6 bars/);
-    const cold = statesOf(computeStates(m, 6, { ...o, extremeExitScore: 99 }));
-    expect(cold[1]).toEqual([]);
-    expect(cold[5]).toEqual([]);
+    expect(score[0]).toBeCloseTo((2.6 + 2.7 + 1.9) / 3, 12);
+    expect(score[1]).toBeCloseTo((2.6 + 2.7 + 2.3) / 3, 12);
+    expect(score[5]).toBeCloseTo(-2.75, 12);
+    const notes = missing(0, 7).join('\n');
+    expect(notes).toMatch(/funding z unavailable on 2 of 7 bars/);
+    expect(notes).toMatch(/OI z unavailable on 1 of 7 bars/);
+    const cold = statesOf(computeStates(m, 7, { ...o, extremeExitScore: 99 }));
+    expect(cold[2]).toEqual([]);
+    expect(cold[6]).toEqual([]);
   });
 });
 

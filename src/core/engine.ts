@@ -378,8 +378,11 @@ function fundingComposite(
   fundOi: Array<Float64Array | null>,
   byOi: boolean,
   nb: number
-): { raw: Float64Array; count: Uint16Array; equalFallback: number; medianFilled: number } {
+): { raw: Float64Array; linked: Float64Array; count: Uint16Array; equalFallback: number; medianFilled: number } {
   const raw = new Float64Array(nb).fill(NaN);
+  const linked = new Float64Array(nb).fill(NaN);
+  let prev = -1; // last bar with a composite
+  let level = 0;
   const count = new Uint16Array(nb);
   let equalFallback = 0;
   let medianFilled = 0;
@@ -417,36 +420,52 @@ function fundingComposite(
       continue;
     }
     count[b] = n;
-    if (!byOi) {
-      raw[b] = sum / n;
-    } else if (nk === 0) {
-      raw[b] = sum / n;
+    const equal = !byOi || nk === 0;
+    if (byOi && nk === 0) {
       equalFallback++;
-    } else {
-      const m = nk >> 1;
-      const med = nk % 2 ? known[m] : (known[m - 1] + known[m]) / 2;
-      let num = 0;
-      let den = 0;
-      let filled = false;
-      for (let v = 0; v < nf; v++) {
-        const x = fund8h[v][b];
-        if (x === x) {
-          let wv = w[v];
-          if (wv !== wv) {
-            wv = med;
-            filled = true;
+    }
+    const m = nk >> 1;
+    const med = nk === 0 ? 1 : nk % 2 ? known[m] : (known[m - 1] + known[m]) / 2;
+    let num = 0;
+    let den = 0;
+    let dNum = 0; // weighted change since the previous composite bar, over venues known at both bars
+    let dDen = 0;
+    let filled = false;
+    for (let v = 0; v < nf; v++) {
+      const x = fund8h[v][b];
+      if (x === x) {
+        let wv = equal ? 1 : w[v];
+        if (wv !== wv) {
+          wv = med;
+          filled = true;
+        }
+        num += x * wv;
+        den += wv;
+        if (prev >= 0) {
+          const y = fund8h[v][prev];
+          if (y === y) {
+            dNum += (x - y) * wv;
+            dDen += wv;
           }
-          num += x * wv;
-          den += wv;
         }
       }
-      raw[b] = num / den;
-      if (filled) {
-        medianFilled++;
-      }
+    }
+    raw[b] = num / den;
+    if (filled) {
+      medianFilled++;
+    }
+    level += dDen > 0 ? dNum / dDen : 0;
+    linked[b] = level;
+    prev = b;
+  }
+  if (prev >= 0) {
+    // anchor: the linked composite equals the composite on the last bar with funding
+    const shift = raw[prev] - linked[prev];
+    for (let b = 0; b < nb; b++) {
+      linked[b] += shift;
     }
   }
-  return { raw, count, equalFallback, medianFilled };
+  return { raw, linked, count, equalFallback, medianFilled };
 }
 
 /**
@@ -510,6 +529,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
       fundingRate8h: e,
       fundingAprPct: e,
       fundingZ: e,
+      fundingLinked8h: e,
       extremeScore: e,
       states: new Uint8Array(0),
       counts: { spot: new Uint16Array(0), perp: new Uint16Array(0), oi: new Uint16Array(0), funding: new Uint16Array(0) },
@@ -639,7 +659,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     }
   });
   const fundOi = fundIdx.map((i) => oiOfVenue.get(series[i].venue) ?? null);
-  const { raw: fundingRaw, count: fundCount, equalFallback, medianFilled } = fundingComposite(
+  const { raw: fundingRaw, linked: fundingLinkedRaw, count: fundCount, equalFallback, medianFilled } = fundingComposite(
     fund8h,
     fundOi,
     opts.fundingWeighting === 'oi',
@@ -652,7 +672,9 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     notes.push(`fundingWeighting=oi: on ${medianFilled} bars a funding venue without known OI got the median OI weight of the others`);
   }
   const funding = smaF64(fundingRaw, opts.fundingSmoothing);
-  const fundingZ = rollingZF64(funding, lookback);
+  // z on the chain-linked composite: venues joining or leaving do not move it (see docs/metrics.md)
+  const fundingLinked = smaF64(fundingLinkedRaw, opts.fundingSmoothing);
+  const fundingZ = rollingZF64(fundingLinked, lookback);
   const fundingApr = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
     fundingApr[b] = fundingAprPct(funding[b]);
@@ -754,6 +776,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     fundingRate8h: cut(funding),
     fundingAprPct: cut(fundingApr),
     fundingZ: cut(fundingZ),
+    fundingLinked8h: cut(fundingLinked),
     extremeScore: cut(score),
     states: cut(mask),
     counts: { spot: cut(spotB.count), perp: cut(perpB.count), oi: cut(oiCount), funding: cut(fundCount) },
@@ -800,6 +823,8 @@ export interface EngineColumns {
   fundingRate8h: Float64Array;
   fundingAprPct: Float64Array;
   fundingZ: Float64Array;
+  /** Chain-linked funding composite (8h-equivalent decimal) on which fundingZ is computed. */
+  fundingLinked8h: Float64Array;
   extremeScore: Float64Array;
   states: Uint8Array;
   counts: { spot: Uint16Array; perp: Uint16Array; oi: Uint16Array; funding: Uint16Array };

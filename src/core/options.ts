@@ -73,7 +73,7 @@ export const DEFAULT_OPTIONS: Readonly<EngineOptions> = Object.freeze({
 
   extremeZ: 2,
   extremeMinCount: 2,
-  extremeScoreMin: 2,
+  extremeScoreMin: 2.5,
   extremeExitScore: 1,
 } satisfies EngineOptions);
 
