@@ -129,6 +129,11 @@ describe('stats', () => {
     ]);
     expect(s.log[0].query).toEqual({ limit: '5' });
     expect(s.log.every((e) => typeof e.latencyMs === 'number' && e.latencyMs >= 0)).toBe(true);
+    const short = (await (await get('/__stats?log=1')).json()) as ReturnType<MockServer['stats']>;
+    expect(short.total).toBe(4);
+    expect(short.log.map((e) => e.path)).toEqual(['/v1/nope']);
+    expect(((await (await get('/__stats?log=0')).json()) as ReturnType<MockServer['stats']>).log).toEqual([]);
+    expect((await get('/__stats?log=-2')).status).toBe(400);
     expect((await get('/__stats/reset', { method: 'POST' })).status).toBe(200);
     expect(srv.stats().total).toBe(0);
     expect(srv.stats().log).toEqual([]);

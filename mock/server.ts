@@ -141,10 +141,19 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     res.end(text);
   };
 
-  const admin = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
+  const admin = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, search: URLSearchParams) => {
     const method = req.method ?? 'GET';
     if (path === '/__stats' && method === 'GET') {
-      return send(res, 200, stats.snapshot());
+      const snap = stats.snapshot();
+      const logParam = search.get('log');
+      if (logParam !== null) {
+        const n = Number(logParam);
+        if (!Number.isInteger(n) || n < 0) {
+          return send(res, 400, { error: `GET /__stats?log=N: N must be a whole number >= 0 (the latest N log entries); got "${logParam}"` });
+        }
+        snap.log = n === 0 ? [] : snap.log.slice(-n);
+      }
+      return send(res, 200, snap);
     }
     if (path === '/__stats/reset' && method === 'POST') {
       stats.reset();
@@ -222,7 +231,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const url = new URL(req.url ?? '/', 'http://mock.invalid');
     const full = url.pathname;
     if (full.startsWith('/__')) {
-      await admin(req, res, full);
+      await admin(req, res, full, url.searchParams);
       return;
     }
     const slash = full.indexOf('/', 1);
