@@ -149,7 +149,9 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (logParam !== null) {
         const n = Number(logParam);
         if (!Number.isInteger(n) || n < 0) {
-          return send(res, 400, { error: `GET /__stats?log=N: N must be a whole number >= 0 (the latest N log entries); got "${logParam}"` });
+          return send(res, 400, {
+            error: `GET /__stats?log=N: N must be a whole number >= 0 (the latest N log entries); got "${logParam}"`,
+          });
         }
         snap.log = n === 0 ? [] : snap.log.slice(-n);
       }
