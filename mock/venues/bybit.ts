@@ -433,7 +433,9 @@ function openInterest(req: MockRequest): MockResponse {
     const base = openInterestBase(inst.venueKey, inst.asset, t);
     const value =
       inst.category === 'inverse' ? Math.round(base * markPrice(inst.venueKey, inst.asset, t, 'perp')) : base;
-    return { openInterest: num(value, inst.category === 'inverse' ? 0 : 8), timestamp: String(t) };
+    const dec = inst.category === 'inverse' ? 0 : 8;
+    // openInterest is the sum of both sides, singleOpenInterest one side (as Bybit documents)
+    return { openInterest: num(value, dec), singleOpenInterest: num(value / 2, dec), timestamp: String(t) };
   });
   return ok(
     { symbol: inst.symbol, category: inst.category, list, nextPageCursor: more ? encodeCursor(oldest) : '' },
