@@ -11,6 +11,7 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import { DEFAULT_OPTIONS } from '../src/core/options';
 import type { CommonQueryOptions } from '../src/datasource/types';
 import { annotationTarget, DATASOURCE_REF, DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
 
@@ -78,6 +79,9 @@ const STATE_KIND_NAMES = Object.keys(STATE_COLORS) as StateKindName[];
 
 const OFF_COLOR = 'text';
 
+/** The engine's default rule thresholds (src/core/options.ts): panel colours and descriptions follow them. */
+const O = DEFAULT_OPTIONS;
+
 /** Value mappings of a 0/1 state field: 1 = active (state colour), 0 = off (`offColor`). */
 function stateMappings(kind: StateKindName, offText: string, offColor: string): dashboard.ValueMapping[] {
   return [
@@ -96,6 +100,9 @@ function steps(...s: Array<[number | null, string]>): dashboard.ThresholdsConfig
     .mode(dashboard.ThresholdsMode.Absolute)
     .steps(s.map(([value, color]) => ({ value, color })));
 }
+
+/** Funding APR (percent per year) counted as hot: the over-leverage rule's threshold. */
+const HOT_APR = O.overLeverageFundingAprPct;
 
 /** ±2 bands for a z-score whose high side means "hot" (OI, funding): red above +2, blue below −2. */
 const Z_BANDS_HOT = (): dashboard.ThresholdsConfig =>
@@ -174,27 +181,28 @@ function overviewRow(): Array<stat.PanelBuilder> {
   const oiZ = statPanel(
     'OI z-score',
     'How far aggregate open interest (chain-linked USD index) sits from its mean over the lookback window, in ' +
-      'standard deviations. Blue (< −2): leverage flushed. Green: normal. Yellow (≥ 1): leverage building (bearish ' +
-      'rule). Red (≥ 2): over-leveraged (the over-leverage rule fires when funding is hot too).'
+      `standard deviations. Blue (< −2): leverage flushed. Green: normal. Yellow (≥ ${O.bearishMinOiZ}): leverage ` +
+      `building (the bearish rule's OI condition). Red (≥ ${O.overLeverageOiZ}): over-leveraged (the over-leverage ` +
+      'rule fires when funding is hot too).'
   )
     .withTarget(target({ refId: 'A', queryType: 'oiZ', includeIndex: false, ...COMMON }))
     .unit('none')
     .decimals(2)
     .overrideByName('oiZ', [
-      { id: 'thresholds', value: steps([null, 'blue'], [-2, 'green'], [1, 'yellow'], [2, 'red']).build() },
+      { id: 'thresholds', value: steps([null, 'blue'], [-2, 'green'], [O.bearishMinOiZ, 'yellow'], [O.overLeverageOiZ, 'red']).build() },
     ]);
 
   const fundingApr = statPanel(
     'Funding APR',
     'Latest composite funding rate, annualised: 8h-equivalent rate × 3 × 365 × 100 (percent per year), weighted ' +
-      'across venues by open interest. Blue (< 0): shorts pay longs. Green: 0–15 %, calm. Yellow: 15–30 %, longs ' +
-      'crowding. Red (≥ 30 %): hot funding (the over-leverage threshold).'
+      `across venues by open interest. Blue (< 0): shorts pay longs. Green: 0–${HOT_APR / 2} %, calm. Yellow: ` +
+      `${HOT_APR / 2}–${HOT_APR} %, longs crowding. Red (≥ ${HOT_APR} %): hot funding (the over-leverage threshold).`
   )
     .withTarget(target({ refId: 'A', queryType: 'funding', unit: 'apr', perVenue: false, includeZ: false, ...COMMON }))
     .unit('percent')
     .decimals(1)
     .overrideByName('fundingAprPct', [
-      { id: 'thresholds', value: steps([null, 'blue'], [0, 'green'], [15, 'yellow'], [30, 'red']).build() },
+      { id: 'thresholds', value: steps([null, 'blue'], [0, 'green'], [HOT_APR / 2, 'yellow'], [HOT_APR, 'red']).build() },
     ]);
 
   const stateOverride = (kind: StateKindName): dashboard.DynamicConfigValue[] => [
@@ -300,7 +308,7 @@ function fundingRow(): timeseries.PanelBuilder[] {
     'Funding APR: composite and per venue',
     'Composite funding rate (time-weighted over each bar, 8h-equivalent, weighted by venue OI), annualised in ' +
       'percent per year. Positive: longs pay shorts (demand for leverage long); negative: shorts pay. Per-venue ' +
-      'rates are in the legend but hidden: click a venue in the legend to show it. Above 30 %/yr counts as hot.'
+      `rates are in the legend but hidden: click a venue in the legend to show it. Above ${HOT_APR} %/yr counts as hot.`
   )
     .withTarget(target({ refId: 'A', queryType: 'funding', unit: 'apr', perVenue: true, includeZ: false, ...COMMON }))
     .unit('percent')
@@ -308,7 +316,7 @@ function fundingRow(): timeseries.PanelBuilder[] {
     .span(12)
     .height(8)
     .overrideByName('fundingAprPct', [
-      ...bandOverrides(steps([null, 'transparent'], [0, 'text'], [30, 'red']).build(), common.GraphThresholdsStyleMode.Dashed),
+      ...bandOverrides(steps([null, 'transparent'], [0, 'text'], [HOT_APR, 'red']).build(), common.GraphThresholdsStyleMode.Dashed),
       { id: 'custom.lineWidth', value: 2 },
     ])
     .withOverride({
@@ -340,11 +348,14 @@ function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
     .id(nextId++)
     .title('Signal states')
     .description(
-      'One lane per state, coloured while the state is active. Bullish confluence (green): spot premium positive ' +
-        'and rising while OI z < 1, funding z < 1 and funding < 30 %/yr. Bearish confluence (red): premium negative ' +
-        'and falling while leverage builds (OI z ≥ 1 or funding z ≥ 1). Over-leverage (orange): OI z ≥ 2 with ' +
-        'funding z ≥ 2 or funding ≥ 30 %/yr. Extreme top / bottom (purple): at least two of −premium z, OI z and ' +
-        'funding z beyond ±2 with their mean beyond ±1.5. Blank = inactive. The same periods are drawn as ' +
+      'One lane per state, coloured while the state is active (default thresholds; a data source can change them). ' +
+        `Bullish confluence (green): spot premium positive and rising while OI z < ${O.bullishMaxOiZ}, funding z < ` +
+        `${O.bullishMaxFundingZ} and funding < ${O.bullishMaxFundingAprPct} %/yr. Bearish confluence (red): premium ` +
+        `negative and falling while leverage builds (OI z ≥ ${O.bearishMinOiZ} or funding z ≥ ${O.bearishMinFundingZ}). ` +
+        `Over-leverage (orange): OI z ≥ ${O.overLeverageOiZ} with funding z ≥ ${O.overLeverageFundingZ} or funding ≥ ` +
+        `${O.overLeverageFundingAprPct} %/yr. Extreme top / bottom (purple): at least ${O.extremeMinCount} of −premium z, ` +
+        `OI z and funding z beyond ±${O.extremeZ} with their mean beyond ±${O.extremeScoreMin} (held until the mean ` +
+        `falls back inside ±${O.extremeExitScore}). Blank = inactive. The same periods are drawn as ` +
         'annotations on every time-series panel.'
     )
     .datasource(DATASOURCE_REF)
