@@ -91,7 +91,8 @@ export async function fetchBundle(
   const notices: VenueNotice[] = [];
   const failed: BundleResult['failed'] = [];
 
-  const run = async (venue: string, kind: SeriesKind): Promise<SeriesResult | undefined> => {
+  /** `final` = false for an fx attempt that a fallback venue may still replace (progress counts the fx series once). */
+  const run = async (venue: string, kind: SeriesKind, final = true): Promise<SeriesResult | undefined> => {
     try {
       const r = await fetchSeries({ venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to }, ctx);
       for (const m of r.notices) {
@@ -106,14 +107,14 @@ export async function fetchBundle(
       const reason = e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e);
       failed.push({ venue, kind, reason });
       notices.push({ venue, kind, level: 'error', message: `${venue}: ${kind} left out: ${reason}` });
-      onProgress?.({ done: ++done, total, venue, kind, ok: false });
+      onProgress?.({ done: final ? ++done : done, total, venue, kind, ok: false });
       return undefined;
     }
   };
 
   const fxTask = async (): Promise<SeriesResult | undefined> => {
-    for (const v of fxVenues) {
-      const r = await run(v.id, 'fx');
+    for (const [i, v] of fxVenues.entries()) {
+      const r = await run(v.id, 'fx', i === fxVenues.length - 1);
       if (r) {
         return r;
       }

@@ -174,11 +174,25 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
       }
     }
     for (const [s, e] of missing) {
-      const r = await runKind(s, e);
-      const closedTo = Math.min(e, closedEnd);
-      if (closedTo > s) {
-        ctx.cache.commit(key, r.rows, [s, closedTo], r.firstAvailable);
+      // the same range of the same series in flight (e.g. 1d and 1w panels both reading 1d bars) is fetched once
+      const rangeKey = `range|${key}|${s}|${e}|${now}`;
+      let pending = ctx.inflight.get(rangeKey) as Promise<RangeResult> | undefined;
+      if (!pending) {
+        pending = runKind(s, e).then((r) => {
+          const closedTo = Math.min(e, closedEnd);
+          if (closedTo > s) {
+            ctx.cache.commit(key, r.rows, [s, closedTo], r.firstAvailable);
+          }
+          return r;
+        });
+        const p = pending;
+        ctx.inflight.set(rangeKey, p);
+        p.then(
+          () => ctx.inflight.delete(rangeKey),
+          () => ctx.inflight.delete(rangeKey)
+        );
       }
+      const r = await pending;
       fetched.push(...r.rows.filter((row) => row[0] >= closedEnd));
       rangeNotices.push(...r.notices);
     }

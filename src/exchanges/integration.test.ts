@@ -252,6 +252,18 @@ describe('cache and coalescing (request counts from /__stats)', () => {
     }
   });
 
+  it('panels on 1d, 3d, 1w and 1M read the same daily bars once', async () => {
+    const ctx = ctxOf();
+    await ctx.markets(getVenue('okx'));
+    srv.resetStats();
+    const rs = await Promise.all((['1d', '3d', '1w', '1M'] as const).map((tf) => fetchSeries(req('okx', 'perp', TODAY - 400 * DAY, NOW, tf), ctx)));
+    expect(count('okx', 'klines')).toBe(Math.ceil(401 / 300));
+    for (const r of rs) {
+      expect(r.fetchedTimeframe).toBe('1d');
+      expect(r.series.points).toEqual(rs[0].series.points);
+    }
+  });
+
   it('after the clock moves on a day, a refresh asks for the last open bar and the new one in one request', async () => {
     let now = NOW;
     const ctx = ctxOf({ now: () => now });
@@ -367,6 +379,29 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
     expect(r.notices.find((n) => n.venue === 'coinbase')?.message).toMatch(/coinbase: spot left out: markets: server error \(HTTP 500\)/);
     const again = await fetchBundle(bundleReq, ctx);
     expect(seriesOf(again, 'coinbase')).toEqual(seriesOf(reference, 'coinbase'));
+  });
+});
+
+describe('fx reference and progress', () => {
+  it('takes USDT/USD from coinbase when kraken fails, and reports progress per series', async () => {
+    srv.setFaults([{ venue: 'kraken', endpoint: 'klines', type: '500' }]);
+    const progress: string[] = [];
+    const r = await fetchBundle(
+      { asset: 'BTC', timeframe: '1d', from: TODAY - 30 * DAY, to: NOW, venues: ['binance'], kinds: ['spot', 'fx'] },
+      ctxOf({ retries: 0 }),
+      (p) => progress.push(`${p.done}/${p.total} ${p.venue} ${p.kind} ${p.ok ? 'ok' : 'failed'}`)
+    );
+    const fx = r.bundle.series.find((x) => x.kind === 'fx');
+    expect(fx?.venue).toBe('coinbase');
+    for (const [t, v] of fx!.points.slice(0, -1)) {
+      expect(rel(v, candle('coinbase', 'USDT', 'spot', t, DAY)!.close)).toBeLessThan(1e-4);
+    }
+    expect(r.notices.find((n) => n.venue === 'kraken')?.message).toMatch(/^kraken: fx left out: .*server error \(HTTP 500\)/);
+    // kraken's failed attempt is reported without counting; the fx series counts once, when coinbase delivers it
+    expect(progress).toContain('1/2 binance spot ok');
+    expect(progress.filter((x) => x.startsWith('2/2 '))).toHaveLength(1);
+    expect(progress.indexOf('2/2 coinbase fx ok')).toBeGreaterThan(progress.findIndex((x) => /^\d\/2 kraken fx failed$/.test(x)));
+    expect(progress).toHaveLength(3);
   });
 });
 
