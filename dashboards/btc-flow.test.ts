@@ -168,8 +168,8 @@ describe('dashboard structure (issue 5)', () => {
     expect(states.targets.map((t: Json) => t.queryType).sort()).toEqual(['extremes', 'signals']);
     for (const kind of [...SIGNAL_KINDS, ...EXTREME_KINDS]) {
       const t = prop(override(states, kind), 'thresholds');
-      expect(colorAt(t, 0)).toBe('text');
-      expect(colorAt(t, 1)).not.toBe('text');
+      expect(colorAt(t, 0)).toBe('transparent');
+      expect(colorAt(t, 1)).toBe(ANNOTATIONS.find((a) => a.kind === kind)!.color);
     }
   });
 

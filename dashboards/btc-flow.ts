@@ -174,6 +174,7 @@ function overviewRow(): Array<stat.PanelBuilder> {
       'The sparkline is the premium over the dashboard range.'
   )
     .withTarget(target({ refId: 'A', queryType: 'premium', includeZ: false, includeBaskets: false, ...COMMON }))
+    .span(5)
     .unit('percent')
     .decimals(3)
     .overrideByName('premiumPct', [{ id: 'thresholds', value: steps([null, 'red'], [-0.05, OFF_COLOR], [0.05, 'green']).build() }]);
@@ -186,6 +187,7 @@ function overviewRow(): Array<stat.PanelBuilder> {
       'rule fires when funding is hot too).'
   )
     .withTarget(target({ refId: 'A', queryType: 'oiZ', includeIndex: false, ...COMMON }))
+    .span(5)
     .unit('none')
     .decimals(2)
     .overrideByName('oiZ', [
@@ -199,6 +201,7 @@ function overviewRow(): Array<stat.PanelBuilder> {
       `${HOT_APR / 2}–${HOT_APR} %, longs crowding. Red (≥ ${HOT_APR} %): hot funding (the over-leverage threshold).`
   )
     .withTarget(target({ refId: 'A', queryType: 'funding', unit: 'apr', perVenue: false, includeZ: false, ...COMMON }))
+    .span(5)
     .unit('percent')
     .decimals(1)
     .overrideByName('fundingAprPct', [
@@ -207,14 +210,15 @@ function overviewRow(): Array<stat.PanelBuilder> {
 
   const stateOverride = (kind: StateKindName): dashboard.DynamicConfigValue[] => [
     { id: 'displayName', value: STATE_LABELS[kind] },
-    { id: 'mappings', value: stateMappings(kind, 'off', OFF_COLOR) },
-    { id: 'thresholds', value: steps([null, OFF_COLOR], [1, STATE_COLORS[kind]]).build() },
+    // background colour mode: an inactive state keeps the panel background (transparent) and reads "off"
+    { id: 'mappings', value: stateMappings(kind, 'off', 'transparent') },
+    { id: 'thresholds', value: steps([null, 'transparent'], [1, STATE_COLORS[kind]]).build() },
     { id: 'color', value: { mode: 'thresholds' } },
   ];
   const states = statPanel(
     'Active states',
     'Which states the latest bar is in. A state lights up in its colour when active: bullish confluence (green), ' +
-      'bearish confluence (red), over-leverage (orange), extreme top / bottom (purple); grey "off" otherwise. ' +
+      'bearish confluence (red), over-leverage (orange), extreme top / bottom (purple); "off" otherwise. ' +
       'Rules in docs/metrics.md; the Signals row shows their history.'
   )
     .withTarget(target({ refId: 'A', queryType: 'signals', format: 'states', ...COMMON }))
@@ -222,7 +226,8 @@ function overviewRow(): Array<stat.PanelBuilder> {
     .graphMode(common.BigValueGraphMode.None)
     .colorMode(common.BigValueColorMode.Background)
     .textMode(common.BigValueTextMode.ValueAndName)
-    .orientation(common.VizOrientation.Horizontal);
+    .orientation(common.VizOrientation.Horizontal)
+    .span(9);
   for (const kind of STATE_KIND_NAMES) {
     states.overrideByName(kind, stateOverride(kind));
   }
