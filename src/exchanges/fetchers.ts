@@ -62,45 +62,63 @@ function listOrThrow(x: unknown, what: string): unknown[] {
 }
 
 /**
- * Walks [start, end) in windows of at most `limit` bars. `page(since, n, until)` returns rows with times in the
- * window (others are dropped). A full page moves the cursor to the last row + 1 bar (rows may be capped); a short
- * page means the window is done. An empty window is fine before the market's listing and before the first row,
- * but an empty window after data was seen (or after the listing date) fails the venue: that is a broken answer,
- * not a gap.
+ * Walks [start, end) in windows of at most `limit` rows of `barMs` each. `page(since, n, until)` returns rows; those
+ * outside the window are dropped. After a full page (the venue may have capped it) the walk goes on from the last row
+ * (+ `step`); if a full page starts well after the window's start, the venue answered from the window's end, so the
+ * part before its first row is walked first. A short page completes its window.
+ * An empty window is fine before the market's listing and before the first row (it is asked twice to tell "not listed
+ * yet" from a broken page), but an empty window after data was seen (or after the listing date) fails the venue: that
+ * is a broken answer, not a gap.
  */
-async function windowed(
+export async function windowed(
   job: RangeJob,
   what: string,
   barMs: number,
   limit: number,
-  page: (since: number, n: number, until: number) => Promise<Row[]>
+  page: (since: number, n: number, until: number) => Promise<Row[]>,
+  step = barMs
 ): Promise<RangeResult> {
   const rows: Row[] = [];
-  let cursor = job.start;
   const listed = typeof job.market.created === 'number' ? job.market.created : undefined;
-  while (cursor < job.end) {
-    const n = Math.max(1, Math.min(limit, Math.ceil((job.end - cursor) / barMs)));
-    const until = Math.min(cursor + n * barMs, job.end) - 1;
-    let got = await job.ctx.call(job.venue.id, what, () => page(cursor, n, until));
-    let inWindow = got.filter((r) => r[0] >= cursor && r[0] <= until);
-    if (inWindow.length === 0 && rows.length === 0 && cursor <= job.now - barMs) {
-      // an empty window before any data: before listing, or a broken answer; ask once more to tell them apart
-      got = await job.ctx.call(job.venue.id, what, () => page(cursor, n, until));
-      inWindow = got.filter((r) => r[0] >= cursor && r[0] <= until);
-    }
-    if (inWindow.length === 0) {
-      const afterListing = listed !== undefined && cursor >= listed;
-      const liveWindow = cursor <= job.now - barMs; // a window entirely in the future may be empty
-      if ((rows.length > 0 || afterListing) && liveWindow) {
-        throw new EmptyPayloadError(`${what}: no rows for ${iso(cursor)} – ${iso(until + 1)}`);
+  // the row spacing in use: the assumed one, narrowed when full pages show denser rows (e.g. a 4h funding interval)
+  let bar = barMs;
+  const walk = async (from: number, to: number, depth: number): Promise<void> => {
+    let cursor = from;
+    while (cursor < to) {
+      const n = Math.max(1, Math.min(limit, Math.ceil((to - cursor) / bar)));
+      const since = cursor;
+      const until = Math.min(cursor + n * bar, to) - 1;
+      let got = await job.ctx.call(job.venue.id, what, () => page(since, n, until));
+      let inWindow = got.filter((r) => r[0] >= since && r[0] <= until);
+      if (inWindow.length === 0 && rows.length === 0 && since <= job.now - bar) {
+        got = await job.ctx.call(job.venue.id, what, () => page(since, n, until));
+        inWindow = got.filter((r) => r[0] >= since && r[0] <= until);
       }
-      cursor += n * barMs;
-      continue;
+      if (inWindow.length === 0) {
+        const afterListing = listed !== undefined && since >= listed;
+        // a window of the future, or narrower than one row spacing, may be empty
+        const mustHoldRows = since <= job.now - bar && until + 1 - since >= bar;
+        if ((rows.length > 0 || afterListing) && mustHoldRows) {
+          throw new EmptyPayloadError(`${what}: no rows for ${iso(since)} – ${iso(until + 1)}`);
+        }
+        cursor = since + n * bar;
+        continue;
+      }
+      const times = [...new Set(inWindow.map((r) => r[0]))].sort((a, b) => a - b);
+      const first = times[0];
+      const last = times[times.length - 1];
+      const full = got.length >= n;
+      if (full && times.length > 1) {
+        bar = Math.min(bar, Math.max(1, Math.floor((last - first) / (times.length - 1))));
+      }
+      if (full && first - since >= bar && depth < 20) {
+        await walk(since, first, depth + 1); // the venue gave the window's latest rows: fetch the earlier ones
+      }
+      rows.push(...inWindow);
+      cursor = full ? Math.max(last + step, since + 1) : Math.max(since + n * bar, last + step);
     }
-    rows.push(...inWindow);
-    const last = Math.max(...inWindow.map((r) => r[0]));
-    cursor = got.length >= n ? Math.max(last + barMs, cursor + barMs) : Math.max(cursor + n * barMs, last + barMs);
-  }
+  };
+  await walk(job.start, job.end, 0);
   if (rows.length === 0) {
     throw new EmptyPayloadError(`${what}: no data between ${iso(job.start)} and ${iso(job.end)}`);
   }
@@ -363,8 +381,13 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
         );
         return finish(fundingRowsFrom(venue, raw, what));
       }
-      const r = await windowed({ ...job, start }, what, periodMs, f.limit, async (since, n, until) =>
-        fundingRowsFrom(venue, await ex.fetchFundingRateHistory(market.symbol, since, n, { until }), what)
+      const r = await windowed(
+        { ...job, start },
+        what,
+        periodMs,
+        f.limit,
+        async (since, n, until) => fundingRowsFrom(venue, await ex.fetchFundingRateHistory(market.symbol, since, n, { until }), what),
+        1
       );
       return finish(r.rows, f.retentionDays);
     }
@@ -378,17 +401,14 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
         );
         const page = fundingRowsFrom(venue, raw, what).filter((r) => r[0] < after);
         if (page.length === 0) {
-          if (rows.length > 0 && after > start + f.intervalHours * HOUR_MS * 2) {
-            throw new EmptyPayloadError(`${what}: empty page before ${iso(after)}`);
-          }
-          break;
+          break; // the venue keeps nothing older (finish() reports where the data starts)
         }
         rows.push(...page);
         const oldest = Math.min(...page.map((r) => r[0]));
-        if (oldest <= start || page.length < f.limit) {
+        if (oldest <= start) {
           break;
         }
-        after = oldest;
+        after = oldest; // a short page (rows missing) does not end the walk: only reaching `start` or an empty page does
       }
       return finish(rows, f.retentionDays);
     }
@@ -401,14 +421,11 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
         );
         const page = fundingRowsFrom(venue, raw, what);
         if (page.length === 0) {
-          if (pageNo > 1 || expectData) {
-            // page 1 empty while data is expected, or the list ended: stop, finish() decides
-          }
-          break;
+          break; // end of the history (page 1 empty while data is expected: finish() fails the series)
         }
         rows.push(...page);
         const oldest = Math.min(...page.map((r) => r[0]));
-        if (oldest <= start || page.length < f.limit) {
+        if (oldest <= start) {
           break;
         }
       }

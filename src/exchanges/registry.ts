@@ -285,7 +285,7 @@ export const VENUES: readonly VenueSpec[] = [
       method: 'okxBackward',
       limit: 100,
       intervalHours: 8,
-      retentionDays: 92,
+      retentionDays: 89,
       source: '/public/funding-rate-history realizedRate/fundingRate per 8h',
     },
     hosts: [{ host: 'www.okx.com', route: 'okx-www' }],

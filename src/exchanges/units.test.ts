@@ -3,7 +3,8 @@ import { addInterval, Interval, SeriesCache, subtractIntervals } from './cache';
 import { applyBaseUrl, grafanaBase, rewriteUrl } from './baseUrl';
 import { CCXT_LOADER_IDS, loadCcxtClass } from './ccxtLoader';
 import { classifyError, parseRetryAfter, TransientHttpError } from './errors';
-import { inferIntervalHours } from './fetchers';
+import { inferIntervalHours, windowed } from './fetchers';
+import { ExchangeContext } from './context';
 import { fetchTimeframeFor, validateSeriesRequest } from './fetchSeries';
 import { allVenueHosts, CCXT_IDS, getVenue, VENUES, venuesByRole } from './registry';
 
@@ -171,5 +172,56 @@ describe('faults and funding helpers', () => {
     expect(inferIntervalHours(pts(1, 10), 8)).toBe(1);
     expect(inferIntervalHours(pts(4, 10), 8)).toBe(4);
     expect(inferIntervalHours(pts(8, 2), 1)).toBe(1); // too few points: registry value
+  });
+});
+
+describe('window walk', () => {
+  const HOUR = 3_600_000;
+  // a venue holding a point every `spacing` ms from t0, answering with at most n rows of [since, until]
+  const venueRows = (t0: number, spacing: number, count: number) => Array.from({ length: count }, (_, i) => t0 + i * spacing);
+  const makeJob = (start: number, end: number) => ({
+    ctx: new ExchangeContext({ retries: 0 }),
+    venue: getVenue('bybit'),
+    ex: {} as never,
+    market: { id: 'X', symbol: 'X', base: 'X', quote: 'USDT', type: 'swap', info: {} },
+    tf: '1h' as const,
+    kind: 'funding' as const,
+    start,
+    end,
+    now: end,
+  });
+
+  it.each([
+    ['oldest first', 'first'],
+    ['newest first (latest n of the window)', 'last'],
+  ])('finds every row when the true spacing is half the assumed one: venue answers %s', async (_name, take) => {
+    const times = venueRows(0, 4 * HOUR, 1000); // 4h points
+    let calls = 0;
+    const page = async (since: number, n: number, until: number) => {
+      calls++;
+      const inRange = times.filter((t) => t >= since && t <= until);
+      const picked = take === 'first' ? inRange.slice(0, n) : inRange.slice(-n);
+      return picked.map((t) => [t, 1] as [number, number]);
+    };
+    const r = await windowed(makeJob(0, 1000 * 4 * HOUR), 'test', 8 * HOUR, 100, page, 1);
+    const got = [...new Set(r.rows.map((x) => x[0]))].sort((a, b) => a - b);
+    expect(got).toEqual(times);
+    expect(calls).toBeLessThanOrEqual(12); // 1000 rows / 100 per page, plus a little
+  });
+
+  it('an empty window after data fails; before the first row it is asked twice, then skipped', async () => {
+    const times = venueRows(50 * HOUR, HOUR, 100);
+    const asked: number[] = [];
+    const page = async (since: number, n: number, until: number) => {
+      asked.push(since);
+      return times.filter((t) => t >= since && t <= until).slice(0, n).map((t) => [t, 1] as [number, number]);
+    };
+    const r = await windowed(makeJob(0, 150 * HOUR), 'test', HOUR, 40, page);
+    expect(r.firstAvailable).toBe(50 * HOUR);
+    expect(r.rows).toHaveLength(100);
+    expect(asked.slice(0, 2)).toEqual([0, 0]); // the empty first window, asked twice
+    const holey = async (since: number, n: number, until: number) =>
+      since >= 80 * HOUR && since < 100 * HOUR ? [] : page(since, n, until);
+    await expect(windowed(makeJob(0, 150 * HOUR), 'test', HOUR, 20, holey)).rejects.toThrow(/test: no rows for/);
   });
 });
