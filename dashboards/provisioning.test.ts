@@ -197,6 +197,37 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(ROOT, file))).toBe(true);
     expect(() => parseCliArgs(args)).not.toThrow();
     expect(hostPathFor(mock, mock.working_dir)).toBe('.');
+    // the script runs mock/server.ts with tsx; the container installs the tsx version package.json pins
+    expect(packageJson.scripts[script]).toMatch(/^tsx /);
+    const cmd = mock.command.join(' ');
+    const tsx = /\btsx@([\w.-]+)/.exec(cmd);
+    expect(tsx?.[1]).toBe(packageJson.devDependencies.tsx);
+    // the mock server imports nothing from npm (so tsx alone runs it): walk its import graph from mock/server.ts
+    const seen = new Set<string>();
+    const walk = (rel: string) => {
+      const file = ['', '.ts', '/index.ts'].map((ext) => rel + ext).find((f) => existsSync(join(ROOT, f)) && statSync(join(ROOT, f)).isFile());
+      expect(file ? 'found' : `missing module ${rel}`).toBe('found');
+      if (seen.has(file!)) {
+        return;
+      }
+      seen.add(file!);
+      const src = read(file!);
+      const specifiers = [
+        ...src.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm),
+        ...src.matchAll(/^\s*import\s+'([^']+)'/gm),
+        ...src.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+        ...src.matchAll(/\brequire\(\s*'([^']+)'\s*\)/g),
+      ];
+      for (const m of specifiers) {
+        if (m[1].startsWith('.')) {
+          walk(posix.join(posix.dirname(file!), m[1]));
+        } else {
+          expect(`${file} imports ${m[1]}`).toMatch(/ imports node:/);
+        }
+      }
+    };
+    walk('mock/server.ts');
+    expect(seen.size).toBeGreaterThan(3);
     const published = (mock.ports ?? []).map((p: string) => p.split(':').pop());
     expect(published).toContain(String(parseCliArgs(args).port));
   });
