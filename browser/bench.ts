@@ -98,25 +98,26 @@ export async function benchBrowser(): Promise<Record<string, number | string | b
   const out: Record<string, number | string | boolean> = {
     source: fresh ? `browser/artifacts/transfer.json (${report.measuredAt})` : 'measured now',
   };
+  // "2 venues": coinbase + bybit configured, one signals query; "dashboard": every panel, all default venues.
   for (const [key, label] of [
-    ['twoVenues', 'two venues (coinbase + bybit), one query'],
-    ['dashboard', 'dashboard, all configured venues'],
+    ['twoVenues', '2 venues'],
+    ['dashboard', 'dashboard'],
   ] as const) {
     const s = report[key];
     if (!s) {
       continue;
     }
-    out[`${label}: JS bytes`] = s.totalJsBytes;
-    out[`${label}: JS bytes gzip`] = s.totalJsGzipBytes;
-    out[`${label}: chunks`] = s.chunkCount;
-    out[`${label}: venues loaded`] = s.venues.join(' ');
+    out[`JS fetched, ${label} (bytes)`] = s.totalJsBytes;
+    out[`JS fetched, ${label} (gzip bytes)`] = s.totalJsGzipBytes;
+    out[`lazy chunks fetched, ${label}`] = s.chunkCount;
+    out[`venue classes loaded, ${label}`] = s.venues.join(' ');
   }
   if (report.dashboard) {
-    out['module.js bytes'] = report.dashboard.moduleJsBytes;
-    out['module.js bytes gzip'] = report.dashboard.moduleJsGzipBytes;
+    out['module.js (bytes)'] = report.dashboard.moduleJsBytes;
+    out['module.js (gzip bytes)'] = report.dashboard.moduleJsGzipBytes;
   }
   if (fs.existsSync(path.join(ROOT, 'dist'))) {
-    out['dist/*.js bytes (everything that could be fetched)'] = distJsBytes();
+    out['all of dist/*.js (bytes)'] = distJsBytes();
   }
   return out;
 }
