@@ -1,0 +1,73 @@
+/**
+ * Annotation editor: signal or extreme events as regions, with a filter on the kinds and the common options.
+ */
+import React from 'react';
+import { QueryEditorProps } from '@grafana/data';
+import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
+import type { DataSource } from '../datasource/DataSource';
+import { allConfiguredVenues } from '../datasource/query';
+import {
+  BtcFlowAnnotationQuery,
+  BtcFlowOptions,
+  BtcFlowQuery,
+  DEFAULT_ANNOTATION_QUERY,
+  EXTREME_KINDS,
+  ExtremeKind,
+  SIGNAL_KINDS,
+  SignalKind,
+} from '../datasource/types';
+import { CommonOptions } from './CommonOptions';
+import { CheckList, LABEL_WIDTH } from './fields';
+import { KIND_NAMES } from './query/views';
+
+type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
+
+export function AnnotationQueryEditor({ query: raw, onChange, datasource }: Props) {
+  const query: BtcFlowAnnotationQuery =
+    raw && (raw.queryType === 'signals' || raw.queryType === 'extremes')
+      ? { ...(raw as BtcFlowAnnotationQuery) }
+      : { ...DEFAULT_ANNOTATION_QUERY, refId: raw?.refId ?? 'Anno' };
+  const emit = (q: BtcFlowAnnotationQuery) => onChange(q as BtcFlowQuery);
+  const venues = allConfiguredVenues(datasource.configuredVenues());
+  return (
+    <Stack direction="column" gap={1}>
+      <InlineField label="Events" labelWidth={LABEL_WIDTH}>
+        <RadioButtonGroup<'signals' | 'extremes'>
+          aria-label="Events"
+          options={[
+            { label: 'Signals', value: 'signals' },
+            { label: 'Extremes', value: 'extremes' },
+          ]}
+          value={query.queryType}
+          onChange={(t) => {
+            const { kinds: _drop, ...rest } = query;
+            emit({ ...rest, queryType: t } as BtcFlowAnnotationQuery);
+          }}
+        />
+      </InlineField>
+      {query.queryType === 'signals' ? (
+        <CheckList<SignalKind>
+          label="Kinds"
+          options={SIGNAL_KINDS}
+          names={KIND_NAMES}
+          selected={query.kinds?.length ? query.kinds : SIGNAL_KINDS}
+          onChange={(k) => emit({ ...query, kinds: k })}
+        />
+      ) : (
+        <CheckList<ExtremeKind>
+          label="Kinds"
+          options={EXTREME_KINDS}
+          names={KIND_NAMES}
+          selected={query.kinds?.length ? query.kinds : EXTREME_KINDS}
+          onChange={(k) => emit({ ...query, kinds: k })}
+        />
+      )}
+      <CommonOptions
+        value={query}
+        onChange={(c) => emit({ ...query, ...c } as BtcFlowAnnotationQuery)}
+        configuredVenues={venues}
+        smoothing={{ premium: true, funding: true }}
+      />
+    </Stack>
+  );
+}

@@ -1,0 +1,212 @@
+/**
+ * Data source settings (jsonData only: public market data needs no secrets).
+ * Baskets, weightings, stablecoin conversion, default lookbacks and thresholds, request timeout and retries,
+ * and the optional exchange mirror. See docs/configuration.md.
+ */
+import React from 'react';
+import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { FieldSet, InlineField, InlineSwitch, RadioButtonGroup, Stack, Text } from '@grafana/ui';
+import { DEFAULT_OPTIONS, defaultLookback } from '../core/options';
+import { TIMEFRAMES, Timeframe } from '../core/types';
+import { venuesByRole } from '../exchanges/registry';
+import {
+  BtcFlowOptions,
+  BtcFlowThresholds,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRIES,
+  THRESHOLD_NAMES,
+  ThresholdName,
+  VenueRole,
+} from '../datasource/types';
+import { CheckList, LABEL_WIDTH, NumberField, TextField } from './fields';
+
+export type ConfigProps = DataSourcePluginOptionsEditorProps<BtcFlowOptions>;
+
+/** Venues that can be in each basket (from the registry) and the jsonData key that holds the choice. */
+export function basketCandidates(): Record<VenueRole, { key: keyof BtcFlowOptions; venues: string[]; label: string; tooltip: string }> {
+  const r = venuesByRole();
+  return {
+    spot: { key: 'spotVenues', venues: r.spot, label: 'Spot basket', tooltip: 'Spot venues averaged into the spot price' },
+    perp: { key: 'perpVenues', venues: r.perp, label: 'Perp basket', tooltip: 'Perpetual venues averaged into the perp price' },
+    oi: { key: 'oiVenues', venues: r.openInterest, label: 'Open interest', tooltip: 'Venues whose open interest is summed' },
+    funding: { key: 'fundingVenues', venues: r.funding, label: 'Funding', tooltip: 'Venues in the funding composite' },
+  };
+}
+
+/** What each threshold means, for the tooltips (docs/metrics.md has the rules in full). */
+const THRESHOLD_HELP: Record<ThresholdName, string> = {
+  premiumSlopeBars: 'Rising / falling premium compares with this many bars earlier (bars)',
+  premiumDeadbandPct: 'The premium counts as positive / negative beyond ± this (percent)',
+  bullishMaxOiZ: 'Bullish: OI z must be below this',
+  bullishMaxFundingZ: 'Bullish: funding z must be below this',
+  bullishMaxFundingAprPct: 'Bullish: funding APR must be below this (percent per year)',
+  bearishMinOiZ: 'Bearish: leverage building when OI z is at or above this',
+  bearishMinFundingZ: '… or funding z is at or above this',
+  overLeverageOiZ: 'Over-leverage: OI z at or above this',
+  overLeverageFundingZ: '… and funding z at or above this',
+  overLeverageFundingAprPct: '… or funding APR at or above this (percent per year)',
+  extremeZ: 'Extremes: a metric is extreme at or beyond this signed z',
+  extremeMinCount: 'Extremes: at least this many metrics must be extreme',
+  extremeScoreMin: 'Extremes: the mean signed z must reach this',
+  extremeExitScore: 'Extremes: once flagged, the state holds while the score stays at or beyond this',
+};
+
+const INTEGER_THRESHOLDS: ThresholdName[] = ['premiumSlopeBars', 'extremeMinCount'];
+
+export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
+  const j = options.jsonData ?? {};
+  const set = (patch: Partial<BtcFlowOptions>) => {
+    const next: Record<string, unknown> = { ...j, ...patch };
+    for (const k of Object.keys(patch)) {
+      if (next[k] === undefined) {
+        delete next[k];
+      }
+    }
+    onOptionsChange({ ...options, jsonData: next as BtcFlowOptions });
+  };
+  const candidates = basketCandidates();
+
+  const setLookback = (tf: Timeframe, v: number | undefined) => {
+    const next = { ...(j.defaultLookbacks ?? {}) };
+    if (v === undefined) {
+      delete next[tf];
+    } else {
+      next[tf] = v;
+    }
+    set({ defaultLookbacks: Object.keys(next).length ? next : undefined });
+  };
+  const setThreshold = (name: ThresholdName, v: number | undefined) => {
+    const next: BtcFlowThresholds = { ...(j.thresholds ?? {}) };
+    if (v === undefined) {
+      delete next[name];
+    } else {
+      next[name] = v;
+    }
+    set({ thresholds: Object.keys(next).length ? next : undefined });
+  };
+
+  return (
+    <Stack direction="column" gap={2}>
+      <Text element="p" color="secondary">
+        BTC Flow reads public market data (no API keys). Every request goes through Grafana&apos;s data proxy to the
+        exchanges&apos; public APIs, or to the mirror below.
+      </Text>
+
+      <FieldSet label="Venues">
+        {(Object.keys(candidates) as VenueRole[]).map((role) => {
+          const c = candidates[role];
+          const chosen = (j[c.key] as string[] | undefined) ?? c.venues;
+          return (
+            <CheckList
+              key={role}
+              label={c.label}
+              tooltip={`${c.tooltip}. All ticked = the default set.`}
+              options={c.venues}
+              selected={chosen}
+              onChange={(sel) => set({ [c.key]: sel.length === c.venues.length ? undefined : sel } as Partial<BtcFlowOptions>)}
+            />
+          );
+        })}
+      </FieldSet>
+
+      <FieldSet label="Weighting and conversion">
+        <InlineField label="Basket weighting" labelWidth={LABEL_WIDTH} tooltip="Spot and perp baskets: equal weight, or by quote volume in the bar">
+          <RadioButtonGroup<'equal' | 'volume'>
+            aria-label="Basket weighting"
+            options={[
+              { label: 'Equal', value: 'equal' },
+              { label: 'Volume', value: 'volume' },
+            ]}
+            value={j.basketWeighting ?? DEFAULT_OPTIONS.basketWeighting}
+            onChange={(v) => set({ basketWeighting: v })}
+          />
+        </InlineField>
+        <InlineField label="Funding weighting" labelWidth={LABEL_WIDTH} tooltip="Funding composite: weighted by each venue's OI in USD, or a plain mean">
+          <RadioButtonGroup<'oi' | 'equal'>
+            aria-label="Funding weighting"
+            options={[
+              { label: 'By OI', value: 'oi' },
+              { label: 'Equal', value: 'equal' },
+            ]}
+            value={j.fundingWeighting ?? DEFAULT_OPTIONS.fundingWeighting}
+            onChange={(v) => set({ fundingWeighting: v })}
+          />
+        </InlineField>
+        <InlineField label="Stablecoins to USD" labelWidth={LABEL_WIDTH} tooltip="Convert USDT / USDC quotes to USD with a USDT/USD reference series">
+          <InlineSwitch
+            aria-label="Stablecoins to USD"
+            value={j.stablecoinToUsd ?? DEFAULT_OPTIONS.stablecoinToUsd}
+            onChange={(e) => set({ stablecoinToUsd: e.currentTarget.checked })}
+          />
+        </InlineField>
+      </FieldSet>
+
+      <FieldSet label="Default z-score lookback (bars)">
+        <Stack gap={0} wrap="wrap">
+          {TIMEFRAMES.map((tf) => (
+            <NumberField
+              key={tf}
+              label={`Lookback ${tf}`}
+              tooltip={`Used when a query's lookback is auto on ${tf} bars. Empty = ${defaultLookback(tf)}.`}
+              value={j.defaultLookbacks?.[tf]}
+              placeholder={String(defaultLookback(tf))}
+              width={10}
+              rule={{ integer: true, min: 2 }}
+              onValue={(v) => setLookback(tf, v as number | undefined)}
+            />
+          ))}
+        </Stack>
+      </FieldSet>
+
+      <FieldSet label="Signal thresholds">
+        <Stack gap={0} wrap="wrap">
+          {THRESHOLD_NAMES.map((name) => (
+            <NumberField
+              key={name}
+              label={name}
+              tooltip={`${THRESHOLD_HELP[name]}. Empty = ${DEFAULT_OPTIONS[name]}.`}
+              value={j.thresholds?.[name]}
+              placeholder={String(DEFAULT_OPTIONS[name])}
+              width={10}
+              rule={INTEGER_THRESHOLDS.includes(name) ? { integer: true, min: 1 } : {}}
+              onValue={(v) => setThreshold(name, v as number | undefined)}
+            />
+          ))}
+        </Stack>
+      </FieldSet>
+
+      <FieldSet label="Requests">
+        <Stack gap={0} wrap="wrap">
+          <NumberField
+            label="Timeout (ms)"
+            tooltip={`Per request. Empty = ${DEFAULT_REQUEST_TIMEOUT_MS}.`}
+            value={j.requestTimeoutMs}
+            placeholder={String(DEFAULT_REQUEST_TIMEOUT_MS)}
+            width={10}
+            rule={{ integer: true, min: 100 }}
+            onValue={(v) => set({ requestTimeoutMs: v as number | undefined })}
+          />
+          <NumberField
+            label="Retries"
+            tooltip={`After a 429, 5xx or timeout, with backoff. Empty = ${DEFAULT_RETRIES}.`}
+            value={j.retries}
+            placeholder={String(DEFAULT_RETRIES)}
+            width={8}
+            rule={{ integer: true, min: 0 }}
+            onValue={(v) => set({ retries: v as number | undefined })}
+          />
+        </Stack>
+        <TextField
+          label="Exchange mirror URL"
+          tooltip="Optional. When set, every request goes to <mirror>/<exchange host>/<path> (still through Grafana's proxy), e.g. the mock exchange server for the offline demo. Save, then Save & test."
+          value={j.mirrorUrl}
+          placeholder="http://mock-exchanges:8788"
+          width={40}
+          invalid={(t) => (t && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(t) ? 'Expected an http(s) URL such as http://host:port' : undefined)}
+          onCommit={(t) => set({ mirrorUrl: t ? t.replace(/\/+$/, '') : undefined })}
+          testId="btcflow-mirror"
+        />
+      </FieldSet>
+    </Stack>
+  );
+}

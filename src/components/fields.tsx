@@ -1,0 +1,135 @@
+/**
+ * Small form pieces shared by the editors: a text input that commits on blur, a number input that accepts
+ * numbers (and optionally `auto` or a `$variable`), checkbox lists for venues and kinds.
+ */
+import React, { useEffect, useState } from 'react';
+import { Checkbox, InlineField, Input, Stack } from '@grafana/ui';
+
+export const LABEL_WIDTH = 18;
+
+interface TextFieldProps {
+  label: string;
+  tooltip?: string;
+  value: string | undefined;
+  placeholder?: string;
+  width?: number;
+  /** Called on blur with the trimmed text ('' = unset). */
+  onCommit: (value: string) => void;
+  invalid?: (value: string) => string | undefined;
+  testId?: string;
+}
+
+/** Text input that keeps local state while typing and commits on blur (or Enter). */
+export function TextField({ label, tooltip, value, placeholder, width = 16, onCommit, invalid, testId }: TextFieldProps) {
+  const [text, setText] = useState(value ?? '');
+  useEffect(() => setText(value ?? ''), [value]);
+  const error = invalid ? invalid(text.trim()) : undefined;
+  const commit = () => {
+    if (!error && text.trim() !== (value ?? '')) {
+      onCommit(text.trim());
+    }
+  };
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH} invalid={Boolean(error)} error={error}>
+      <Input
+        aria-label={label}
+        data-testid={testId}
+        value={text}
+        placeholder={placeholder}
+        width={width}
+        onChange={(e) => setText(e.currentTarget.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            commit();
+          }
+        }}
+      />
+    </InlineField>
+  );
+}
+
+export interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  allowAuto?: boolean;
+  allowVariable?: boolean;
+}
+
+/** Parses a number field: '' → undefined; 'auto' / '$var' when allowed; else a number within the rule. */
+export function parseNumberField(text: string, rule: NumberRule): { ok: true; value: number | string | undefined } | { ok: false; error: string } {
+  const t = text.trim();
+  if (t === '') {
+    return { ok: true, value: undefined };
+  }
+  if (rule.allowAuto && t === 'auto') {
+    return { ok: true, value: 'auto' };
+  }
+  if (rule.allowVariable && t.startsWith('$')) {
+    return { ok: true, value: t };
+  }
+  const n = Number(t);
+  const kinds = [rule.integer ? 'an integer' : 'a number', rule.min !== undefined ? `≥ ${rule.min}` : '', rule.allowAuto ? "or 'auto'" : '', rule.allowVariable ? 'or a $variable' : '']
+    .filter(Boolean)
+    .join(' ');
+  if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n)) || (rule.min !== undefined && n < rule.min)) {
+    return { ok: false, error: `Expected ${kinds}` };
+  }
+  return { ok: true, value: n };
+}
+
+interface NumberFieldProps extends Omit<TextFieldProps, 'value' | 'onCommit' | 'invalid'> {
+  value: number | string | undefined;
+  rule: NumberRule;
+  onValue: (value: number | string | undefined) => void;
+}
+
+export function NumberField({ value, rule, onValue, ...rest }: NumberFieldProps) {
+  return (
+    <TextField
+      {...rest}
+      value={value === undefined ? '' : String(value)}
+      invalid={(t) => {
+        const r = parseNumberField(t, rule);
+        return r.ok ? undefined : r.error;
+      }}
+      onCommit={(t) => {
+        const r = parseNumberField(t, rule);
+        if (r.ok) {
+          onValue(r.value);
+        }
+      }}
+    />
+  );
+}
+
+interface CheckListProps<T extends string> {
+  label: string;
+  tooltip?: string;
+  options: readonly T[];
+  /** Display text per option (default: the value). */
+  names?: Partial<Record<T, string>>;
+  selected: readonly T[];
+  onChange: (selected: T[]) => void;
+}
+
+/** A row of checkboxes; keeps the options' order in the result. */
+export function CheckList<T extends string>({ label, tooltip, options, names, selected, onChange }: CheckListProps<T>) {
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      <Stack gap={1} wrap="wrap" alignItems="center">
+        {options.map((o) => (
+          <Checkbox
+            key={o}
+            label={names?.[o] ?? o}
+            value={selected.includes(o)}
+            onChange={(e) => {
+              const on = e.currentTarget.checked;
+              onChange(options.filter((x) => (x === o ? on : selected.includes(x))));
+            }}
+          />
+        ))}
+      </Stack>
+    </InlineField>
+  );
+}

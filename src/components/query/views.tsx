@@ -1,0 +1,182 @@
+/**
+ * One editor view per query type (as grafana/github-datasource has one QueryEditor<Type> per query type).
+ * Each view edits only its own type's options.
+ */
+import React from 'react';
+import { InlineField, InlineSwitch, RadioButtonGroup, Stack } from '@grafana/ui';
+import {
+  DEFAULT_QUERIES,
+  EXTREME_KINDS,
+  ExtremeKind,
+  QueryOf,
+  QueryType,
+  SIGNAL_KINDS,
+  SignalKind,
+  StateFormat,
+} from '../../datasource/types';
+import { CheckList, LABEL_WIDTH } from '../fields';
+
+export interface ViewProps<T extends QueryType> {
+  query: QueryOf<T>;
+  onChange: (q: QueryOf<T>) => void;
+}
+
+function Toggle({ label, tooltip, value, onChange }: { label: string; tooltip?: string; value: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      <InlineSwitch aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.checked)} />
+    </InlineField>
+  );
+}
+
+const FORMAT_OPTIONS: Array<{ label: string; value: StateFormat; description: string }> = [
+  { label: 'States', value: 'states', description: 'One 0/1 field per kind, for the state-timeline panel' },
+  { label: 'Events', value: 'events', description: 'One row per merged event (time, timeEnd, title, text, tags)' },
+];
+
+function FormatPicker({ value, onChange }: { value: StateFormat; onChange: (v: StateFormat) => void }) {
+  return (
+    <InlineField label="Format" labelWidth={LABEL_WIDTH}>
+      <RadioButtonGroup<StateFormat> aria-label="Format" options={FORMAT_OPTIONS} value={value} onChange={onChange} />
+    </InlineField>
+  );
+}
+
+export const KIND_NAMES: Record<SignalKind | ExtremeKind, string> = {
+  bullish: 'Bullish',
+  bearish: 'Bearish',
+  overLeverage: 'Over-leverage',
+  extremeTop: 'Extreme top',
+  extremeBottom: 'Extreme bottom',
+};
+
+export function PremiumView({ query, onChange }: ViewProps<'premium'>) {
+  const d = DEFAULT_QUERIES.premium;
+  return (
+    <Stack gap={0} wrap="wrap">
+      <Toggle label="z-score" tooltip="Return premiumZ" value={query.includeZ ?? d.includeZ} onChange={(v) => onChange({ ...query, includeZ: v })} />
+      <Toggle
+        label="Basket closes"
+        tooltip="Also return the spot and perp basket closes (USD)"
+        value={query.includeBaskets ?? d.includeBaskets}
+        onChange={(v) => onChange({ ...query, includeBaskets: v })}
+      />
+    </Stack>
+  );
+}
+
+export function OiView({ query, onChange }: ViewProps<'oi'>) {
+  const d = DEFAULT_QUERIES.oi;
+  return (
+    <Stack gap={0} wrap="wrap">
+      <Toggle label="Per venue" tooltip="One field per venue" value={query.perVenue ?? d.perVenue} onChange={(v) => onChange({ ...query, perVenue: v })} />
+      <Toggle
+        label="OI index"
+        tooltip="The chain-linked index the z-score uses"
+        value={query.includeIndex ?? d.includeIndex}
+        onChange={(v) => onChange({ ...query, includeIndex: v })}
+      />
+    </Stack>
+  );
+}
+
+export function OiZView({ query, onChange }: ViewProps<'oiZ'>) {
+  return (
+    <Toggle
+      label="OI index"
+      tooltip="Also return the chain-linked OI index (USD)"
+      value={query.includeIndex ?? DEFAULT_QUERIES.oiZ.includeIndex}
+      onChange={(v) => onChange({ ...query, includeIndex: v })}
+    />
+  );
+}
+
+export function FundingView({ query, onChange }: ViewProps<'funding'>) {
+  const d = DEFAULT_QUERIES.funding;
+  return (
+    <Stack gap={0} wrap="wrap">
+      <InlineField label="Unit" labelWidth={LABEL_WIDTH} tooltip="Rate: 8h-equivalent rate in percent; APR: percent per year (rate × 3 × 365)">
+        <RadioButtonGroup<'rate' | 'apr'>
+          aria-label="Unit"
+          options={[
+            { label: 'Rate (8h)', value: 'rate' },
+            { label: 'APR', value: 'apr' },
+          ]}
+          value={query.unit ?? d.unit}
+          onChange={(v) => onChange({ ...query, unit: v })}
+        />
+      </InlineField>
+      <Toggle label="Per venue" tooltip="One field per venue, same unit" value={query.perVenue ?? d.perVenue} onChange={(v) => onChange({ ...query, perVenue: v })} />
+      <Toggle label="z-score" tooltip="Return fundingZ" value={query.includeZ ?? d.includeZ} onChange={(v) => onChange({ ...query, includeZ: v })} />
+    </Stack>
+  );
+}
+
+export function SignalsView({ query, onChange }: ViewProps<'signals'>) {
+  return (
+    <Stack direction="column" gap={0}>
+      <FormatPicker value={query.format ?? DEFAULT_QUERIES.signals.format} onChange={(v) => onChange({ ...query, format: v })} />
+      <CheckList
+        label="Kinds"
+        options={SIGNAL_KINDS}
+        names={KIND_NAMES}
+        selected={query.kinds?.length ? query.kinds : SIGNAL_KINDS}
+        onChange={(k) => onChange({ ...query, kinds: k })}
+      />
+    </Stack>
+  );
+}
+
+export function ExtremesView({ query, onChange }: ViewProps<'extremes'>) {
+  return (
+    <Stack direction="column" gap={0}>
+      <Stack gap={0} wrap="wrap">
+        <FormatPicker value={query.format ?? DEFAULT_QUERIES.extremes.format} onChange={(v) => onChange({ ...query, format: v })} />
+        <Toggle
+          label="Score"
+          tooltip="In the states format, also return the signed extreme score"
+          value={query.includeScore ?? DEFAULT_QUERIES.extremes.includeScore}
+          onChange={(v) => onChange({ ...query, includeScore: v })}
+        />
+      </Stack>
+      <CheckList
+        label="Kinds"
+        options={EXTREME_KINDS}
+        names={KIND_NAMES}
+        selected={query.kinds?.length ? query.kinds : EXTREME_KINDS}
+        onChange={(k) => onChange({ ...query, kinds: k })}
+      />
+    </Stack>
+  );
+}
+
+export function PricesView({ query, onChange }: ViewProps<'prices'>) {
+  const d = DEFAULT_QUERIES.prices;
+  return (
+    <Stack gap={0} wrap="wrap">
+      <CheckList
+        label="Markets"
+        options={['spot', 'perp'] as const}
+        names={{ spot: 'Spot', perp: 'Perp' }}
+        selected={query.markets?.length ? query.markets : d.markets}
+        onChange={(m) => onChange({ ...query, markets: m })}
+      />
+      <Toggle
+        label="Basket closes"
+        value={query.includeBaskets ?? d.includeBaskets}
+        onChange={(v) => onChange({ ...query, includeBaskets: v })}
+      />
+    </Stack>
+  );
+}
+
+export function CoverageView({ query, onChange }: ViewProps<'coverage'>) {
+  return (
+    <Toggle
+      label="Left-out venues"
+      tooltip="Add a text field naming the venues left out of each bar by the no-stale rule"
+      value={query.includeExcluded ?? DEFAULT_QUERIES.coverage.includeExcluded}
+      onChange={(v) => onChange({ ...query, includeExcluded: v })}
+    />
+  );
+}
