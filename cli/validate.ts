@@ -700,7 +700,10 @@ function sectionTraps(inp: ReportInput): string {
       : 'Every series covers the whole span.',
     '',
     'Open interest is chain-linked: the index moves only with the venues present on both bars, so a venue joining or ' +
-      'leaving moves the raw sum (oiUsd) but not the index that the OI z-score reads.',
+      'leaving moves the raw sum (oiUsd) but not the index that the OI z-score reads. ' +
+      'The funding APR shown is the plain composite, whose level changes with the venue set; the funding z-score is ' +
+      'computed on the chain-linked funding composite (docs/metrics.md), so the z column shows whether a change of ' +
+      'venues moved the z-score. A z change at a venue change can still be the market moving on that day.',
     ''
   );
 
