@@ -2,7 +2,7 @@
  * Small form pieces shared by the editors: a text input that commits on blur, a number input that accepts
  * numbers (and optionally `auto` or a `$variable`), checkbox lists for venues and kinds.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 import { Checkbox, InlineField, Input, Stack } from '@grafana/ui';
 
 export const LABEL_WIDTH = 18;
@@ -21,11 +21,16 @@ interface TextFieldProps {
 
 /** Text input that keeps local state while typing and commits on blur (or Enter). */
 export function TextField({ label, tooltip, value, placeholder, width = 16, onCommit, invalid, testId }: TextFieldProps) {
-  const [text, setText] = useState(value ?? '');
-  useEffect(() => setText(value ?? ''), [value]);
+  // A draft exists only while the user edits; otherwise the field shows the query's value.
+  const [draft, setDraft] = useState<string | null>(null);
+  const text = draft ?? value ?? '';
   const error = invalid ? invalid(text.trim()) : undefined;
   const commit = () => {
-    if (!error && text.trim() !== (value ?? '')) {
+    if (error) {
+      return;
+    }
+    setDraft(null);
+    if (text.trim() !== (value ?? '')) {
       onCommit(text.trim());
     }
   };
@@ -37,7 +42,7 @@ export function TextField({ label, tooltip, value, placeholder, width = 16, onCo
         value={text}
         placeholder={placeholder}
         width={width}
-        onChange={(e) => setText(e.currentTarget.value)}
+        onChange={(e) => setDraft(e.currentTarget.value)}
         onBlur={commit}
         onKeyDown={(e) => {
           if (e.key === 'Enter') {

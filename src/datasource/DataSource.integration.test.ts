@@ -16,6 +16,8 @@ import { startFakeGrafanaProxy, type FakeGrafanaProxy } from './testing/fakeGraf
 import { field, instanceSettings, request, values, variables } from './testing/harness';
 import type { BtcFlowOptions, BtcFlowQuery } from './types';
 
+jest.setTimeout(240_000);
+
 jest.mock('@grafana/runtime', () => ({
   getTemplateSrv: () => jest.requireActual('./testing/harness').templateSrv,
 }));

@@ -236,7 +236,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     const notices = [
       ...toNotices(
         fetched.notices.filter((n) => n.level !== 'info').map((n) => n.message),
-        result.notices
+        // the extreme rule's notes matter only where its output is shown
+        result.notices.filter((n) => !/^extreme rule/.test(n) || ['extremes', 'coverage'].includes(resolved.query.queryType))
       ),
       ...warmupNotices(result.bars, resolved.query.queryType, resolved.lookback, resolved.timeframe),
     ];

@@ -11,6 +11,8 @@ import { allVenueHosts } from '../exchanges/registry';
 /** Route path of the exchange mirror; its url is `{{ .JsonData.mirrorUrl }}`. */
 export const MIRROR_ROUTE = 'mirror';
 export const MIRROR_ROUTE_URL = '{{ .JsonData.mirrorUrl }}';
+/** Path prefix for hosts without a route (matches no route, so Grafana refuses them). */
+export const UNROUTED = 'no-route';
 
 export interface PluginRoute {
   path: string;
@@ -32,7 +34,8 @@ export function routesJson(): string {
 
 /**
  * host → base URL for the exchange layer.
- * - No mirror: `<datasource url>/<route path of host>` (Grafana forwards to `https://<host>`).
+ * - No mirror: `<datasource url>/<route path of host>` (Grafana forwards to `https://<host>`); a host without a
+ *   route gets `<datasource url>/no-route/<host>`, which Grafana refuses.
  * - Mirror: `<datasource url>/mirror/<host>` (Grafana forwards to `<mirrorUrl>/<host>`).
  */
 export function proxyBase(datasourceUrl: string, mirror: boolean): (host: string) => string {
@@ -43,9 +46,8 @@ export function proxyBase(datasourceUrl: string, mirror: boolean): (host: string
       return `${root}/${MIRROR_ROUTE}/${host}`;
     }
     const route = byHost.get(host);
-    if (!route) {
-      throw new Error(`BTC Flow has no Grafana route for host ${host}; known hosts: ${[...byHost.keys()].join(', ')}`);
-    }
-    return `${root}/${route}`;
+    // ccxt's url table also names hosts BTC Flow never calls (dapi.binance.com, help desks...). They get a path that
+    // no route matches, so a request to one fails at Grafana instead of leaving the browser for the internet.
+    return route ? `${root}/${route}` : `${root}/${UNROUTED}/${host}`;
   };
 }

@@ -1,0 +1,191 @@
+/**
+ * Editors: changing an option in the UI changes the query (or the data source's jsonData) accordingly.
+ */
+import React from 'react';
+import { fireEvent, render, screen, within } from '@testing-library/react';
+import type { DataSourceSettings } from '@grafana/data';
+import { QueryEditor, switchQueryType } from './QueryEditor';
+import { ConfigEditor } from './ConfigEditor';
+import { AnnotationQueryEditor } from './AnnotationQueryEditor';
+import type { DataSource } from '../datasource/DataSource';
+import type { BtcFlowOptions, BtcFlowQuery } from '../datasource/types';
+import { venuesByRole } from '../exchanges/registry';
+
+const fakeDs = {
+  configuredVenues: () => ({ spot: ['coinbase', 'kraken'], perp: ['okx', 'bybit'], oi: ['okx'], funding: ['okx', 'bybit'] }),
+} as unknown as DataSource;
+
+function renderQuery(query: BtcFlowQuery) {
+  const onChange = jest.fn();
+  const onRunQuery = jest.fn();
+  const view = render(<QueryEditor query={query} onChange={onChange} onRunQuery={onRunQuery} datasource={fakeDs} />);
+  const last = (): BtcFlowQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
+  return { onChange, onRunQuery, last, view };
+}
+
+const radio = (group: string, label: string) => within(screen.getByRole('radiogroup', { name: group })).getByLabelText(label);
+
+function typeInto(label: string, text: string) {
+  const input = screen.getByLabelText(label);
+  fireEvent.change(input, { target: { value: text } });
+  fireEvent.blur(input);
+}
+
+describe('QueryEditor', () => {
+  it('switching the query type keeps the common options and drops the old type options', () => {
+    const { last, onRunQuery } = renderQuery({ refId: 'A', queryType: 'premium', asset: 'ETH', lookback: 30, includeBaskets: true });
+    fireEvent.click(radio('Query type', 'Funding'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'funding', asset: 'ETH', lookback: 30 });
+    expect(onRunQuery).toHaveBeenCalled();
+    expect(switchQueryType({ refId: 'B', queryType: 'oi', perVenue: false, venues: ['okx'] }, 'coverage')).toEqual({
+      refId: 'B',
+      queryType: 'coverage',
+      venues: ['okx'],
+    });
+  });
+
+  it('a target without a type is edited as a premium query', () => {
+    const { last } = renderQuery({ refId: 'A' } as BtcFlowQuery);
+    expect(radio('Query type', 'Premium')).toBeChecked();
+    fireEvent.click(screen.getByLabelText('Basket closes'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'premium', includeBaskets: true });
+  });
+
+  it('common options: asset, timeframe, lookback, smoothing, venues', () => {
+    const { last, onChange } = renderQuery({ refId: 'A', queryType: 'signals' });
+    typeInto('Asset', '$asset');
+    expect(last()).toMatchObject({ asset: '$asset' });
+    fireEvent.click(radio('Timeframe', '1w'));
+    expect(last()).toMatchObject({ timeframe: '1w' });
+    typeInto('Lookback (bars)', '120');
+    expect(last()).toMatchObject({ lookback: 120 });
+    typeInto('Premium smoothing', '3');
+    expect(last()).toMatchObject({ premiumSmoothing: 3 });
+    typeInto('Funding smoothing', '$smooth');
+    expect(last()).toMatchObject({ fundingSmoothing: '$smooth' });
+    fireEvent.click(screen.getByLabelText('okx'));
+    expect(last()).toMatchObject({ venues: ['okx'] });
+    typeInto('Venues variable', '$venues');
+    expect(last().venues).toEqual(['$venues']);
+
+    // invalid numbers do not reach the query, and say what is expected
+    const calls = onChange.mock.calls.length;
+    typeInto('Lookback (bars)', '1.5');
+    expect(onChange.mock.calls.length).toBe(calls);
+    expect(screen.getByText("Expected an integer ≥ 2 or 'auto' or a $variable")).toBeInTheDocument();
+  });
+
+  it('premium view', () => {
+    const { last } = renderQuery({ refId: 'A', queryType: 'premium' });
+    fireEvent.click(screen.getByLabelText('z-score'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'premium', includeZ: false });
+  });
+
+  it('oi and oiZ views', () => {
+    const oi = renderQuery({ refId: 'A', queryType: 'oi' });
+    fireEvent.click(screen.getByLabelText('Per venue'));
+    expect(oi.last()).toEqual({ refId: 'A', queryType: 'oi', perVenue: false });
+    oi.view.unmount();
+    const z = renderQuery({ refId: 'A', queryType: 'oiZ' });
+    fireEvent.click(screen.getByLabelText('OI index'));
+    expect(z.last()).toEqual({ refId: 'A', queryType: 'oiZ', includeIndex: true });
+  });
+
+  it('funding view: unit toggle, per venue, z-score', () => {
+    const { last } = renderQuery({ refId: 'A', queryType: 'funding' });
+    fireEvent.click(radio('Unit', 'APR'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'funding', unit: 'apr' });
+    fireEvent.click(screen.getByLabelText('Per venue'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'funding', perVenue: true });
+  });
+
+  it('signals and extremes views: format and kinds', () => {
+    const s = renderQuery({ refId: 'A', queryType: 'signals' });
+    fireEvent.click(radio('Format', 'Events'));
+    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', format: 'events' });
+    fireEvent.click(screen.getByLabelText('Bearish'));
+    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', kinds: ['bullish', 'overLeverage'] });
+    s.view.unmount();
+    const e = renderQuery({ refId: 'A', queryType: 'extremes', kinds: ['extremeTop'] });
+    fireEvent.click(screen.getByLabelText('Extreme bottom'));
+    expect(e.last()).toEqual({ refId: 'A', queryType: 'extremes', kinds: ['extremeTop', 'extremeBottom'] });
+    fireEvent.click(screen.getByLabelText('Score'));
+    expect(e.last()).toMatchObject({ includeScore: true });
+  });
+
+  it('prices and coverage views', () => {
+    const p = renderQuery({ refId: 'A', queryType: 'prices' });
+    fireEvent.click(screen.getByLabelText('Perp'));
+    expect(p.last()).toEqual({ refId: 'A', queryType: 'prices', markets: ['spot'] });
+    p.view.unmount();
+    const c = renderQuery({ refId: 'A', queryType: 'coverage' });
+    fireEvent.click(screen.getByLabelText('Left-out venues'));
+    expect(c.last()).toEqual({ refId: 'A', queryType: 'coverage', includeExcluded: true });
+  });
+});
+
+describe('AnnotationQueryEditor', () => {
+  it('switches between signals and extremes and filters kinds', () => {
+    const onChange = jest.fn();
+    const { rerender } = render(
+      <AnnotationQueryEditor query={{ refId: 'Anno', queryType: 'signals' }} onChange={onChange} onRunQuery={jest.fn()} datasource={fakeDs} />
+    );
+    fireEvent.click(screen.getByLabelText('Over-leverage'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'Anno', queryType: 'signals', kinds: ['bullish', 'bearish'] });
+    rerender(
+      <AnnotationQueryEditor
+        query={{ refId: 'Anno', queryType: 'signals', kinds: ['bullish'] }}
+        onChange={onChange}
+        onRunQuery={jest.fn()}
+        datasource={fakeDs}
+      />
+    );
+    fireEvent.click(radio('Events', 'Extremes'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'Anno', queryType: 'extremes' });
+  });
+});
+
+describe('ConfigEditor', () => {
+  function renderConfig(jsonData: BtcFlowOptions = {}) {
+    const onOptionsChange = jest.fn();
+    const options = { id: 1, uid: 'x', name: 'BTC Flow', type: 'btcflow-flow-datasource', jsonData, secureJsonFields: {} } as unknown as DataSourceSettings<BtcFlowOptions>;
+    render(<ConfigEditor options={options} onOptionsChange={onOptionsChange} />);
+    const last = (): BtcFlowOptions => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0].jsonData;
+    return { last, onOptionsChange };
+  }
+
+  it('baskets: unticking a venue stores the basket without it; all ticked = the default set', () => {
+    const { last } = renderConfig();
+    fireEvent.click(screen.getByLabelText('kraken'));
+    expect(last().spotVenues).toEqual(venuesByRole().spot.filter((v) => v !== 'kraken'));
+  });
+
+  it('weightings, stablecoin conversion, lookbacks, thresholds, requests and mirror', () => {
+    const { last } = renderConfig({ thresholds: { extremeZ: 3 } });
+    fireEvent.click(radio('Funding weighting', 'Equal'));
+    expect(last()).toMatchObject({ fundingWeighting: 'equal' });
+    fireEvent.click(radio('Basket weighting', 'Volume'));
+    expect(last()).toMatchObject({ basketWeighting: 'volume' });
+    fireEvent.click(screen.getByLabelText('Stablecoins to USD'));
+    expect(last()).toMatchObject({ stablecoinToUsd: false });
+    typeInto('Lookback 1d', '60');
+    expect(last().defaultLookbacks).toEqual({ '1d': 60 });
+    typeInto('overLeverageOiZ', '1.5');
+    expect(last().thresholds).toEqual({ extremeZ: 3, overLeverageOiZ: 1.5 });
+    typeInto('extremeZ', '');
+    expect(last().thresholds).toBeUndefined();
+    typeInto('Timeout (ms)', '5000');
+    expect(last()).toMatchObject({ requestTimeoutMs: 5000 });
+    typeInto('Retries', '0');
+    expect(last()).toMatchObject({ retries: 0 });
+    typeInto('Exchange mirror URL', 'http://mock-exchanges:8788/');
+    expect(last()).toMatchObject({ mirrorUrl: 'http://mock-exchanges:8788' });
+  });
+
+  it('rejects a mirror that is not an http(s) URL', () => {
+    const { onOptionsChange } = renderConfig();
+    typeInto('Exchange mirror URL', 'mock-exchanges:8788');
+    expect(onOptionsChange).not.toHaveBeenCalled();
+    expect(screen.getByText('Expected an http(s) URL such as http://host:port')).toBeInTheDocument();
+  });
+});
