@@ -9,10 +9,11 @@
  *
  * Run alone: `npx tsx bench/exchanges.ts`; in the suite: `npm run bench`.
  */
-import { marketSnapshot, SIM_ASSETS } from '../mock/market';
-import { startMockServer } from '../mock/server';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Stats } from '../mock/server';
 import type { SeriesKind } from '../src/core/types';
-import { ExchangeContext, fetchBundle, ohlcvLimit, VENUES, venueKinds, type VenueSpec } from '../src/exchanges';
+import { ExchangeContext, fetchBundle, listAssets, ohlcvLimit, VENUES, venueKinds, type VenueSpec } from '../src/exchanges';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -55,11 +56,56 @@ export function minimumRequests(v: VenueSpec, kind: SeriesKind, from: number, to
   }
 }
 
+interface MockHandle {
+  url: string;
+  stats(): Promise<Stats>;
+  resetStats(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the mock exchange server in its own process (`npm run mock-exchanges`), so that its CPU work does not stall
+ * the client's event loop and timers (which would turn into client timeouts and retries, i.e. extra requests).
+ */
+async function startMockProcess(latencyMs: number): Promise<MockHandle> {
+  const root = path.join(__dirname, '..');
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'mock/server.ts', '--port', '0', '--latency-ms', String(latencyMs)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`mock server did not start: ${err.slice(0, 400)}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mock server exited (${code}): ${err.slice(0, 400)}`));
+    });
+  });
+  return {
+    url,
+    stats: async () => (await (await fetch(`${url}/__stats`)).json()) as Stats,
+    resetStats: async () => {
+      await fetch(`${url}/__stats/reset`, { method: 'POST' });
+    },
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
 export async function benchExchanges(): Promise<Record<string, number | string>> {
-  for (const a of SIM_ASSETS) {
-    marketSnapshot(a, Date.now()); // build the simulated paths before timing anything
-  }
-  const srv = await startMockServer({ port: 0, latencyMs: LATENCY_MS });
+  const srv = await startMockProcess(LATENCY_MS);
   try {
     const now = Date.now();
     const to = now;
@@ -73,32 +119,41 @@ export async function benchExchanges(): Promise<Record<string, number | string>>
     const minimum = series.reduce((s, { v, k }) => s + minimumRequests(v, k, from, to), 0);
     const ccxtClasses = new Set(VENUES.map((v) => v.ccxtId)).size;
 
+    // warm the mock up (it builds its simulated paths on first use), with a throwaway context
+    const warmup = new ExchangeContext({ baseUrl: srv.url, timeoutMs: 120_000 });
+    await listAssets(warmup);
+    await fetchBundle({ ...req, from: to - 3 * DAY, kinds: ['spot', 'fx'], venues: ['binance'] }, warmup);
+
     // cold
     const ctx = new ExchangeContext({ baseUrl: srv.url });
-    srv.resetStats();
+    await srv.resetStats();
     let t0 = performance.now();
     const cold = await fetchBundle(req, ctx);
     const coldMs = performance.now() - t0;
-    const coldStats = srv.stats();
+    const coldStats = await srv.stats();
     const marketRequests = Object.entries(coldStats.byEndpoint)
       .filter(([k]) => /:markets|:currencies|:marketsInverse|:meta/.test(k))
       .reduce((s, [, n]) => s + n, 0);
     const coldData = coldStats.total - marketRequests;
 
     // warm refresh: the same panel again a moment later
-    srv.resetStats();
+    await srv.resetStats();
     t0 = performance.now();
     const warm = await fetchBundle({ ...req, to: Date.now() }, ctx);
     const warmMs = performance.now() - t0;
-    const warmRequests = srv.stats().total;
+    const warmRequests = (await srv.stats()).total;
 
     // 6 panels at once on a cold context vs 1
     const ctx6 = new ExchangeContext({ baseUrl: srv.url });
-    srv.resetStats();
+    await srv.resetStats();
     t0 = performance.now();
     await Promise.all(Array.from({ length: 6 }, () => fetchBundle(req, ctx6)));
     const sixMs = performance.now() - t0;
-    const sixRequests = srv.stats().total;
+    const sixStats = await srv.stats();
+    const sixRequests = sixStats.total;
+    const diff = Object.keys({ ...sixStats.byEndpoint, ...coldStats.byEndpoint })
+      .filter((k) => (sixStats.byEndpoint[k] ?? 0) !== (coldStats.byEndpoint[k] ?? 0))
+      .map((k) => `${k} ${coldStats.byEndpoint[k] ?? 0}→${sixStats.byEndpoint[k] ?? 0}`);
 
     const out: Record<string, number | string> = {
       'series (venue × kind)': series.length,
@@ -121,6 +176,10 @@ export async function benchExchanges(): Promise<Record<string, number | string>>
       'target warm ≤ 1 request per series': warmRequests <= series.length ? 'met' : 'MISSED',
       'target 6 panels = 1 panel': sixRequests === coldStats.total ? 'met' : 'MISSED',
     };
+    if (diff.length) {
+      out['6 panels vs 1: endpoints that differ'] = diff.join(', ');
+    }
+    out['statuses cold / 6 panels'] = `${JSON.stringify(coldStats.byStatus)} / ${JSON.stringify(sixStats.byStatus)}`;
     if (cold.failed.length) {
       out['failed series'] = cold.failed.map((f) => `${f.venue}/${f.kind}: ${f.reason}`).join(' | ');
     }
