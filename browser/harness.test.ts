@@ -14,7 +14,7 @@ import path from 'node:path';
 
 import { startMockServer, type MockServer } from '../mock/server';
 import type { BtcFlowOptions, BtcFlowQuery } from '../src/datasource/types';
-import { ExchangeContext, VENUES } from '../src/exchanges';
+import { DEFAULT_FX_VENUE, ExchangeContext, VENUES } from '../src/exchanges';
 import {
   ARTIFACTS_DIR,
   DOCS_IMG_DIR,
@@ -211,7 +211,9 @@ describe('the built plugin in Chromium', () => {
     for (const v of configured) {
       expect(Object.values(map.chunks).flat()).toContain(v);
     }
-    const others = Object.entries(map.chunks).filter(([, ids]) => ids.some((id) => !configured.includes(id) && id !== 'kraken'));
+    // The USDT/USD reference venues fetchBundle may use (the default first, then every venue with an fx series).
+    const fxVenues = [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx).map((v) => v.id)];
+    const others = Object.entries(map.chunks).filter(([, ids]) => ids.some((id) => !configured.includes(id) && !fxVenues.includes(id)));
     expect(others.length).toBeGreaterThan(0);
 
     await h.call('createDataSource', instanceSettings(LAZY_DS, 90, h.pluginJson) as never);
@@ -222,9 +224,9 @@ describe('the built plugin in Chromium', () => {
     expect(h.server.stats.plugin.every((s) => s.status === 200)).toBe(true);
 
     const fetched = fetchedVenueChunks(h.server.stats.plugin, map);
-    // Every configured venue's chunk came, and nothing of a venue that is neither configured nor the default
-    // USDT/USD reference (kraken) nor a ccxt parent class of a configured venue.
-    const allowed = new Set([...configured, 'kraken', ...configured.flatMap((v) => map.parents[v] ?? [])]);
+    // Every configured venue's chunk came, and nothing of a venue that is neither configured nor a USDT/USD
+    // reference venue nor a ccxt parent class of a configured venue.
+    const allowed = new Set([...configured, ...fxVenues, ...configured.flatMap((v) => map.parents[v] ?? [])]);
     expect(fetched.venues).toEqual(expect.arrayContaining(configured));
     expect(fetched.venues.filter((v) => !allowed.has(v))).toEqual([]);
     transfer.twoVenues = summarizeTransfer(h.server.stats.plugin, map);
@@ -296,7 +298,9 @@ describe('the built plugin in Chromium', () => {
         }
         const isEvents = (target as { format?: string }).format === 'events';
         if (isEvents) {
-          const kinds = (target as { kinds?: string[] }).kinds;
+          // Default kinds per query type (docs/queries.md): signals = the three confluence states, extremes = top/bottom.
+          const given = (target as { kinds?: string[] }).kinds;
+          const kinds = given?.length ? given : target.queryType === 'signals' ? ['bullish', 'bearish', 'overLeverage'] : ['extremeTop', 'extremeBottom'];
           const want = expectedEvents(ref, kinds);
           const got = toEventRows(frame);
           eventsTotal += got.length;
