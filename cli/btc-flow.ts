@@ -94,6 +94,12 @@ export const FETCH_FLAGS: FlagSpec[] = [
     value: 'URL',
     help: 'send every request to URL/<host>/<path> (mock server or mirror); default: the real exchanges',
   },
+  {
+    name: 'timeout',
+    type: 'string',
+    value: 'SECONDS',
+    help: 'per-request timeout (default 10); 429/5xx/timeouts are retried 3 times',
+  },
   { name: 'out', type: 'string', value: 'FILE', help: 'bundle file to write (default: stdout)' },
   { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' },
   HELP_FLAG,
@@ -300,6 +306,7 @@ interface FetchPlan {
   to: number;
   venues?: string[];
   baseUrl?: string;
+  timeoutMs?: number;
 }
 
 /** Validates the fetch flags (asset, timeframe, range, venues, base URL) before any request is made. */
@@ -350,7 +357,17 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
       );
     }
   }
-  return { asset, timeframe, from, to, venues, baseUrl };
+  let timeoutMs: number | undefined;
+  if (args.strings.timeout !== undefined) {
+    const secs = Number(args.strings.timeout);
+    if (!Number.isFinite(secs) || secs <= 0 || secs > 600) {
+      throw new CliUsageError(
+        `--timeout: expected seconds between 0 and 600, got ${JSON.stringify(args.strings.timeout)}`
+      );
+    }
+    timeoutMs = Math.round(secs * 1000);
+  }
+  return { asset, timeframe, from, to, venues, baseUrl, timeoutMs };
 }
 
 /**
@@ -359,7 +376,7 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
  * nothing at all could be fetched for another reason.
  */
 async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boolean): Promise<BundleResult> {
-  const ctx = new ex.ExchangeContext({ baseUrl: plan.baseUrl });
+  const ctx = new ex.ExchangeContext({ baseUrl: plan.baseUrl, timeoutMs: plan.timeoutMs });
   const started = Date.now();
   const where = plan.baseUrl ? ` via ${plan.baseUrl}` : '';
   if (!quiet) {

@@ -46,7 +46,8 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
-const base = () => ['--base-url', srv.url];
+// a generous timeout: the machine may be busy with other suites
+const base = () => ['--base-url', srv.url, '--timeout', '60'];
 const range = ['--from', '2025-01-01', '--to', '2025-02-01'];
 
 describe('fetch', () => {
@@ -201,6 +202,12 @@ describe('bad input: exit 2, one line, before any request', () => {
       expect(r.err).toMatch(p);
     }
     expect(srv.stats().total ?? 0).toBe(0);
+  });
+
+  it('bad timeout', async () => {
+    const r = await run(['fetch', ...range, '--base-url', srv.url, '--timeout', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^btc-flow: --timeout: expected seconds between 0 and 600, got "0"\n$/);
   });
 
   it('bad base URL', async () => {
