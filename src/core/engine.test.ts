@@ -213,6 +213,33 @@ describe('funding composite', () => {
   });
 });
 
+describe('lazy fields', () => {
+  it('bar.counts / bar.venues and event.text read like fields and appear in JSON', () => {
+    const b: Bundle = {
+      asset: 'BTC',
+      series: [
+        { venue: 's', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [100, 102, 104]) },
+        { venue: 'p', kind: 'perp', quote: 'USD', points: daily('2024-01-01', [100, 101, 102]) },
+      ],
+    };
+    const r = compute(b, { timeframe: '1d', lookback: 2 });
+    expect(r.bars[2].counts).toEqual({ spot: 1, perp: 1, oi: 0, funding: 0 });
+    expect(r.bars[2].counts).toBe(r.bars[2].counts); // kept after the first read
+    expect(r.bars[1].venues.spot).toEqual({ s: 102 });
+    const j = JSON.parse(JSON.stringify(r.bars[1]));
+    expect(j.venues).toEqual({ spot: { s: 102 }, perp: { p: 101 }, oiUsd: {}, funding8h: {} });
+    expect(j.counts).toEqual({ spot: 1, perp: 1, oi: 0, funding: 0 });
+    expect(j.premiumPct).toBeCloseTo((1 / 101) * 100, 12);
+    // bullish from bar 1: premium positive and rising (1 / 101 % > 0 %), still rising at bar 2
+    expect(r.events.map((e) => [e.kind, e.time, e.timeEnd])).toEqual([['bullish', t('2024-01-02'), t('2024-01-04')]]);
+    const e = r.events[0];
+    expect(e.text).toMatch(/^2 bars from 2024-01-02 to 2024-01-04; peak bar 2024-01-03: premium 1\.961% /);
+    expect(JSON.parse(JSON.stringify(e))).toEqual({ time: e.time, timeEnd: e.timeEnd, kind: 'bullish', title: e.title, text: e.text });
+    e.text = 'edited';
+    expect(e.text).toBe('edited');
+  });
+});
+
 describe('funding z on the chain-linked composite', () => {
   it('a venue joining at another level moves fundingRate8h but not the linked composite, hand-computed', () => {
     const s0 = t('2024-01-01T00:00');

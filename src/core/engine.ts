@@ -45,16 +45,12 @@ const MAX_BARS = 2_000_000;
 interface Resampled {
   /** Index into `pts` of the last point in each bucket (−1 = none). */
   idx: Int32Array;
+  /** Time of the last point in each bucket (NaN = none). */
+  time: Float64Array;
   pts: ReadonlyArray<readonly [number, number]>;
   /** Sum of volumes in each bucket (NaN = none), only when the series has volumes. */
   vol: Float64Array | null;
   spacing: number;
-}
-
-/** Time of the last point of bucket b (NaN = none). */
-function lastTime(r: Resampled, b: number): number {
-  const i = r.idx[b];
-  return i < 0 ? NaN : r.pts[i][0];
 }
 
 function fmtDay(t: number): string {
@@ -109,23 +105,27 @@ function makeBuckets(tMin: number, tMax: number, tf: Timeframe): { starts: Float
   return { starts, ends };
 }
 
-/** Index of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
-function lastIndexFixed(pts: ReadonlyArray<readonly [number, number]>, first: number, ms: number, nb: number): Int32Array {
+/** Index and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
+function lastIndexFixed(pts: ReadonlyArray<readonly [number, number]>, first: number, ms: number, nb: number): [Int32Array, Float64Array] {
   const idx = new Int32Array(nb).fill(-1);
+  const time = new Float64Array(nb).fill(NaN);
   const n = pts.length;
   for (let i = 0; i < n; i++) {
-    const b = Math.floor((pts[i][0] - first) / ms);
+    const t = pts[i][0];
+    const b = Math.floor((t - first) / ms);
     if (b >= 0 && b < nb) {
       idx[b] = i;
+      time[b] = t;
     }
   }
-  return idx;
+  return [idx, time];
 }
 
 /** Index of the last point per bucket for arbitrary sorted buckets [starts[b], ends[b]) (one merge pass). */
-function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): Int32Array {
+function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): [Int32Array, Float64Array] {
   const nb = starts.length;
   const idx = new Int32Array(nb).fill(-1);
+  const time = new Float64Array(nb).fill(NaN);
   let b = 0;
   for (let i = 0; i < pts.length; i++) {
     const t = pts[i][0];
@@ -134,9 +134,10 @@ function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts:
     }
     if (b < nb && t >= starts[b]) {
       idx[b] = i;
+      time[b] = t;
     }
   }
-  return idx;
+  return [idx, time];
 }
 
 /** Sum of volumes per bucket (NaN = none). */
@@ -158,10 +159,10 @@ function volumeSums(vols: ReadonlyArray<readonly [number, number]>, starts: Floa
 /** Last point per bucket (and volume sums) of one series. */
 function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe): Resampled {
   const pts = s.points;
-  const idx = tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
+  const [idx, time] = tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
   const vol = s.volumes && s.volumes.length > 0 ? volumeSums(s.volumes, starts, ends) : null;
   const spacing = usualSpacingMs(pts);
-  return { idx, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
+  return { idx, time, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
 }
 
 /**
@@ -173,7 +174,7 @@ function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale
   const latest = new Float64Array(nb).fill(-Infinity);
   for (const r of group) {
     for (let b = 0; b < nb; b++) {
-      const t = lastTime(r, b);
+      const t = r.time[b];
       if (t > latest[b]) {
         latest[b] = t;
       }
@@ -185,7 +186,7 @@ function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale
     const v = new Uint8Array(nb);
     const st = new Uint8Array(nb);
     for (let b = 0; b < nb; b++) {
-      const t = lastTime(r, b);
+      const t = r.time[b];
       if (t === t) {
         if (latest[b] - t < r.spacing) {
           v[b] = 1;
@@ -852,9 +853,9 @@ function venueRecord(cols: Record<string, Float64Array>, tpl: Record<string, num
 }
 
 /**
- * Turns engine columns into Bar objects. Metrics and `counts` are own data fields; the per-venue detail `venues` is a
- * prototype getter that builds a bar's venue maps on first read and keeps them (a consumer that never reads it does
- * not pay for 4 maps per bar); `toJSON` includes it.
+ * Turns engine columns into Bar objects. Metrics and `states` are own data fields; `counts` and the per-venue detail
+ * `venues` are prototype getters that build their objects on first read and keep them (a consumer that never reads
+ * them does not pay for 5 more objects per bar); `toJSON` includes both.
  */
 export function materialise(c: EngineColumns): EngineResult {
   const n = c.length;
@@ -879,6 +880,9 @@ export function materialise(c: EngineColumns): EngineResult {
       oiUsd: venueRecord(c.venues.oiUsd, tpl.oiUsd, i),
       funding8h: venueRecord(c.venues.funding8h, tpl.funding8h, i),
     });
+  const countCache: Array<BarCounts | undefined> = new Array(n);
+  const countsAt = (i: number): BarCounts =>
+    (countCache[i] ??= { spot: c.counts.spot[i], perp: c.counts.perp[i], oi: c.counts.oi[i], funding: c.counts.funding[i] });
   const t0 = n > 0 ? c.time[0] : 0;
   const fixedMs = c.timeframe === '1M' ? 0 : timeframeMs(c.timeframe);
   const indexOf = (time: number): number => {
@@ -912,7 +916,6 @@ export function materialise(c: EngineColumns): EngineResult {
     fundingZ: number | null;
     extremeScore: number | null;
     states: StateKind[];
-    counts: BarCounts;
     constructor(i: number) {
       this.time = c.time[i];
       this.timeEnd = c.timeEnd[i];
@@ -928,23 +931,31 @@ export function materialise(c: EngineColumns): EngineResult {
       this.fundingZ = nul(c.fundingZ[i]);
       this.extremeScore = nul(c.extremeScore[i]);
       this.states = statesOfMask(c.states[i]);
-      this.counts = { spot: c.counts.spot[i], perp: c.counts.perp[i], oi: c.counts.oi[i], funding: c.counts.funding[i] };
+    }
+    get counts(): BarCounts {
+      return countsAt(indexOf(this.time));
     }
     get venues(): BarVenues {
       return venuesAt(indexOf(this.time));
     }
     toJSON(): Bar {
-      return { ...this, venues: this.venues };
+      return { ...this, counts: this.counts, venues: this.venues };
     }
   }
   const bars: Bar[] = new Array(n);
   const covBars: BarCoverage[] = new Array(n);
   const ex = new Map(c.excluded.map((e) => [e.time, e.excluded]));
   for (let i = 0; i < n; i++) {
-    const bar = new OutBar(i);
-    bars[i] = bar;
-    const k = bar.counts;
-    covBars[i] = { time: bar.time, spot: k.spot, perp: k.perp, oi: k.oi, funding: k.funding, excluded: ex.get(bar.time) ?? NONE };
+    bars[i] = new OutBar(i);
+    const t = c.time[i];
+    covBars[i] = {
+      time: t,
+      spot: c.counts.spot[i],
+      perp: c.counts.perp[i],
+      oi: c.counts.oi[i],
+      funding: c.counts.funding[i],
+      excluded: ex.size ? (ex.get(t) ?? NONE) : NONE,
+    };
   }
   return {
     timeframe: c.timeframe,

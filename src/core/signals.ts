@@ -258,28 +258,48 @@ function describe(c: EventColumns, i0: number, i1: number, kind: EventKind, o: E
   return text;
 }
 
+/** Where an event's text comes from until it is first read. */
+interface EventSource {
+  c: EventColumns;
+  i0: number;
+  i1: number;
+  o: EngineOptions;
+  text: string | undefined;
+}
+
+const SOURCE = Symbol('btcFlowEventSource');
+
 /**
- * One event. Its `text` is formatted on first read and then kept (an own, enumerable accessor, so JSON.stringify,
- * spreading and Object.keys see it like a plain field): hourly bars over years can give tens of thousands of events,
- * most of which a caller never displays.
+ * One event. `time`, `timeEnd`, `kind` and `title` are own data fields; `text` is a prototype accessor that formats
+ * the text on first read and keeps it (hourly bars over years give tens of thousands of events, most never shown),
+ * and `toJSON` includes it. Reading `event.text` works as for a plain field; `{...event}` does not copy `text`.
  */
-function makeEvent(c: EventColumns, i0: number, i1: number, kind: EventKind, o: EngineOptions): FlowEvent {
-  let text: string | undefined;
-  return {
-    time: c.time[i0],
-    timeEnd: c.timeEnd[i1],
-    kind,
-    title: TITLES[kind],
-    get text(): string {
-      if (text === undefined) {
-        text = describe(c, i0, i1, kind, o);
-      }
-      return text;
-    },
-    set text(v: string) {
-      text = v;
-    },
-  };
+class LazyEvent implements FlowEvent {
+  time: number;
+  timeEnd: number;
+  kind: EventKind;
+  title: string;
+  [SOURCE]: EventSource;
+  constructor(c: EventColumns, i0: number, i1: number, kind: EventKind, o: EngineOptions) {
+    this.time = c.time[i0];
+    this.timeEnd = c.timeEnd[i1];
+    this.kind = kind;
+    this.title = TITLES[kind];
+    this[SOURCE] = { c, i0, i1, o, text: undefined };
+  }
+  get text(): string {
+    const src = this[SOURCE];
+    if (src.text === undefined) {
+      src.text = describe(src.c, src.i0, src.i1, this.kind, src.o);
+    }
+    return src.text;
+  }
+  set text(v: string) {
+    this[SOURCE].text = v;
+  }
+  toJSON(): FlowEvent {
+    return { time: this.time, timeEnd: this.timeEnd, kind: this.kind, title: this.title, text: this.text };
+  }
 }
 
 /**
@@ -298,7 +318,7 @@ export function buildEventsFromColumns(c: EventColumns, o: EngineOptions): FlowE
       if (on && open[k] < 0) {
         open[k] = i;
       } else if (!on && open[k] >= 0) {
-        events.push(makeEvent(c, open[k], i - 1, STATE_KINDS[k], o));
+        events.push(new LazyEvent(c, open[k], i - 1, STATE_KINDS[k], o));
         open[k] = -1;
       }
     }
