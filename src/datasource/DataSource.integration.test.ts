@@ -93,8 +93,19 @@ async function reference(opts: {
     { asset: opts.asset ?? 'BTC', timeframe: opts.tf, from: firstBar - warm * barMs, to, venues: opts.venues ?? ALL },
     ctx
   );
-  const bundle = opts.filter ? opts.filter(r.bundle) : r.bundle;
+  const bundle = (opts.filter ?? inBaskets)(r.bundle);
   return compute(bundle, { timeframe: opts.tf, from, to, lookback: opts.lookback, ...(opts.engine ?? {}) });
+}
+
+/** The configured baskets, applied by hand: each kind only from the venues of its basket (fx always). */
+function inBaskets(b: Bundle): Bundle {
+  const basket: Record<string, string[] | undefined> = {
+    spot: CONFIG.spotVenues,
+    perp: CONFIG.perpVenues,
+    openInterest: CONFIG.oiVenues,
+    funding: CONFIG.fundingVenues,
+  };
+  return { ...b, series: b.series.filter((s) => s.kind === 'fx' || basket[s.kind]!.includes(s.venue)) };
 }
 
 async function run(ds: DataSource, targets: BtcFlowQuery[], intervalMs = DAY, from = FROM, to = TO) {
@@ -324,7 +335,7 @@ describe('options', () => {
     const ref = await reference({
       tf: '1d',
       lookback: 90,
-      filter: (b) => ({ ...b, series: b.series.filter((s) => s.kind !== 'openInterest' || s.venue === 'bybit') }),
+      filter: (b) => ({ ...inBaskets(b), series: inBaskets(b).series.filter((s) => s.kind !== 'openInterest' || s.venue === 'bybit') }),
     });
     expect(values(f, 'oiUsd')).toEqual(ref.bars.map((b) => b.oiUsd));
   });
@@ -376,7 +387,7 @@ describe('faults', () => {
     const ref = await reference({
       tf: '1d',
       lookback: 90,
-      filter: (b) => ({ ...b, series: b.series.filter((s) => !(s.kind === 'funding' && s.venue === 'bybit')) }),
+      filter: (b) => ({ ...inBaskets(b), series: inBaskets(b).series.filter((s) => !(s.kind === 'funding' && s.venue === 'bybit')) }),
     });
     expect(values(f, 'fundingRate8h')).toEqual(ref.bars.map((b) => b.fundingRate8h));
   });
@@ -398,5 +409,66 @@ describe('faults', () => {
     const leading = (values(f, 'premiumPct') as Array<number | null>).slice(0, firstZ).filter((x) => x !== null).length;
     expect(leading).toBeGreaterThan(0);
     expect(n?.text).toContain(`the first ${leading} 1d bars`);
+  });
+});
+
+describe('annotations', () => {
+  it('signals / extremes annotation queries return event frames (time, timeEnd, title, text, tags), filtered by kind', async () => {
+    const ds = newDs();
+    const prepared = ds.annotations!.prepareQuery!({
+      name: 'Signals',
+      enable: true,
+      iconColor: 'green',
+      target: { refId: 'Anno', queryType: 'signals', timeframe: '1d', kinds: ['bearish'] },
+    } as never);
+    expect(prepared).toMatchObject({ queryType: 'signals', format: 'events', kinds: ['bearish'] });
+    const [f] = await run(ds, [prepared!]);
+    const ref = await reference({ tf: '1d', lookback: 90 });
+    const want = ref.events.filter((e) => e.kind === 'bearish');
+    expect(want.length).toBeGreaterThan(0);
+    expect(f.fields.map((x) => x.name)).toEqual(expect.arrayContaining(['time', 'timeEnd', 'title', 'text', 'tags']));
+    expect(values(f, 'time')).toEqual(want.map((e) => e.time));
+    expect(values(f, 'timeEnd')).toEqual(want.map((e) => e.timeEnd));
+    // regions: every event ends after it starts, on bar boundaries
+    expect((values(f, 'timeEnd') as number[]).every((t, i) => t > (values(f, 'time')[i] as number) && t % DAY === 0)).toBe(true);
+    expect((values(f, 'text') as string[]).every((t) => t.length > 0)).toBe(true);
+  });
+
+  it('an annotation without a BTC Flow target falls back to all signal events', () => {
+    const prepared = newDs().annotations!.prepareQuery!({ name: 'x', enable: true, iconColor: 'red' } as never);
+    expect(prepared).toMatchObject({ queryType: 'signals', format: 'events', kinds: ['bullish', 'bearish', 'overLeverage'] });
+  });
+});
+
+describe('variables and test', () => {
+  it('metricFindQuery: timeframes, venues per role, assets on the configured venues', async () => {
+    const ds = newDs();
+    expect((await ds.metricFindQuery('timeframes()')).map((v) => v.text)).toEqual(['auto', '1h', '4h', '1d', '3d', '1w', '1M']);
+    expect((await ds.metricFindQuery('venues(spot)')).map((v) => v.text)).toEqual(CONFIG.spotVenues);
+    expect((await ds.metricFindQuery(' venues( oi ) ')).map((v) => v.text)).toEqual(CONFIG.oiVenues);
+    expect((await ds.metricFindQuery('venues()')).map((v) => v.text)).toEqual(ALL);
+    variables.role = 'funding';
+    expect((await ds.metricFindQuery('venues($role)')).map((v) => v.text)).toEqual(CONFIG.fundingVenues);
+    const assets = (await ds.metricFindQuery('assets()')).map((v) => v.text);
+    expect(assets).toEqual(expect.arrayContaining(['BTC', 'ETH']));
+    const all = (await ds.metricFindQuery('assets(all)')).map((v) => v.text);
+    expect(all.length).toBeGreaterThanOrEqual(assets.length);
+    await expect(ds.metricFindQuery('markets()')).rejects.toThrow(
+      'variable query: unknown query "markets()"; allowed: assets(), assets(all), venues(), venues(<role>), timeframes() (role: spot, perp, oi, funding)'
+    );
+    await expect(ds.metricFindQuery('venues(options)')).rejects.toThrow(/unknown query "venues\(options\)"/);
+  });
+
+  it('testDatasource: one request per venue through the proxy; names each venue that does not answer', async () => {
+    const ok = await newDs().testDatasource();
+    expect(ok.status).toBe('success');
+    expect(ok.message).toBe(`All ${ALL.length} venues answered: ${ALL.join(', ')}.`);
+    await fetch(`${mock.url}/__faults`, { method: 'POST', body: JSON.stringify({ venue: 'deribit', endpoint: '*', type: '500' }) });
+    mock.resetStats();
+    const bad = await newDs({ ...CONFIG, retries: 0 }).testDatasource();
+    expect(bad.status).toBe('warning');
+    expect(bad.message).toMatch(/^6 of 7 venues answered \(coinbase, bitstamp, binance, binanceusdm, bybit, okx\)\. Not answering: deribit: ping: server error \(HTTP 500\)/);
+    // one request per venue
+    expect(mock.stats().total).toBe(ALL.length);
   });
 });
