@@ -323,7 +323,12 @@ describe('the built plugin in Chromium', () => {
           problems.push(`${where}: fields the reference does not know: ${cmp.unknownFields.join(', ')}`);
         }
         if (cmp.mismatches.length) {
-          problems.push(`${where}: values differ from the Node run: ${JSON.stringify(cmp.mismatches.slice(0, 5))}`);
+          // The browser's notices usually say why (a venue left out in the browser but not in Node).
+          const notices = [...new Set(frame.notices.map((n) => n.text))].slice(0, 6);
+          problems.push(
+            `${where}: values differ from the Node run: ${JSON.stringify(cmp.mismatches.slice(0, 3))}` +
+              (notices.length ? `\n  browser notices: ${notices.join(' | ')}` : '')
+          );
         }
       }
     }
@@ -479,7 +484,8 @@ describe('the built plugin in Chromium', () => {
       }
       const res = panelResults.get(p.panelId);
       expect(res).toBeDefined();
-      const series = res!.frames.flatMap((f) => frameSeries(f));
+      const hidden = hiddenFields(p.panelId);
+      const series = res!.frames.flatMap((f) => frameSeries(f)).filter((x) => !hidden(x.name));
       expect(series.length).toBeGreaterThan(0);
       panels.push({ title: p.panelTitle, series, marks: panelMarks() });
     }
@@ -522,7 +528,30 @@ function toEventRows(frame: SerializedFrame) {
   }));
 }
 
-function frameSeries(f: SerializedFrame): ChartPanel['series'] {
+/** The panel's overrides that hide a field from the graph (`custom.hideFrom.viz`), as Grafana applies them. */
+function hiddenFields(panelId: number): (name: string) => boolean {
+  const panels: Array<Record<string, any>> = [];
+  const walk = (ps: Array<Record<string, any>>) => ps.forEach((p) => (panels.push(p), walk(p.panels ?? [])));
+  walk(DASHBOARD.panels);
+  const overrides: Array<Record<string, any>> = panels.find((p) => p.id === panelId)?.fieldConfig?.overrides ?? [];
+  const rules = overrides.filter((o) =>
+    (o.properties ?? []).some((prop: Record<string, any>) => prop.id === 'custom.hideFrom' && prop.value?.viz === true)
+  );
+  return (name) =>
+    rules.some((o) => {
+      const m = o.matcher ?? {};
+      if (m.id === 'byName') {
+        return m.options === name;
+      }
+      if (m.id === 'byNames') {
+        const names: string[] = m.options?.names ?? [];
+        return m.options?.mode === 'exclude' ? !names.includes(name) : names.includes(name);
+      }
+      return false;
+    });
+}
+
+function frameSeries(f: SerializedFrame): Array<ChartPanel['series'][number] & { name: string }> {
   const time = f.fields.find((x) => x.type === 'time');
   if (!time) {
     return [];
@@ -530,6 +559,7 @@ function frameSeries(f: SerializedFrame): ChartPanel['series'] {
   return f.fields
     .filter((x) => x.type === 'number' && !STATE_FIELDS.has(x.name))
     .map((x) => ({
+      name: x.name,
       label: String(x.config.displayNameFromDS ?? x.name),
       times: time.values as number[],
       values: x.values as Array<number | null>,
