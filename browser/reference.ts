@@ -5,12 +5,12 @@
  * here (independent of src/datasource/frames.ts).
  *
  * Imports only Grafana-free modules (src/datasource/DataSource.ts imports @grafana/data, which needs a window):
- * `kindsFor` and `filterBundleByRole` below restate the plugin's two small rules for which series a query
- * type fetches and which venue feeds which basket.
+ * `kindsFor` and `fetchByRole` below restate the plugin's two small rules for which series a query type fetches
+ * and which basket each kind is read from (DataSource.ts: same names).
  */
 import { compute } from '../src/core/engine';
 import type { Bundle, EngineResult, SeriesKind } from '../src/core/types';
-import { allConfiguredVenues, resolveQuery, type Interpolator, type ResolvedQuery, type RoleVenues } from '../src/datasource/query';
+import { resolveQuery, type Interpolator, type ResolvedQuery, type RoleVenues } from '../src/datasource/query';
 import type { BtcFlowOptions, BtcFlowQuery, QueryType } from '../src/datasource/types';
 import { ExchangeContext, VENUES, fetchBundle, venuesByRole } from '../src/exchanges';
 
@@ -36,15 +36,28 @@ export function kindsFor(queryType: QueryType, fundingWeighting: 'oi' | 'equal' 
   }
 }
 
-export function filterBundleByRole(bundle: Bundle, venues: RoleVenues): Bundle {
-  const role: Record<SeriesKind, string[] | null> = {
-    spot: venues.spot,
-    perp: venues.perp,
-    openInterest: venues.oi,
-    funding: venues.funding,
-    fx: null,
-  };
-  return { asset: bundle.asset, series: bundle.series.filter((s) => role[s.kind] === null || role[s.kind]!.includes(s.venue)) };
+const ROLE_OF_KIND: Record<Exclude<SeriesKind, 'fx'>, keyof RoleVenues> = {
+  spot: 'spot',
+  perp: 'perp',
+  openInterest: 'oi',
+  funding: 'funding',
+};
+
+/** Each kind from its own basket only, the USDT/USD reference with the first kind (the plugin's rule). */
+export async function fetchByRole(
+  ctx: ExchangeContext,
+  req: { asset: string; timeframe: ResolvedQuery['timeframe']; from: number; to: number },
+  venues: RoleVenues,
+  kinds: SeriesKind[]
+): Promise<Bundle> {
+  const parts = await Promise.all(
+    (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
+      .filter((k) => kinds.includes(k) && venues[ROLE_OF_KIND[k]].length > 0)
+      .map((k, i) =>
+        fetchBundle({ ...req, venues: venues[ROLE_OF_KIND[k]], kinds: i === 0 && kinds.includes('fx') ? [k, 'fx'] : [k] }, ctx)
+      )
+  );
+  return { asset: req.asset, series: parts.flatMap((p) => p.bundle.series) };
 }
 
 export interface ReferenceRun {
@@ -72,18 +85,12 @@ export async function referenceRun(target: BtcFlowQuery, o: ReferenceOptions): P
     range: o.range,
     intervalMs: o.intervalMs,
   });
-  const fetched = await fetchBundle(
-    {
-      asset: resolved.asset,
-      timeframe: resolved.timeframe,
-      from: resolved.fetchFrom,
-      to: resolved.to,
-      venues: allConfiguredVenues(resolved.venues),
-      kinds: kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting),
-    },
-    o.exchange
+  const bundle = await fetchByRole(
+    o.exchange,
+    { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
+    resolved.venues,
+    kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting)
   );
-  const bundle = filterBundleByRole(fetched.bundle, resolved.venues);
   const result = compute(bundle, { ...resolved.engine, timeframe: resolved.timeframe, from: resolved.from, to: resolved.to });
   return { resolved, result, visibleTimes: result.bars.map((b) => b.time) };
 }
