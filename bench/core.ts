@@ -37,7 +37,10 @@ export function syntheticBundle(bars: number, seed = 1): Bundle {
     venue,
     kind,
     quote: 'USD',
-    points: Array.from({ length: bars }, (_, i) => [t0 + i * H, mid[i] * (1 + bias + (r() - 0.5) * 0.001)] as [number, number]),
+    points: Array.from(
+      { length: bars },
+      (_, i) => [t0 + i * H, mid[i] * (1 + bias + (r() - 0.5) * 0.001)] as [number, number]
+    ),
   });
   let oi = 100_000;
   let f = 0.0001;

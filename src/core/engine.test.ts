@@ -1,11 +1,21 @@
 /** @jest-environment node */
-import { Bar, BtcFlowInputError, Bundle, DEFAULT_OPTIONS, Series, compute, computeColumns, defaultLookback } from './index';
+import {
+  Bar,
+  BtcFlowInputError,
+  Bundle,
+  DEFAULT_OPTIONS,
+  Series,
+  compute,
+  computeColumns,
+  defaultLookback,
+} from './index';
 import { buildEvents, computeStates, statesOfMask } from './signals';
 
 const statesOf = (r: { mask: Uint8Array }) => Array.from(r.mask, (m) => statesOfMask(m));
 import { D, H, prng, t } from './testutil';
 
-const daily = (startIso: string, values: number[]): Array<[number, number]> => values.map((v, i) => [t(startIso) + i * D, v]);
+const daily = (startIso: string, values: number[]): Array<[number, number]> =>
+  values.map((v, i) => [t(startIso) + i * D, v]);
 
 function allFinite(x: unknown, path = 'result'): void {
   if (typeof x === 'number') {
@@ -66,7 +76,12 @@ describe('resampling', () => {
       asset: 'BTC',
       series: [
         { venue: 'a', kind: 'funding', intervalHours: 8, points: [1, 2, 3].map((k) => [s0 + k * 8 * H, 0.0003]) },
-        { venue: 'b', kind: 'funding', intervalHours: 1, points: Array.from({ length: 24 }, (_, k) => [s0 + (k + 1) * H, 0.00001]) },
+        {
+          venue: 'b',
+          kind: 'funding',
+          intervalHours: 1,
+          points: Array.from({ length: 24 }, (_, k) => [s0 + (k + 1) * H, 0.00001]),
+        },
       ],
     };
     const r = compute(bundle, { timeframe: '1d' });
@@ -82,7 +97,10 @@ describe('stablecoin conversion', () => {
     { venue: 'bn', kind: 'perp', quote: 'USDT', points: daily('2024-01-01', [100, 99]) },
   ];
   it('converts USDT quotes with a USDT/USD series', () => {
-    const series = [...base(), { venue: 'kr', kind: 'fx', pair: 'USDT/USD', points: daily('2024-01-01', [1.01, 1.02]) } as Series];
+    const series = [
+      ...base(),
+      { venue: 'kr', kind: 'fx', pair: 'USDT/USD', points: daily('2024-01-01', [1.01, 1.02]) } as Series,
+    ];
     const r = compute({ asset: 'BTC', series }, { timeframe: '1d' });
     expect(r.bars[0].perpUsd).toBeCloseTo(101, 12);
     expect(r.bars[1].perpUsd).toBeCloseTo(99 * 1.02, 12);
@@ -90,7 +108,10 @@ describe('stablecoin conversion', () => {
     expect(r.coverage.unconvertedQuotes).toEqual([]);
   });
   it('converts with an inverse USD/USDT pair', () => {
-    const series = [...base(), { venue: 'kr', kind: 'fx', pair: 'USD/USDT', points: daily('2024-01-01', [1 / 1.01, 1 / 1.02]) } as Series];
+    const series = [
+      ...base(),
+      { venue: 'kr', kind: 'fx', pair: 'USD/USDT', points: daily('2024-01-01', [1 / 1.01, 1 / 1.02]) } as Series,
+    ];
     const r = compute({ asset: 'BTC', series }, { timeframe: '1d' });
     expect(r.bars[1].perpUsd).toBeCloseTo(99 * 1.02, 10);
   });
@@ -100,13 +121,19 @@ describe('stablecoin conversion', () => {
     expect(r.bars[0].premiumPct).toBe(0);
     expect(r.coverage.unconvertedQuotes).toEqual([{ label: 'bn', kind: 'perp', quote: 'USDT' }]);
     expect(r.notices.join('\n')).toMatch(/perp bn quoted in USDT used as USD: no USDT\/USD fx series/);
-    const series = [...base(), { venue: 'kr', kind: 'fx', pair: 'USDT/USD', points: daily('2024-01-01', [1.01, 1.02]) } as Series];
+    const series = [
+      ...base(),
+      { venue: 'kr', kind: 'fx', pair: 'USDT/USD', points: daily('2024-01-01', [1.01, 1.02]) } as Series,
+    ];
     const r2 = compute({ asset: 'BTC', series }, { timeframe: '1d', stablecoinToUsd: false });
     expect(r2.bars[0].perpUsd).toBe(100);
     expect(r2.notices.join('\n')).toMatch(/stablecoinToUsd is false/);
   });
   it('leaves out a fiat quote it cannot convert', () => {
-    const series = [...base(), { venue: 'kr', kind: 'spot', quote: 'EUR', points: daily('2024-01-01', [90, 90]) } as Series];
+    const series = [
+      ...base(),
+      { venue: 'kr', kind: 'spot', quote: 'EUR', points: daily('2024-01-01', [90, 90]) } as Series,
+    ];
     const r = compute({ asset: 'BTC', series }, { timeframe: '1d' });
     expect(r.bars[0].spotUsd).toBe(100);
     expect(r.notices.join('\n')).toMatch(/quoted in EUR left out/);
@@ -118,10 +145,42 @@ describe('no-stale rule', () => {
   const bundle = (): Bundle => ({
     asset: 'BTC',
     series: [
-      { venue: 'coinbase', kind: 'spot', quote: 'USD', points: daily('2025-10-13', Array.from({ length: 13 }, (_, i) => 100 + i)) },
-      { venue: 'binanceusdm', kind: 'perp', quote: 'USD', points: daily('2025-10-13', Array.from({ length: 14 }, (_, i) => 99 + i)) },
-      { venue: 'a', kind: 'openInterest', unit: 'usd', points: daily('2025-10-13', Array.from({ length: 10 }, () => 10)) },
-      { venue: 'b', kind: 'openInterest', unit: 'usd', points: daily('2025-10-13', Array.from({ length: 14 }, () => 20)) },
+      {
+        venue: 'coinbase',
+        kind: 'spot',
+        quote: 'USD',
+        points: daily(
+          '2025-10-13',
+          Array.from({ length: 13 }, (_, i) => 100 + i)
+        ),
+      },
+      {
+        venue: 'binanceusdm',
+        kind: 'perp',
+        quote: 'USD',
+        points: daily(
+          '2025-10-13',
+          Array.from({ length: 14 }, (_, i) => 99 + i)
+        ),
+      },
+      {
+        venue: 'a',
+        kind: 'openInterest',
+        unit: 'usd',
+        points: daily(
+          '2025-10-13',
+          Array.from({ length: 10 }, () => 10)
+        ),
+      },
+      {
+        venue: 'b',
+        kind: 'openInterest',
+        unit: 'usd',
+        points: daily(
+          '2025-10-13',
+          Array.from({ length: 14 }, () => 20)
+        ),
+      },
     ],
   });
   it('leaves a spot series that ends on Saturday out of the week whose perp has Sunday', () => {
@@ -155,7 +214,12 @@ describe('no-stale rule', () => {
       asset: 'BTC',
       series: [
         { venue: 'd', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [100, 101]) },
-        { venue: 'h', kind: 'perp', quote: 'USD', points: Array.from({ length: 48 }, (_, i) => [t('2024-01-01') + i * H, 50 + i]) },
+        {
+          venue: 'h',
+          kind: 'perp',
+          quote: 'USD',
+          points: Array.from({ length: 48 }, (_, i) => [t('2024-01-01') + i * H, 50 + i]),
+        },
       ],
     };
     const r = compute(b, { timeframe: '1d' });
@@ -200,10 +264,23 @@ describe('open interest', () => {
 
 describe('funding composite', () => {
   const s0 = t('2024-01-01T00:00');
-  const f = (venue: string, rate: number): Series => ({ venue, kind: 'funding', intervalHours: 8, points: [1, 2, 3].map((k) => [s0 + k * 8 * H, rate]) });
-  const oi = (venue: string, usd: number): Series => ({ venue, kind: 'openInterest', unit: 'usd', points: [[s0, usd]] });
+  const f = (venue: string, rate: number): Series => ({
+    venue,
+    kind: 'funding',
+    intervalHours: 8,
+    points: [1, 2, 3].map((k) => [s0 + k * 8 * H, rate]),
+  });
+  const oi = (venue: string, usd: number): Series => ({
+    venue,
+    kind: 'openInterest',
+    unit: 'usd',
+    points: [[s0, usd]],
+  });
   it('weights by venue OI; a venue with unknown OI gets the median known weight', () => {
-    const b: Bundle = { asset: 'BTC', series: [f('a', 0.0001), f('b', 0.0003), f('c', -0.0002), oi('a', 3e9), oi('b', 1e9)] };
+    const b: Bundle = {
+      asset: 'BTC',
+      series: [f('a', 0.0001), f('b', 0.0003), f('c', -0.0002), oi('a', 3e9), oi('b', 1e9)],
+    };
     const r = compute(b, { timeframe: '1d' });
     // weights 3, 1 and median(3, 1) = 2 for c
     expect(r.bars[0].fundingRate8h).toBeCloseTo((3 * 0.0001 + 1 * 0.0003 + 2 * -0.0002) / 6, 15);
@@ -234,7 +311,13 @@ describe('lazy fields', () => {
     expect(r.events.map((e) => [e.kind, e.time, e.timeEnd])).toEqual([['bullish', t('2024-01-02'), t('2024-01-04')]]);
     const e = r.events[0];
     expect(e.text).toMatch(/^2 bars from 2024-01-02 to 2024-01-04; peak bar 2024-01-03: premium 1\.961% /);
-    expect(JSON.parse(JSON.stringify(e))).toEqual({ time: e.time, timeEnd: e.timeEnd, kind: 'bullish', title: e.title, text: e.text });
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      time: e.time,
+      timeEnd: e.timeEnd,
+      kind: 'bullish',
+      title: e.title,
+      text: e.text,
+    });
     e.text = 'edited';
     expect(e.text).toBe('edited');
   });
@@ -247,12 +330,20 @@ describe('funding z on the chain-linked composite', () => {
       venue,
       kind: 'funding',
       intervalHours: 8,
-      points: Array.from({ length: days * 3 }, (_, k) => [s0 + fromDay * D + (k + 1) * 8 * H, rate] as [number, number]),
+      points: Array.from(
+        { length: days * 3 },
+        (_, k) => [s0 + fromDay * D + (k + 1) * 8 * H, rate] as [number, number]
+      ),
     });
     const b: Bundle = { asset: 'BTC', series: [f('a', 0, 4, 0.0001), f('b', 2, 2, 0.0005)] };
     const cols = computeColumns(b, { timeframe: '1d', lookback: 2 });
     // equal weights (no OI): 0.0001, 0.0001, then (0.0001 + 0.0005) / 2 = 0.0003
-    expect(Array.from(cols.fundingRate8h)).toEqual([0.0001, 0.0001, expect.closeTo(0.0003, 15), expect.closeTo(0.0003, 15)]);
+    expect(Array.from(cols.fundingRate8h)).toEqual([
+      0.0001,
+      0.0001,
+      expect.closeTo(0.0003, 15),
+      expect.closeTo(0.0003, 15),
+    ]);
     // no venue changed its own rate: the linked composite is flat, anchored to 0.0003 on the last bar
     Array.from(cols.fundingLinked8h).forEach((x) => expect(x).toBeCloseTo(0.0003, 15));
     // so z never sees the join (sd = 0 → null)
@@ -274,7 +365,10 @@ describe('premium basket property', () => {
       venue,
       kind,
       quote: 'USD',
-      points: daily('2023-01-01', Array.from({ length: n }, () => 30000 + r() * 1000)),
+      points: daily(
+        '2023-01-01',
+        Array.from({ length: n }, () => 30000 + r() * 1000)
+      ),
     });
     const series = [mk('s1', 'spot'), mk('s2', 'spot'), mk('s3', 'spot'), mk('p1', 'perp'), mk('p2', 'perp')];
     const before = compute({ asset: 'BTC', series }, { timeframe: '1d', lookback: 20 });
@@ -294,8 +388,20 @@ describe('premium basket property', () => {
     const b: Bundle = {
       asset: 'BTC',
       series: [
-        { venue: 'a', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [100]), volumes: daily('2024-01-01', [3]) },
-        { venue: 'b', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [104]), volumes: daily('2024-01-01', [1]) },
+        {
+          venue: 'a',
+          kind: 'spot',
+          quote: 'USD',
+          points: daily('2024-01-01', [100]),
+          volumes: daily('2024-01-01', [3]),
+        },
+        {
+          venue: 'b',
+          kind: 'spot',
+          quote: 'USD',
+          points: daily('2024-01-01', [104]),
+          volumes: daily('2024-01-01', [1]),
+        },
         { venue: 'p', kind: 'perp', quote: 'USD', points: daily('2024-01-01', [100]) },
       ],
     };
@@ -385,7 +491,18 @@ describe('confluence and extreme rules', () => {
       [0.05, NaN, NaN, NaN, NaN], // rising, metrics unknown → bullish (unknown does not block)
     ]);
     const states = statesOf(computeStates(m, 10, o));
-    expect(states).toEqual([[], ['bullish'], [], [], ['bearish'], [], ['overLeverage'], ['overLeverage'], [], ['bullish']]);
+    expect(states).toEqual([
+      [],
+      ['bullish'],
+      [],
+      [],
+      ['bearish'],
+      [],
+      ['overLeverage'],
+      ['overLeverage'],
+      [],
+      ['bullish'],
+    ]);
   });
   it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ (2) and mean beyond ±extremeScoreMin (2.5), hysteresis to ±1', () => {
     const m = metrics([
@@ -456,7 +573,9 @@ describe('events', () => {
       ['overLeverage', 3, 6],
     ]);
     expect(ev[0].title).toBe('Bullish flow: spot leads');
-    expect(ev[2].text).toMatch(/^3 bars from 1970-01-04 to 1970-01-07; peak bar 1970-01-06: premium 0\.500% \(z 0\.00\), OI \$1\.00B \(index z 5\.00\)/);
+    expect(ev[2].text).toMatch(
+      /^3 bars from 1970-01-04 to 1970-01-07; peak bar 1970-01-06: premium 0\.500% \(z 0\.00\), OI \$1\.00B \(index z 5\.00\)/
+    );
     expect(ev[2].text).toMatch(/funding 0\.0100%\/8h = 10\.9% APR/);
   });
 });

@@ -1,12 +1,5 @@
 import { BtcFlowInputError } from './errors';
-import {
-  chainLinkedIndexF64,
-  fundingAprPct,
-  rollingZF64,
-  smaF64,
-  twapFunding8hF64,
-  usualSpacingMs,
-} from './numeric';
+import { chainLinkedIndexF64, fundingAprPct, rollingZF64, smaF64, twapFunding8hF64, usualSpacingMs } from './numeric';
 import { EngineOptions, defaultLookback, resolveOptions } from './options';
 import { buildEventsFromColumns, computeStates, MetricArrays, statesOfMask } from './signals';
 import { bucketEndMs, bucketStartMs, parseTimeframe, timeframeMs } from './timeframe';
@@ -86,7 +79,10 @@ function makeBuckets(tMin: number, tMax: number, tf: Timeframe): { starts: Float
     const ms = timeframeMs(tf);
     const n = Math.round((last - first) / ms) + 1;
     if (n > MAX_BARS) {
-      throw new BtcFlowInputError('timeframe', `timeframe ${tf}: the bundle spans ${n} bars (max ${MAX_BARS}); use a longer timeframe or a shorter range`);
+      throw new BtcFlowInputError(
+        'timeframe',
+        `timeframe ${tf}: the bundle spans ${n} bars (max ${MAX_BARS}); use a longer timeframe or a shorter range`
+      );
     }
     const starts = new Float64Array(n);
     const ends = new Float64Array(n);
@@ -106,7 +102,12 @@ function makeBuckets(tMin: number, tMax: number, tf: Timeframe): { starts: Float
 }
 
 /** Index and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
-function lastIndexFixed(pts: ReadonlyArray<readonly [number, number]>, first: number, ms: number, nb: number): [Int32Array, Float64Array] {
+function lastIndexFixed(
+  pts: ReadonlyArray<readonly [number, number]>,
+  first: number,
+  ms: number,
+  nb: number
+): [Int32Array, Float64Array] {
   const idx = new Int32Array(nb).fill(-1);
   const time = new Float64Array(nb).fill(NaN);
   const n = pts.length;
@@ -122,7 +123,11 @@ function lastIndexFixed(pts: ReadonlyArray<readonly [number, number]>, first: nu
 }
 
 /** Index of the last point per bucket for arbitrary sorted buckets [starts[b], ends[b]) (one merge pass). */
-function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): [Int32Array, Float64Array] {
+function lastIndexBuckets(
+  pts: ReadonlyArray<readonly [number, number]>,
+  starts: Float64Array,
+  ends: Float64Array
+): [Int32Array, Float64Array] {
   const nb = starts.length;
   const idx = new Int32Array(nb).fill(-1);
   const time = new Float64Array(nb).fill(NaN);
@@ -141,7 +146,11 @@ function lastIndexBuckets(pts: ReadonlyArray<readonly [number, number]>, starts:
 }
 
 /** Sum of volumes per bucket (NaN = none). */
-function volumeSums(vols: ReadonlyArray<readonly [number, number]>, starts: Float64Array, ends: Float64Array): Float64Array {
+function volumeSums(
+  vols: ReadonlyArray<readonly [number, number]>,
+  starts: Float64Array,
+  ends: Float64Array
+): Float64Array {
   const nb = starts.length;
   const vol = new Float64Array(nb).fill(NaN);
   let b = 0;
@@ -159,7 +168,8 @@ function volumeSums(vols: ReadonlyArray<readonly [number, number]>, starts: Floa
 /** Last point per bucket (and volume sums) of one series. */
 function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe): Resampled {
   const pts = s.points;
-  const [idx, time] = tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
+  const [idx, time] =
+    tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
   const vol = s.volumes && s.volumes.length > 0 ? volumeSums(s.volumes, starts, ends) : null;
   const spacing = usualSpacingMs(pts);
   return { idx, time, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
@@ -249,7 +259,6 @@ function basket(
   return { value, count, volumeFallbackBars };
 }
 
-
 /** fx rate per bar, carried forward from the last bucket with a point, with the time of that point. */
 function fxCarry(r: Resampled, inverse: boolean, nb: number): { rate: Float64Array; time: Float64Array } {
   const rate = new Float64Array(nb);
@@ -320,7 +329,14 @@ function premiumPctF64(spot: Float64Array, perp: Float64Array): Float64Array {
 }
 
 /** OI in USD per bar: as is for `usd`, else base units × the venue's own perp close (first known) or the perp basket. */
-function oiUsdColumn(r: Resampled, valid: Uint8Array, isUsd: boolean, own: Float64Array[], basketPx: Float64Array, nb: number): Float64Array {
+function oiUsdColumn(
+  r: Resampled,
+  valid: Uint8Array,
+  isUsd: boolean,
+  own: Float64Array[],
+  basketPx: Float64Array,
+  nb: number
+): Float64Array {
   const out = new Float64Array(nb).fill(NaN);
   const no = own.length;
   for (let b = 0; b < nb; b++) {
@@ -484,7 +500,10 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     throw new BtcFlowInputError('to', `to: must be a time in UTC epoch ms, got ${JSON.stringify(to)}`);
   }
   if (from !== undefined && to !== undefined && from > to) {
-    throw new BtcFlowInputError('from', `from (${new Date(from).toISOString()}) is after to (${new Date(to).toISOString()})`);
+    throw new BtcFlowInputError(
+      'from',
+      `from (${new Date(from).toISOString()}) is after to (${new Date(to).toISOString()})`
+    );
   }
   const lookback = opts.lookback === 'auto' ? defaultLookback(tf) : opts.lookback;
   const notes: string[] = [];
@@ -533,7 +552,12 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
       fundingLinked8h: e,
       extremeScore: e,
       states: new Uint8Array(0),
-      counts: { spot: new Uint16Array(0), perp: new Uint16Array(0), oi: new Uint16Array(0), funding: new Uint16Array(0) },
+      counts: {
+        spot: new Uint16Array(0),
+        perp: new Uint16Array(0),
+        oi: new Uint16Array(0),
+        funding: new Uint16Array(0),
+      },
       venues: { spot: {}, perp: {}, oiUsd: {}, funding8h: {} },
       events: [],
       excluded: [],
@@ -614,10 +638,22 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const perpK: number[] = [];
   priceIdx.forEach((i, k) => (series[i].kind === 'spot' ? spotK : perpK).push(k));
   const useVol = opts.basketWeighting === 'volume';
-  const spotB = basket(spotK.map((k) => priceUsd[k]), spotK.map((k) => priceRes[k].vol), useVol, nb);
-  const perpB = basket(perpK.map((k) => priceUsd[k]), perpK.map((k) => priceRes[k].vol), useVol, nb);
+  const spotB = basket(
+    spotK.map((k) => priceUsd[k]),
+    spotK.map((k) => priceRes[k].vol),
+    useVol,
+    nb
+  );
+  const perpB = basket(
+    perpK.map((k) => priceUsd[k]),
+    perpK.map((k) => priceRes[k].vol),
+    useVol,
+    nb
+  );
   if (useVol && spotB.volumeFallbackBars + perpB.volumeFallbackBars > 0) {
-    notes.push(`basketWeighting=volume: equal weights used on ${spotB.volumeFallbackBars} spot and ${perpB.volumeFallbackBars} perp basket bars where a venue had no volume`);
+    notes.push(
+      `basketWeighting=volume: equal weights used on ${spotB.volumeFallbackBars} spot and ${perpB.volumeFallbackBars} perp basket bars where a venue had no volume`
+    );
   }
 
   // ---- premium ---------------------------------------------------------------------------------------------------
@@ -660,17 +696,20 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     }
   });
   const fundOi = fundIdx.map((i) => oiOfVenue.get(series[i].venue) ?? null);
-  const { raw: fundingRaw, linked: fundingLinkedRaw, count: fundCount, equalFallback, medianFilled } = fundingComposite(
-    fund8h,
-    fundOi,
-    opts.fundingWeighting === 'oi',
-    nb
-  );
+  const {
+    raw: fundingRaw,
+    linked: fundingLinkedRaw,
+    count: fundCount,
+    equalFallback,
+    medianFilled,
+  } = fundingComposite(fund8h, fundOi, opts.fundingWeighting === 'oi', nb);
   if (opts.fundingWeighting === 'oi' && equalFallback > 0) {
     notes.push(`fundingWeighting=oi: equal weights on ${equalFallback} bars where no funding venue had a known OI`);
   }
   if (medianFilled > 0) {
-    notes.push(`fundingWeighting=oi: on ${medianFilled} bars a funding venue without known OI got the median OI weight of the others`);
+    notes.push(
+      `fundingWeighting=oi: on ${medianFilled} bars a funding venue without known OI got the median OI weight of the others`
+    );
   }
   const funding = smaF64(fundingRaw, opts.fundingSmoothing);
   // z on the chain-linked composite: venues joining or leaving do not move it (see docs/metrics.md)
@@ -710,7 +749,11 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
 
   // ---- columns, exclusions, events ---------------------------------------------------------------------------------
   const cut = <T extends Float64Array | Uint8Array | Uint16Array>(a: T): T => a.subarray(i0, i1) as T;
-  const venueCols = (ks: number[], cols: Float64Array[], labelOf: (j: number) => string): Record<string, Float64Array> => {
+  const venueCols = (
+    ks: number[],
+    cols: Float64Array[],
+    labelOf: (j: number) => string
+  ): Record<string, Float64Array> => {
     const o: Record<string, Float64Array> = {};
     ks.forEach((k, j) => {
       o[labelOf(j)] = cut(cols[k]);
@@ -720,8 +763,18 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const excluded: Array<{ time: number; excluded: string[] }> = [];
   const staleAgg = new Map<string, StaleExclusion>();
   const groups: Array<{ kind: StaleExclusion['kind']; prefix: string; masks: Uint8Array[]; labels: string[] }> = [
-    { kind: 'spot', prefix: 'spot', masks: spotK.map((k) => priceMask.stale[k]), labels: spotK.map((k) => labels[priceIdx[k]]) },
-    { kind: 'perp', prefix: 'perp', masks: perpK.map((k) => priceMask.stale[k]), labels: perpK.map((k) => labels[priceIdx[k]]) },
+    {
+      kind: 'spot',
+      prefix: 'spot',
+      masks: spotK.map((k) => priceMask.stale[k]),
+      labels: spotK.map((k) => labels[priceIdx[k]]),
+    },
+    {
+      kind: 'perp',
+      prefix: 'perp',
+      masks: perpK.map((k) => priceMask.stale[k]),
+      labels: perpK.map((k) => labels[priceIdx[k]]),
+    },
     { kind: 'openInterest', prefix: 'oi', masks: oiMask.stale, labels: oiIdx.map((i) => labels[i]) },
   ];
   const staleAt = new Uint8Array(nb);
@@ -844,7 +897,11 @@ export interface EngineColumns {
 
 const nul = (x: number): number | null => (x === x && x !== Infinity && x !== -Infinity ? x : null);
 
-function venueRecord(cols: Record<string, Float64Array>, tpl: Record<string, number | null>, i: number): Record<string, number | null> {
+function venueRecord(
+  cols: Record<string, Float64Array>,
+  tpl: Record<string, number | null>,
+  i: number
+): Record<string, number | null> {
   const o = { ...tpl }; // fixed-shape clone, then values overwritten in place
   for (const k in cols) {
     o[k] = nul(cols[k][i]);
@@ -882,7 +939,12 @@ export function materialise(c: EngineColumns): EngineResult {
     });
   const countCache: Array<BarCounts | undefined> = new Array(n);
   const countsAt = (i: number): BarCounts =>
-    (countCache[i] ??= { spot: c.counts.spot[i], perp: c.counts.perp[i], oi: c.counts.oi[i], funding: c.counts.funding[i] });
+    (countCache[i] ??= {
+      spot: c.counts.spot[i],
+      perp: c.counts.perp[i],
+      oi: c.counts.oi[i],
+      funding: c.counts.funding[i],
+    });
   const t0 = n > 0 ? c.time[0] : 0;
   const fixedMs = c.timeframe === '1M' ? 0 : timeframeMs(c.timeframe);
   const indexOf = (time: number): number => {

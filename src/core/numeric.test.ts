@@ -45,7 +45,15 @@ describe('premiumPct / funding conversions', () => {
     expect(weightedMean([NaN])).toBeNaN();
   });
   it('usualSpacingMs is the median gap', () => {
-    expect(usualSpacingMs([[0, 1], [10, 1], [20, 1], [100, 1], [110, 1]])).toBe(10);
+    expect(
+      usualSpacingMs([
+        [0, 1],
+        [10, 1],
+        [20, 1],
+        [100, 1],
+        [110, 1],
+      ])
+    ).toBe(10);
   });
 });
 

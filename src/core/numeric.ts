@@ -225,10 +225,13 @@ export function twapFunding8h(
  * Chain-linked index (USD) of a sum over venues whose histories start and stop at different times.
  * `byVenue[v][t]` is venue v's value at bar t (NaN = unknown). With t' the previous bar that has any value,
  * I_t = I_t' × Σ_{v known at t and t'} x_{v,t} / Σ_{same v} x_{v,t'} (ratio 1 when no venue is known at both or
- * the previous common sum is 0). The result is scaled so that I equals the raw sum on the last bar with a value.
+ * either common sum is 0, so the index never sticks at 0). The result is scaled so that I equals the raw sum on the last bar with a value.
  * NaN where no venue is known. Returns { index, sum }.
  */
-export function chainLinkedIndexF64(byVenue: readonly Float64Array[], length: number): { index: Float64Array; sum: Float64Array } {
+export function chainLinkedIndexF64(
+  byVenue: readonly Float64Array[],
+  length: number
+): { index: Float64Array; sum: Float64Array } {
   const index = new Float64Array(length).fill(NaN);
   const sum = new Float64Array(length).fill(NaN);
   const nv = byVenue.length;
@@ -259,7 +262,7 @@ export function chainLinkedIndexF64(byVenue: readonly Float64Array[], length: nu
           b += y;
         }
       }
-      if (b > 0) {
+      if (a > 0 && b > 0) {
         level *= a / b;
       }
     }
@@ -310,7 +313,9 @@ export function weightedMean(values: ArrayLike<number>, weights?: ArrayLike<numb
 
 /** Median of the finite values (NaN if none). */
 export function median(values: ArrayLike<number>): number {
-  const a = Array.from(values).filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  const a = Array.from(values)
+    .filter((x) => Number.isFinite(x))
+    .sort((x, y) => x - y);
   if (a.length === 0) {
     return NaN;
   }

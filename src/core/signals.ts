@@ -59,7 +59,13 @@ export function computeStates(
     const oz = m.oiZ[b];
     const fz = m.fundingZ[b];
     const apr = m.fundingApr[b];
-    if (p > o.premiumDeadbandPct && p > prev && !(oz >= o.bullishMaxOiZ) && !(fz >= o.bullishMaxFundingZ) && !(apr >= o.bullishMaxFundingAprPct)) {
+    if (
+      p > o.premiumDeadbandPct &&
+      p > prev &&
+      !(oz >= o.bullishMaxOiZ) &&
+      !(fz >= o.bullishMaxFundingZ) &&
+      !(apr >= o.bullishMaxFundingAprPct)
+    ) {
       st |= 1;
     }
     if (p < -o.premiumDeadbandPct && p < prev && (oz >= o.bearishMinOiZ || fz >= o.bearishMinFundingZ)) {
@@ -95,7 +101,10 @@ export function computeStates(
       score[b] = s;
       if ((hi >= o.extremeMinCount && s >= o.extremeScoreMin) || (prevExtreme === 8 && s >= o.extremeExitScore)) {
         ext = 8;
-      } else if ((lo >= o.extremeMinCount && s <= -o.extremeScoreMin) || (prevExtreme === 16 && s <= -o.extremeExitScore)) {
+      } else if (
+        (lo >= o.extremeMinCount && s <= -o.extremeScoreMin) ||
+        (prevExtreme === 16 && s <= -o.extremeExitScore)
+      ) {
         ext = 16;
       }
     }
@@ -127,11 +136,15 @@ export function computeStates(
     }
     for (let j = 0; j < 3; j++) {
       if (miss[j] > 0 && ran > 0) {
-        notes.push(`extreme rule: ${METRIC_NAMES[j]} unavailable on ${miss[j]} of ${ran} bars with a score; the rule used the other metrics there`);
+        notes.push(
+          `extreme rule: ${METRIC_NAMES[j]} unavailable on ${miss[j]} of ${ran} bars with a score; the rule used the other metrics there`
+        );
       }
     }
     if (tooFew > 0) {
-      notes.push(`extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no new extreme could start there`);
+      notes.push(
+        `extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no new extreme could start there`
+      );
     }
     return notes;
   };

@@ -22,7 +22,10 @@ export function isTimeframe(tf: unknown): tf is Timeframe {
 /** Parses a timeframe name, throwing a BtcFlowInputError that lists the allowed values. */
 export function parseTimeframe(raw: unknown, field = 'timeframe'): Timeframe {
   if (!isTimeframe(raw)) {
-    throw new BtcFlowInputError(field, `${field}: unknown timeframe ${JSON.stringify(raw)}; allowed: ${TIMEFRAMES.join(', ')}`);
+    throw new BtcFlowInputError(
+      field,
+      `${field}: unknown timeframe ${JSON.stringify(raw)}; allowed: ${TIMEFRAMES.join(', ')}`
+    );
   }
   return raw;
 }

@@ -11,7 +11,15 @@ import {
 const ok = () => ({
   asset: 'BTC',
   series: [
-    { venue: 'coinbase', kind: 'spot', quote: 'USD', points: [[1, 100], [2, 101]] },
+    {
+      venue: 'coinbase',
+      kind: 'spot',
+      quote: 'USD',
+      points: [
+        [1, 100],
+        [2, 101],
+      ],
+    },
     { venue: 'bybit', kind: 'openInterest', unit: 'usd', points: [[1, 5e9]] },
     { venue: 'binanceusdm', kind: 'funding', intervalHours: 8, points: [[1, 0.0001]] },
     { venue: 'kraken', kind: 'fx', pair: 'USDT/USD', points: [[1, 1.001]] },
@@ -34,11 +42,39 @@ describe('validateBundle', () => {
     expect(validateBundle(b)).toBe(b);
   });
   const cases: Array<[string, (b: any) => void, RegExp, string]> = [
-    ['unknown kind', (b) => (b.series[0].kind = 'options'), /unknown kind "options"; allowed: spot, perp, openInterest, funding, fx/, 'series[0].kind'],
-    ['unsorted', (b) => (b.series[0].points = [[2, 1], [1, 1]]), /not sorted/, 'series[0].points[1][0]'],
-    ['duplicate', (b) => (b.series[0].points = [[1, 1], [1, 1]]), /duplicate timestamp/, 'series[0].points[1][0]'],
+    [
+      'unknown kind',
+      (b) => (b.series[0].kind = 'options'),
+      /unknown kind "options"; allowed: spot, perp, openInterest, funding, fx/,
+      'series[0].kind',
+    ],
+    [
+      'unsorted',
+      (b) =>
+        (b.series[0].points = [
+          [2, 1],
+          [1, 1],
+        ]),
+      /not sorted/,
+      'series[0].points[1][0]',
+    ],
+    [
+      'duplicate',
+      (b) =>
+        (b.series[0].points = [
+          [1, 1],
+          [1, 1],
+        ]),
+      /duplicate timestamp/,
+      'series[0].points[1][0]',
+    ],
     ['non-finite value', (b) => (b.series[1].points = [[1, null]]), /finite number/, 'series[1].points[0][1]'],
-    ['non-finite time', (b) => (b.series[1].points = [['x', 1]]), /timestamp must be a finite number/, 'series[1].points[0][0]'],
+    [
+      'non-finite time',
+      (b) => (b.series[1].points = [['x', 1]]),
+      /timestamp must be a finite number/,
+      'series[1].points[0][0]',
+    ],
     ['non-positive price', (b) => (b.series[0].points = [[1, 0]]), /price must be positive/, 'series[0].points[0][1]'],
     ['non-positive fx', (b) => (b.series[3].points = [[1, -1]]), /price must be positive/, 'series[3].points[0][1]'],
     ['negative OI', (b) => (b.series[1].points = [[1, -1]]), /must not be negative/, 'series[1].points[0][1]'],
@@ -63,7 +99,10 @@ describe('validateBundle', () => {
   });
   it('names the venue and kind in series errors', () => {
     const b = ok();
-    b.series[0].points = [[2, 1], [1, 1]];
+    b.series[0].points = [
+      [2, 1],
+      [1, 1],
+    ];
     expect(errorOf(() => validateBundle(b)).message).toMatch(/series\[0\] \(coinbase spot\)/);
   });
   it('rejects a non-object', () => {
@@ -101,6 +140,9 @@ describe('options', () => {
   it('DEFAULT_OPTIONS covers every option and validates', () => {
     expect(Object.keys(DEFAULT_OPTIONS).sort()).toEqual([...OPTION_NAMES].sort());
     expect(validateOptions({ ...DEFAULT_OPTIONS })).toEqual({ ...DEFAULT_OPTIONS });
-    expect(validateOptions({ lookback: '30', fundingWeighting: 'equal' })).toEqual({ lookback: 30, fundingWeighting: 'equal' });
+    expect(validateOptions({ lookback: '30', fundingWeighting: 'equal' })).toEqual({
+      lookback: 30,
+      fundingWeighting: 'equal',
+    });
   });
 });

@@ -45,7 +45,10 @@ function checkPoints(
       fail(`${field}[${j}][0]`, `${label}: duplicate timestamp ${new Date(t).toISOString()}`);
     }
     if (t < prev) {
-      fail(`${field}[${j}][0]`, `${label}: timestamps not sorted ascending (${new Date(t).toISOString()} after ${new Date(prev).toISOString()})`);
+      fail(
+        `${field}[${j}][0]`,
+        `${label}: timestamps not sorted ascending (${new Date(t).toISOString()} after ${new Date(prev).toISOString()})`
+      );
     }
     if (opts.positive && !(v > 0)) {
       fail(`${field}[${j}][1]`, `${label}: price must be positive, got ${v}`);
@@ -98,8 +101,16 @@ export function validateBundle(json: unknown): Bundle {
         }
         break;
       case 'funding':
-        if (typeof s.intervalHours !== 'number' || !Number.isFinite(s.intervalHours) || !(s.intervalHours > 0) || s.intervalHours > 24 * 7) {
-          fail(`${f}.intervalHours`, `${w}: bad intervalHours ${JSON.stringify(s.intervalHours)}; allowed: a number of hours > 0 and <= 168 (e.g. 1, 4, 8)`);
+        if (
+          typeof s.intervalHours !== 'number' ||
+          !Number.isFinite(s.intervalHours) ||
+          !(s.intervalHours > 0) ||
+          s.intervalHours > 24 * 7
+        ) {
+          fail(
+            `${f}.intervalHours`,
+            `${w}: bad intervalHours ${JSON.stringify(s.intervalHours)}; allowed: a number of hours > 0 and <= 168 (e.g. 1, 4, 8)`
+          );
         }
         break;
       case 'fx':
@@ -109,7 +120,11 @@ export function validateBundle(json: unknown): Bundle {
         break;
     }
     const price = kind === 'spot' || kind === 'perp' || kind === 'fx';
-    checkPoints(s.points, `${f}.points`, w, { positive: price, nonNegative: kind === 'openInterest', allowEmpty: false });
+    checkPoints(s.points, `${f}.points`, w, {
+      positive: price,
+      nonNegative: kind === 'openInterest',
+      allowEmpty: false,
+    });
     if (s.volumes !== undefined) {
       checkPoints(s.volumes, `${f}.volumes`, `${w} volumes`, { positive: false, nonNegative: true, allowEmpty: true });
     }
