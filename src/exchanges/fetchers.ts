@@ -63,8 +63,8 @@ function listOrThrow(x: unknown, what: string): unknown[] {
 
 /**
  * Walks [start, end) in windows of at most `limit` rows of `barMs` each. `page(since, n, until)` returns rows; those
- * outside the window are dropped. After a full page (the venue may have capped it) the walk goes on from the last row
- * (+ `step`); if a full page starts well after the window's start, the venue answered from the window's end, so the
+ * outside the window are dropped. After a full page that stops short of the window's end (the venue may have capped it)
+ * the walk goes on from the last row (+ `step`); if a full page starts well after the window's start, the venue answered from the window's end, so the
  * part before its first row is walked first. A short page completes its window.
  * An empty window is fine before the market's listing and before the first row (it is asked twice to tell "not listed
  * yet" from a broken page), but an empty window after data was seen (or after the listing date) fails the venue: that
@@ -115,7 +115,9 @@ export async function windowed(
         await walk(since, first, depth + 1); // the venue gave the window's latest rows: fetch the earlier ones
       }
       rows.push(...inWindow);
-      cursor = full ? Math.max(last + step, since + 1) : Math.max(since + n * bar, last + step);
+      // a full page that stops short of the window's end may have been capped: go on after its last row
+      const capped = full && last + bar <= until;
+      cursor = capped ? Math.max(last + step, since + 1) : Math.max(until + 1, last + step);
     }
   };
   await walk(job.start, job.end, 0);
@@ -333,8 +335,7 @@ function krakenAnalyticsRows(resp: any, what: string, cs: number, venue: string)
 
 function fundingRowsFrom(venue: VenueSpec, raw: unknown, what: string): Row[] {
   return listOrThrow(raw, what).map((x: any) => {
-    // settlement times can carry ms of jitter (hyperliquid): round to the minute
-    const t = Math.round(num(x?.timestamp) / 60_000) * 60_000;
+    const t = num(x?.timestamp); // raw time: paging continues from it; finish() rounds
     let v = num(x?.fundingRate);
     if (venue.ccxtId === 'deribit') {
       // ccxt reads interest_8h; the hourly realised rate is interest_1h
@@ -359,7 +360,9 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
     }
   }
   const expectData = job.end - start > f.intervalHours * HOUR_MS; // a range shorter than one interval may be empty
-  const finish = (rows: Row[], retention?: number): RangeResult => {
+  const finish = (raw: Row[], retention?: number): RangeResult => {
+    // settlement times can carry ms of jitter (hyperliquid): rounded to the minute
+    const rows = raw.map((r) => [Math.round(r[0] / 60_000) * 60_000, r[1]] as Row);
     const kept = rows.filter((r) => r[0] >= start && r[0] < job.end);
     if (kept.length === 0 && expectData) {
       throw new EmptyPayloadError(`${what}: no funding points between ${iso(start)} and ${iso(job.end)}`);
