@@ -124,17 +124,29 @@ export async function benchExchanges(): Promise<Record<string, number | string>>
     await listAssets(warmup);
     await fetchBundle({ ...req, from: to - 3 * DAY, kinds: ['spot', 'fx'], venues: ['binance'] }, warmup);
 
-    // cold
+    // cold: market loads first (counted apart), then the bundle
     const ctx = new ExchangeContext({ baseUrl: srv.url });
     await srv.resetStats();
     let t0 = performance.now();
+    await Promise.all(VENUES.map((v) => ctx.markets(v)));
+    const marketStats = await srv.stats();
+    const marketRequests = marketStats.total;
+    await srv.resetStats();
     const cold = await fetchBundle(req, ctx);
     const coldMs = performance.now() - t0;
-    const coldStats = await srv.stats();
-    const marketRequests = Object.entries(coldStats.byEndpoint)
-      .filter(([k]) => /:markets|:currencies|:marketsInverse|:meta/.test(k))
-      .reduce((s, [, n]) => s + n, 0);
-    const coldData = coldStats.total - marketRequests;
+    const dataStats = await srv.stats();
+    const coldData = dataStats.total;
+    const coldStats = { total: coldData + marketRequests, byVenue: { ...dataStats.byVenue }, byStatus: { ...dataStats.byStatus } };
+    for (const [k, n] of Object.entries(marketStats.byVenue)) {
+      coldStats.byVenue[k] = (coldStats.byVenue[k] ?? 0) + n;
+    }
+    for (const [k, n] of Object.entries(marketStats.byStatus)) {
+      coldStats.byStatus[k] = (coldStats.byStatus[k] ?? 0) + n;
+    }
+    const coldByEndpoint: Record<string, number> = { ...dataStats.byEndpoint };
+    for (const [k, n] of Object.entries(marketStats.byEndpoint)) {
+      coldByEndpoint[k] = (coldByEndpoint[k] ?? 0) + n;
+    }
 
     // warm refresh: the same panel again a moment later
     await srv.resetStats();
@@ -151,9 +163,9 @@ export async function benchExchanges(): Promise<Record<string, number | string>>
     const sixMs = performance.now() - t0;
     const sixStats = await srv.stats();
     const sixRequests = sixStats.total;
-    const diff = Object.keys({ ...sixStats.byEndpoint, ...coldStats.byEndpoint })
-      .filter((k) => (sixStats.byEndpoint[k] ?? 0) !== (coldStats.byEndpoint[k] ?? 0))
-      .map((k) => `${k} ${coldStats.byEndpoint[k] ?? 0}→${sixStats.byEndpoint[k] ?? 0}`);
+    const diff = Object.keys({ ...sixStats.byEndpoint, ...coldByEndpoint })
+      .filter((k) => (sixStats.byEndpoint[k] ?? 0) !== (coldByEndpoint[k] ?? 0))
+      .map((k) => `${k} ${coldByEndpoint[k] ?? 0}→${sixStats.byEndpoint[k] ?? 0}`);
 
     const out: Record<string, number | string> = {
       'series (venue × kind)': series.length,
