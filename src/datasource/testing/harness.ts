@@ -37,7 +37,6 @@ export const templateSrv = {
 
 export function instanceSettings(url: string, jsonData: BtcFlowOptions = {}): DataSourceInstanceSettings<BtcFlowOptions> {
   return {
-    id: 1,
     uid: 'btc-flow-test',
     type: 'btcflow-flow-datasource',
     name: 'BTC Flow',
