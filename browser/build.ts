@@ -105,7 +105,6 @@ export async function ensureHostBundle(): Promise<HostBundle> {
     }
     fs.mkdirSync(out, { recursive: true });
     // esbuild ships in node_modules (tsx depends on it).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild');
     await esbuild.build({
       entryPoints: [path.join(HOST_DIR, 'entry.tsx')],

@@ -175,7 +175,6 @@ beforeAll(async () => {
   liveSettings = (live.jsonData ?? {}) as BtcFlowOptions;
   h = await startHarness({
     mockUrl: mock.url,
-    // eslint-disable-next-line no-console
     log: (s) => console.log(s),
     extraDataSources: [LAZY_DS, { ...live, uid: FAULT_UID, name: 'fault' }],
   });
@@ -186,7 +185,6 @@ afterAll(async () => {
   await h?.close();
   await mock?.close();
   if (pageErrors.length) {
-    // eslint-disable-next-line no-console
     console.error(`page errors:\n${pageErrors.join('\n')}`);
   }
 });

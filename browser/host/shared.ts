@@ -18,6 +18,8 @@ import * as grafanaUi from '@grafana/ui';
 import * as i18next from 'i18next';
 import * as jquery from 'jquery';
 import * as lodash from 'lodash';
+// Grafana provides moment to plugins (the restriction is meant for plugin code, which should use dateTime).
+// eslint-disable-next-line no-restricted-imports
 import * as moment from 'moment';
 import * as react from 'react';
 import * as reactDom from 'react-dom';
@@ -32,7 +34,6 @@ import * as rxjsOperators from 'rxjs/operators';
 import type { ModuleRegistry } from './amd';
 
 // react-router 5 ships no types; it is only ever loaded here, so `require` gives the one instance.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const reactRouter: unknown = require('react-router');
 
 export function sharedModules(): ModuleRegistry {
