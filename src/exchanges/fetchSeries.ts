@@ -93,7 +93,9 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
 /** Fetches one series. Failures throw a VenueError (readable message); bad input throws a BtcFlowInputError. */
 export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext): Promise<SeriesResult> {
   const venue = validateSeriesRequest(req);
-  const key = `series|${req.venue}|${req.kind}|${req.asset}|${req.timeframe}|${req.from}|${req.to}`;
+  // funding does not depend on the timeframe: panels on different timeframes share one fetch
+  const tfKey = req.kind === 'funding' ? '*' : req.timeframe;
+  const key = `series|${req.venue}|${req.kind}|${req.asset}|${tfKey}|${req.from}|${req.to}`;
   const running = ctx.inflight.get(key) as Promise<SeriesResult> | undefined;
   if (running) {
     return running;
@@ -175,7 +177,7 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     }
     for (const [s, e] of missing) {
       // the same range of the same series in flight (e.g. 1d and 1w panels both reading 1d bars) is fetched once
-      const rangeKey = `range|${key}|${s}|${e}|${now}`;
+      const rangeKey = `range|${key}|${s}|${e}`;
       let pending = ctx.inflight.get(rangeKey) as Promise<RangeResult> | undefined;
       if (!pending) {
         pending = runKind(s, e).then((r) => {

@@ -252,8 +252,9 @@ describe('cache and coalescing (request counts from /__stats)', () => {
     }
   });
 
-  it('panels on 1d, 3d, 1w and 1M read the same daily bars once', async () => {
-    const ctx = ctxOf();
+  it('panels on 1d, 3d, 1w and 1M read the same daily bars once (clock ticking between calls)', async () => {
+    let tick = 0;
+    const ctx = ctxOf({ now: () => NOW + tick++ });
     await ctx.markets(getVenue('okx'));
     srv.resetStats();
     const rs = await Promise.all((['1d', '3d', '1w', '1M'] as const).map((tf) => fetchSeries(req('okx', 'perp', TODAY - 400 * DAY, NOW, tf), ctx)));
@@ -262,6 +263,9 @@ describe('cache and coalescing (request counts from /__stats)', () => {
       expect(r.fetchedTimeframe).toBe('1d');
       expect(r.series.points).toEqual(rs[0].series.points);
     }
+    srv.resetStats();
+    await Promise.all((['1d', '1w'] as const).map((tf) => fetchSeries(req('okx', 'funding', TODAY - 60 * DAY, NOW, tf), ctx)));
+    expect(count('okx', 'fundingHistory')).toBe(Math.ceil((60 * 3 + 2) / 100));
   });
 
   it('after the clock moves on a day, a refresh asks for the last open bar and the new one in one request', async () => {
