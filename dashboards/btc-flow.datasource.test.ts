@@ -72,7 +72,6 @@ let ds: DataSource;
 const variableAnswers: Record<string, MetricFindValue[]> = {};
 
 // jsdom resolves `yaml` to its ESM browser build, which jest does not transform: load the Node build by path.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parse }: typeof import('yaml') = require('../node_modules/yaml/dist/index.js');
 const provisioned: Json = parse(readFileSync(join(__dirname, '..', 'provisioning/datasources/btc-flow.yaml'), 'utf8'));
 const demo: Json = provisioned.datasources.find((d: Json) => d.uid === 'btc-flow-demo');
@@ -86,7 +85,12 @@ beforeAll(async () => {
   mirror.host = mockUrl.host;
   const jsonData: BtcFlowOptions = { ...demo.jsonData, mirrorUrl: mirror.toString().replace(/\/$/, '') };
   // `internet` is where a non-mirror route (https://<host>) would go: nowhere, so such a request fails loudly.
-  proxy = await startFakeGrafanaProxy({ routes: pluginJson.routes, jsonData: { ...jsonData }, internet: 'http://127.0.0.1:9', uid: demo.uid });
+  proxy = await startFakeGrafanaProxy({
+    routes: pluginJson.routes,
+    jsonData: { ...jsonData },
+    internet: 'http://127.0.0.1:9',
+    uid: demo.uid,
+  });
   ds = new DataSource(
     {
       id: 1,
@@ -163,7 +167,15 @@ describe('variables', () => {
 });
 
 describe('variable wiring', () => {
-  const premiumZ = { refId: 'A', queryType: 'premium', includeZ: true, asset: '$asset', timeframe: '$timeframe', lookback: '$lookback', venues: ['$venues'] } as BtcFlowQuery;
+  const premiumZ = {
+    refId: 'A',
+    queryType: 'premium',
+    includeZ: true,
+    asset: '$asset',
+    timeframe: '$timeframe',
+    lookback: '$lookback',
+    venues: ['$venues'],
+  } as BtcFlowQuery;
   const coverage = { ...premiumZ, queryType: 'coverage' } as BtcFlowQuery;
   const zValues = async () => {
     const res = await ds.query(request([premiumZ]));
@@ -235,7 +247,8 @@ async function panelData(p: Json): Promise<DataFrame[]> {
   return r!.data;
 }
 
-const numbers = (f: Field): number[] => f.values.filter((v: unknown): v is number => typeof v === 'number' && Number.isFinite(v));
+const numbers = (f: Field): number[] =>
+  f.values.filter((v: unknown): v is number => typeof v === 'number' && Number.isFinite(v));
 
 /** Fields (with their frame) that a panel's field matcher selects, as Grafana's field-override code does. */
 function matched(matcher: { id: string; options?: unknown }, frames: DataFrame[]): Field[] {
@@ -321,7 +334,9 @@ describe('what the panels show, checked on the data', () => {
     const p = byTitle('Funding APR: composite and per venue');
     const frames = await panelData(p);
     const hide = p.fieldConfig.overrides.find((o: Json) => o.matcher.id === 'byNames');
-    const hidden = matched(hide.matcher, frames).filter((f) => f.type === FieldType.number).map((f) => f.name);
+    const hidden = matched(hide.matcher, frames)
+      .filter((f) => f.type === FieldType.number)
+      .map((f) => f.name);
     const allNumeric = frames.flatMap((fr) => fr.fields.filter((f) => f.type === FieldType.number)).map((f) => f.name);
     expect(hidden.length).toBeGreaterThan(1);
     expect(hidden).not.toContain('fundingAprPct');
@@ -331,7 +346,13 @@ describe('what the panels show, checked on the data', () => {
   test('state fields are 0/1 and the five states are all there', async () => {
     const frames = await panelData(panels.find((p) => p.type === 'state-timeline')!);
     const fields = frames.flatMap((fr) => fr.fields.filter((f) => f.type === FieldType.number));
-    expect(fields.map((f) => f.name).sort()).toEqual(['bearish', 'bullish', 'extremeBottom', 'extremeTop', 'overLeverage']);
+    expect(fields.map((f) => f.name).sort()).toEqual([
+      'bearish',
+      'bullish',
+      'extremeBottom',
+      'extremeTop',
+      'overLeverage',
+    ]);
     for (const f of fields) {
       expect(new Set(f.values).size).toBeLessThanOrEqual(2);
       for (const v of f.values) {
@@ -440,7 +461,7 @@ describe.each(annotationCases)('annotation "%s"', (_name, anno) => {
 });
 
 describe('the offline demo data source', () => {
-  test('sent every exchange request through the data proxy\'s mirror route, none to an exchange route', () => {
+  test("sent every exchange request through the data proxy's mirror route, none to an exchange route", () => {
     expect(proxy.counts.mirror).toBeGreaterThan(0);
     expect(Object.keys(proxy.counts)).toEqual(['mirror']);
     for (const url of proxy.upstream) {

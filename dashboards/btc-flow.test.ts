@@ -7,13 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUERY_TYPES, SIGNAL_KINDS, EXTREME_KINDS } from '../src/datasource/types';
-import {
-  ANNOTATIONS,
-  DASHBOARD_UID,
-  DEFAULT_DATASOURCE_UID,
-  buildDashboard,
-  dashboardJson,
-} from './btc-flow';
+import { ANNOTATIONS, DASHBOARD_UID, DEFAULT_DATASOURCE_UID, buildDashboard, dashboardJson } from './btc-flow';
 import { DATASOURCE_REF, DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
 
 const ROOT = join(__dirname, '..');
@@ -59,8 +53,8 @@ function colorAt(thresholds: Json, v: number): string {
 }
 
 describe('generator output', () => {
-  test('the committed dashboards/btc-flow.json is exactly what the generator writes', () => {
-    const fresh = dashboardJson();
+  test('the committed dashboards/btc-flow.json is exactly what the generator writes', async () => {
+    const fresh = await dashboardJson();
     const onDisk = readFileSync(join(__dirname, 'btc-flow.json'), 'utf8');
     if (fresh !== onDisk) {
       // a readable hint before the (long) diff
@@ -94,7 +88,13 @@ describe('generator output', () => {
 describe('typed targets', () => {
   test('a target keeps exactly the query it was given, plus the data source reference', () => {
     const built = target({ refId: 'Z', queryType: 'oiZ', includeIndex: true, asset: 'ETH' }).build() as unknown as Json;
-    expect(built).toEqual({ refId: 'Z', queryType: 'oiZ', includeIndex: true, asset: 'ETH', datasource: DATASOURCE_REF });
+    expect(built).toEqual({
+      refId: 'Z',
+      queryType: 'oiZ',
+      includeIndex: true,
+      asset: 'ETH',
+      datasource: DATASOURCE_REF,
+    });
   });
 
   test('unknown query types and misspelled options do not compile (checked by tsc via @ts-expect-error)', () => {
@@ -148,7 +148,12 @@ describe('dashboard structure (issue 5)', () => {
       for (const t of p.targets) {
         expect(QUERY_TYPES).toContain(t.queryType);
         expect(t.datasource).toEqual(p.datasource);
-        expect(t).toMatchObject({ asset: '$asset', timeframe: '$timeframe', lookback: '$lookback', venues: ['$venues'] });
+        expect(t).toMatchObject({
+          asset: '$asset',
+          timeframe: '$timeframe',
+          lookback: '$lookback',
+          venues: ['$venues'],
+        });
       }
     }
   });
@@ -183,7 +188,13 @@ describe('dashboard structure (issue 5)', () => {
       const props = override(panel(title), field);
       const t = prop(props, 'thresholds');
       expect(panel(title).type).toBe('timeseries');
-      expect([-2.01, -2, 0, 1.99, 2].map((v) => colorAt(t, v))).toEqual([below, 'transparent', 'transparent', 'transparent', above]);
+      expect([-2.01, -2, 0, 1.99, 2].map((v) => colorAt(t, v))).toEqual([
+        below,
+        'transparent',
+        'transparent',
+        'transparent',
+        above,
+      ]);
       expect(prop(props, 'custom.thresholdsStyle').mode).toMatch(/area/);
     }
     const zero = override(panel('Spot premium (%)'), 'premiumPct');
@@ -276,7 +287,10 @@ describe('variables', () => {
   test('every $variable used by a target is defined', () => {
     const defined = new Set(vars.map((v) => v.name));
     const used = new Set<string>();
-    const json = JSON.stringify([vizPanels.map((p) => p.targets), committed.annotations.list.map((a: Json) => a.target)]);
+    const json = JSON.stringify([
+      vizPanels.map((p) => p.targets),
+      committed.annotations.list.map((a: Json) => a.target),
+    ]);
     for (const m of json.matchAll(/\$\{?(\w+)\}?/g)) {
       used.add(m[1]);
     }
@@ -300,7 +314,6 @@ describe('JSON schema validation', () => {
     }
   });
   (schemaPath ? test : test.skip)('dashboard JSON validates against foundation-sdk draft-07 schema', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Ajv = require('ajv');
     const ajv = new Ajv({ strict: false, allErrors: true });
     const validate = ajv.compile(JSON.parse(readFileSync(schemaPath!, 'utf8')));

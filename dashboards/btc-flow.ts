@@ -105,8 +105,7 @@ function steps(...s: Array<[number | null, string]>): dashboard.ThresholdsConfig
 const HOT_APR = O.overLeverageFundingAprPct;
 
 /** ±2 bands for a z-score whose high side means "hot" (OI, funding): red above +2, blue below −2. */
-const Z_BANDS_HOT = (): dashboard.ThresholdsConfig =>
-  steps([null, 'blue'], [-2, 'transparent'], [2, 'red']).build();
+const Z_BANDS_HOT = (): dashboard.ThresholdsConfig => steps([null, 'blue'], [-2, 'transparent'], [2, 'red']).build();
 /** ±2 bands for the premium z-score, where high = spot demand (green) and low = spot selling (red). */
 const Z_BANDS_PREMIUM = (): dashboard.ThresholdsConfig =>
   steps([null, 'red'], [-2, 'transparent'], [2, 'green']).build();
@@ -165,7 +164,7 @@ function statPanel(title: string, description: string): stat.PanelBuilder {
     .justifyMode(common.BigValueJustifyMode.Auto);
 }
 
-function overviewRow(): Array<stat.PanelBuilder> {
+function overviewRow(): stat.PanelBuilder[] {
   const premium = statPanel(
     'Spot premium',
     'Latest spot-basket close versus the perp basket, in percent: (spot − perp) / perp × 100. ' +
@@ -177,7 +176,9 @@ function overviewRow(): Array<stat.PanelBuilder> {
     .span(5)
     .unit('percent')
     .decimals(3)
-    .overrideByName('premiumPct', [{ id: 'thresholds', value: steps([null, 'red'], [-0.05, OFF_COLOR], [0.05, 'green']).build() }]);
+    .overrideByName('premiumPct', [
+      { id: 'thresholds', value: steps([null, 'red'], [-0.05, OFF_COLOR], [0.05, 'green']).build() },
+    ]);
 
   const oiZ = statPanel(
     'OI z-score',
@@ -191,7 +192,10 @@ function overviewRow(): Array<stat.PanelBuilder> {
     .unit('none')
     .decimals(2)
     .overrideByName('oiZ', [
-      { id: 'thresholds', value: steps([null, 'blue'], [-2, 'green'], [O.bearishMinOiZ, 'yellow'], [O.overLeverageOiZ, 'red']).build() },
+      {
+        id: 'thresholds',
+        value: steps([null, 'blue'], [-2, 'green'], [O.bearishMinOiZ, 'yellow'], [O.overLeverageOiZ, 'red']).build(),
+      },
     ]);
 
   const fundingApr = statPanel(
@@ -205,7 +209,10 @@ function overviewRow(): Array<stat.PanelBuilder> {
     .unit('percent')
     .decimals(1)
     .overrideByName('fundingAprPct', [
-      { id: 'thresholds', value: steps([null, 'blue'], [0, 'green'], [HOT_APR / 2, 'yellow'], [HOT_APR, 'red']).build() },
+      {
+        id: 'thresholds',
+        value: steps([null, 'blue'], [0, 'green'], [HOT_APR / 2, 'yellow'], [HOT_APR, 'red']).build(),
+      },
     ]);
 
   const stateOverride = (kind: StateKindName): dashboard.DynamicConfigValue[] => [
@@ -270,7 +277,7 @@ function oiRow(): timeseries.PanelBuilder[] {
     'Open interest (USD), stacked by venue',
     'Open interest in USD, one stacked area per venue, so the top of the stack is the aggregate. The solid line ' +
       '"oiUsd" is the sum of the venues present at each bar; the dashed line "oiIndexUsd" is the chain-linked index ' +
-      '(equal to the sum on the last bar, and not jumping when a venue\'s history starts), which the z-score uses. ' +
+      "(equal to the sum on the last bar, and not jumping when a venue's history starts), which the z-score uses. " +
       'Several venues keep only recent OI history (Binance about 30 days), so the stack thins out further back: ' +
       'see the Coverage row.'
   )
@@ -321,14 +328,20 @@ function fundingRow(): timeseries.PanelBuilder[] {
     .span(12)
     .height(8)
     .overrideByName('fundingAprPct', [
-      ...bandOverrides(steps([null, 'transparent'], [0, 'text'], [HOT_APR, 'red']).build(), common.GraphThresholdsStyleMode.Dashed),
+      ...bandOverrides(
+        steps([null, 'transparent'], [0, 'text'], [HOT_APR, 'red']).build(),
+        common.GraphThresholdsStyleMode.Dashed
+      ),
       { id: 'custom.lineWidth', value: 2 },
     ])
     .withOverride({
       // Grafana's own "hide series" override (what a legend click writes): every field but the composite starts hidden
       // in the chart and stays listed in the legend and tooltip, so a click shows it.
       __systemRef: 'hideSeriesFrom',
-      matcher: { id: 'byNames', options: { mode: 'exclude', names: ['fundingAprPct'], prefix: 'All except:', readOnly: true } },
+      matcher: {
+        id: 'byNames',
+        options: { mode: 'exclude', names: ['fundingAprPct'], prefix: 'All except:', readOnly: true },
+      },
       properties: [{ id: 'custom.hideFrom', value: { legend: false, tooltip: false, viz: true } }],
     });
 
@@ -404,7 +417,10 @@ function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
           {
             type: dashboard.MappingType.ValueToText,
             options: Object.fromEntries(
-              STATE_KIND_NAMES.map((kind, index) => [kind, { text: STATE_LABELS[kind], color: STATE_COLORS[kind], index }])
+              STATE_KIND_NAMES.map((kind, index) => [
+                kind,
+                { text: STATE_LABELS[kind], color: STATE_COLORS[kind], index },
+              ])
             ),
           },
         ],
@@ -458,7 +474,9 @@ function coverageRow(): Array<timeseries.PanelBuilder | bargauge.PanelBuilder> {
  * Variables and annotations
  * ---------------------------------------------------------------------------------------------- */
 
-function variables(): Array<dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder> {
+function variables(): Array<
+  dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder
+> {
   const ds = new dashboard.DatasourceVariableBuilder(DATASOURCE_VARIABLE)
     .label('Data source')
     .description('A BTC Flow data source: the live one, or "BTC Flow (offline demo)" against the mock exchange server.')
@@ -477,7 +495,9 @@ function variables(): Array<dashboard.DatasourceVariableBuilder | dashboard.Quer
 
   const timeframe = new dashboard.QueryVariableBuilder('timeframe')
     .label('Timeframe')
-    .description('Bar timeframe. `auto` derives it from the panel width and time range; 1d suits the default 2-year range.')
+    .description(
+      'Bar timeframe. `auto` derives it from the panel width and time range; 1d suits the default 2-year range.'
+    )
     .datasource(DATASOURCE_REF)
     .query(VARIABLE_QUERIES.timeframe)
     .definition(VARIABLE_QUERIES.timeframe)
@@ -537,9 +557,17 @@ function annotations(): dashboard.AnnotationQueryBuilder[] {
  * The dashboard
  * ---------------------------------------------------------------------------------------------- */
 
-/** Builds the dashboard model (deterministic: same output on every call). */
+/**
+ * Builds the dashboard model (deterministic: same output on every call).
+ *
+ * The classic (v1) dashboard model on purpose, although foundation-sdk marks it deprecated in favour of dashboardv2:
+ * file provisioning and plugin.json `includes` in Grafana 12.x load v1 JSON, while v2 needs the
+ * `kubernetesDashboards` / `dashboardNewLayouts` feature toggles.
+ */
+// eslint-disable-next-line @typescript-eslint/no-deprecated
 export function buildDashboard(): dashboard.Dashboard {
   nextId = 1;
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
   const builder = new dashboard.DashboardBuilder(DASHBOARD_TITLE)
     .uid(DASHBOARD_UID)
     .description(
@@ -579,7 +607,22 @@ export function buildDashboard(): dashboard.Dashboard {
   return built;
 }
 
-/** The dashboard as written to dashboards/btc-flow.json (2-space JSON, trailing newline). */
-export function dashboardJson(): string {
-  return JSON.stringify(buildDashboard(), null, 2) + '\n';
+/**
+ * The dashboard as written to dashboards/btc-flow.json: formatted by prettier with the repository's settings, so that
+ * `npm run lint:fix` (prettier --write .) leaves the committed file as the generator wrote it.
+ */
+export async function dashboardJson(): Promise<string> {
+  // prettier's standalone build with its JSON parser: no dynamic import(), so it also runs inside jest
+  const [prettier, babel, estree] = await Promise.all([
+    import('prettier/standalone'),
+    import('prettier/plugins/babel'),
+    import('prettier/plugins/estree'),
+  ]);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const repoOptions: Record<string, unknown> = require('../.prettierrc.js');
+  return prettier.format(JSON.stringify(buildDashboard(), null, 2), {
+    ...repoOptions,
+    parser: 'json',
+    plugins: [babel, estree],
+  });
 }

@@ -8,8 +8,8 @@ import { dashboardJson } from './btc-flow';
 
 export const DASHBOARD_FILE = join(__dirname, 'btc-flow.json');
 
-function main(argv: string[]): number {
-  const json = dashboardJson();
+async function main(argv: string[]): Promise<number> {
+  const json = await dashboardJson();
   if (argv.includes('--check')) {
     let current = '';
     try {
@@ -30,5 +30,11 @@ function main(argv: string[]): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`npm run dashboards: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  );
 }

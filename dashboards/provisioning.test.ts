@@ -15,7 +15,6 @@ import { PLUGIN_ID } from './target';
 type Json = Record<string, any>;
 
 // semver ships no type declarations (and @types/semver is not installed): type the one function used.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const semver: { satisfies(version: string, range: string): boolean } = require('semver');
 
 const ROOT = join(__dirname, '..');
@@ -185,7 +184,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('unsigned loading is allowed for this plugin id', () => {
-    const allowed = env(grafana).GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS.split(',').map((s) => s.trim());
+    const allowed = env(grafana)
+      .GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS.split(',')
+      .map((s) => s.trim());
     expect(allowed).toContain(pluginJson.id);
   });
 
@@ -205,7 +206,9 @@ describe('docker-compose.yml', () => {
     // the mock server imports nothing from npm (so tsx alone runs it): walk its import graph from mock/server.ts
     const seen = new Set<string>();
     const walk = (rel: string) => {
-      const file = ['', '.ts', '/index.ts'].map((ext) => rel + ext).find((f) => existsSync(join(ROOT, f)) && statSync(join(ROOT, f)).isFile());
+      const file = ['', '.ts', '/index.ts']
+        .map((ext) => rel + ext)
+        .find((f) => existsSync(join(ROOT, f)) && statSync(join(ROOT, f)).isFile());
       expect(file ? 'found' : `missing module ${rel}`).toBe('found');
       if (seen.has(file!)) {
         return;
