@@ -258,6 +258,19 @@ describe('routes, mirror and sharing', () => {
     expect(used).not.toContain('mirror');
   });
 
+  it('with the default venues, every host the queries need has a route and every route is used', async () => {
+    const before = { ...proxy.counts };
+    const ds = newDs({ requestTimeoutMs: 5000, retries: 0 });
+    const res = await ds.query(request([{ refId: 'A', queryType: 'signals', timeframe: '1d' }], NOW - 60 * DAY, NOW));
+    expect(res.errors ?? []).toEqual([]);
+    await ds.metricFindQuery('assets(all)');
+    await ds.testDatasource();
+    expect(proxy.counts.unmatched ?? 0).toBe(before.unmatched ?? 0);
+    const used = Object.keys(proxy.counts).filter((k) => proxy.counts[k] !== before[k]);
+    const hostRoutes = pluginJson.routes.map((r) => r.path).filter((p) => p !== 'mirror');
+    expect(used.sort()).toEqual(hostRoutes.sort());
+  });
+
   it('with a mirror URL every request goes to <mirror>/<host>/... through the mirror route', async () => {
     const mirrorProxy = await startFakeGrafanaProxy({ routes: pluginJson.routes, jsonData: { mirrorUrl: mock.url }, internet: 'http://127.0.0.1:9' });
     try {
