@@ -618,7 +618,6 @@ export async function dashboardJson(): Promise<string> {
     import('prettier/plugins/babel'),
     import('prettier/plugins/estree'),
   ]);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const repoOptions: Record<string, unknown> = require('../.prettierrc.js');
   return prettier.format(JSON.stringify(buildDashboard(), null, 2), {
     ...repoOptions,
