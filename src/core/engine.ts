@@ -36,8 +36,8 @@ const NONE: string[] = Object.freeze([]) as unknown as string[];
 const MAX_BARS = 2_000_000;
 
 interface Resampled {
-  /** Index into `pts` of the last point in each bucket (−1 = none). */
-  idx: Int32Array;
+  /** Value of the last point in each bucket (NaN = none). */
+  val: Float64Array;
   /** Time of the last point in each bucket (NaN = none). */
   time: Float64Array;
   pts: ReadonlyArray<readonly [number, number]>;
@@ -101,36 +101,62 @@ function makeBuckets(tMin: number, tMax: number, tf: Timeframe): { starts: Float
   return { starts, ends };
 }
 
-/** Index and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
+/**
+ * Reusable internal scratch buffers, keyed by role. compute is synchronous and these never leave a call, so one set
+ * per module is enough; reusing them keeps each call from allocating (and making V8 collect) tens of MB of
+ * short-lived typed arrays. A buffer grows to the largest size asked for.
+ */
+const SCRATCH = new Map<string, Float64Array | Int32Array | Uint8Array>();
+
+function scratchOf<T extends Float64Array | Int32Array | Uint8Array>(
+  key: string,
+  n: number,
+  make: (len: number) => T
+): T {
+  let a = SCRATCH.get(key) as T | undefined;
+  if (!a || a.length < n) {
+    a = make(n);
+    SCRATCH.set(key, a);
+  }
+  return a.subarray(0, n) as T;
+}
+
+const f64 = (key: string, n: number): Float64Array => scratchOf(key, n, (len) => new Float64Array(len));
+const u8 = (key: string, n: number): Uint8Array => scratchOf(key, n, (len) => new Uint8Array(len));
+
+/** Value and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
 function lastIndexFixed(
   pts: ReadonlyArray<readonly [number, number]>,
   first: number,
   ms: number,
-  nb: number
-): [Int32Array, Float64Array] {
-  const idx = new Int32Array(nb).fill(-1);
-  const time = new Float64Array(nb).fill(NaN);
+  nb: number,
+  key: string
+): [Float64Array, Float64Array] {
+  const val = f64(key + ':val', nb).fill(NaN);
+  const time = f64(key + ':time', nb).fill(NaN);
   const n = pts.length;
   for (let i = 0; i < n; i++) {
-    const t = pts[i][0];
+    const p = pts[i];
+    const t = p[0];
     const b = Math.floor((t - first) / ms);
     if (b >= 0 && b < nb) {
-      idx[b] = i;
+      val[b] = p[1];
       time[b] = t;
     }
   }
-  return [idx, time];
+  return [val, time];
 }
 
-/** Index of the last point per bucket for arbitrary sorted buckets [starts[b], ends[b]) (one merge pass). */
+/** Value and time of the last point per bucket for arbitrary sorted buckets [starts[b], ends[b]) (one merge pass). */
 function lastIndexBuckets(
   pts: ReadonlyArray<readonly [number, number]>,
   starts: Float64Array,
-  ends: Float64Array
-): [Int32Array, Float64Array] {
+  ends: Float64Array,
+  key: string
+): [Float64Array, Float64Array] {
   const nb = starts.length;
-  const idx = new Int32Array(nb).fill(-1);
-  const time = new Float64Array(nb).fill(NaN);
+  const val = f64(key + ':val', nb).fill(NaN);
+  const time = f64(key + ':time', nb).fill(NaN);
   let b = 0;
   for (let i = 0; i < pts.length; i++) {
     const t = pts[i][0];
@@ -138,11 +164,11 @@ function lastIndexBuckets(
       b++;
     }
     if (b < nb && t >= starts[b]) {
-      idx[b] = i;
+      val[b] = pts[i][1];
       time[b] = t;
     }
   }
-  return [idx, time];
+  return [val, time];
 }
 
 /** Sum of volumes per bucket (NaN = none). */
@@ -166,13 +192,15 @@ function volumeSums(
 }
 
 /** Last point per bucket (and volume sums) of one series. */
-function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe): Resampled {
+function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timeframe, key: string): Resampled {
   const pts = s.points;
-  const [idx, time] =
-    tf === '1M' ? lastIndexBuckets(pts, starts, ends) : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length);
+  const [val, time] =
+    tf === '1M'
+      ? lastIndexBuckets(pts, starts, ends, key)
+      : lastIndexFixed(pts, starts[0], timeframeMs(tf), starts.length, key);
   const vol = s.volumes && s.volumes.length > 0 ? volumeSums(s.volumes, starts, ends) : null;
   const spacing = usualSpacingMs(pts);
-  return { idx, time, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
+  return { val, time, pts, vol, spacing: Number.isFinite(spacing) && spacing > 0 ? spacing : timeframeMs(tf) };
 }
 
 /**
@@ -180,8 +208,8 @@ function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timef
  * point in the bucket is less than one of its usual spacings before the latest point any venue of the group has there.
  * Returns per series a validity mask and fills per-series stale counters.
  */
-function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale: Uint8Array[] } {
-  const latest = new Float64Array(nb).fill(-Infinity);
+function staleMask(group: Resampled[], nb: number, key: string): { valid: Uint8Array[]; stale: Uint8Array[] } {
+  const latest = f64(key + ':latest', nb).fill(-Infinity);
   for (const r of group) {
     for (let b = 0; b < nb; b++) {
       const t = r.time[b];
@@ -192,9 +220,10 @@ function staleMask(group: Resampled[], nb: number): { valid: Uint8Array[]; stale
   }
   const valid: Uint8Array[] = [];
   const stale: Uint8Array[] = [];
-  for (const r of group) {
-    const v = new Uint8Array(nb);
-    const st = new Uint8Array(nb);
+  for (let g = 0; g < group.length; g++) {
+    const r = group[g];
+    const v = u8(`${key}:valid${g}`, nb).fill(0);
+    const st = u8(`${key}:stale${g}`, nb).fill(0);
     for (let b = 0; b < nb; b++) {
       const t = r.time[b];
       if (t === t) {
@@ -266,10 +295,10 @@ function fxCarry(r: Resampled, inverse: boolean, nb: number): { rate: Float64Arr
   let lr = NaN;
   let lt = NaN;
   for (let b = 0; b < nb; b++) {
-    const i = r.idx[b];
-    if (i >= 0) {
-      lt = r.pts[i][0];
-      lr = inverse ? 1 / r.pts[i][1] : r.pts[i][1];
+    const t = r.time[b];
+    if (t === t) {
+      lt = t;
+      lr = inverse ? 1 / r.val[b] : r.val[b];
     }
     rate[b] = lr;
     time[b] = lt;
@@ -297,11 +326,10 @@ function convertPrices(
     if (!valid[b]) {
       continue;
     }
-    const p = r.pts[r.idx[b]];
-    let x = p[1];
+    let x = r.val[b];
     if (fx) {
       const rate = fx.rate[b];
-      if (rate === rate && p[0] - fx.time[b] < maxAge) {
+      if (rate === rate && r.time[b] - fx.time[b] < maxAge) {
         x *= rate;
       } else if (stable) {
         asIs++;
@@ -343,7 +371,7 @@ function oiUsdColumn(
     if (!valid[b]) {
       continue;
     }
-    const v = r.pts[r.idx[b]][1];
+    const v = r.val[b];
     if (isUsd) {
       out[b] = v;
       continue;
@@ -599,14 +627,14 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
       notes.push(`fx series ${labels[i]} ${s.pair} ignored: an earlier ${ccy}/USD series is used`);
       continue;
     }
-    const r = resample(s, starts, ends, tf);
+    const r = resample(s, starts, ends, tf, `fx${i}`);
     const { rate, time } = fxCarry(r, quote !== 'USD', nb);
     fxByCcy.set(ccy, { rate, time, spacing: r.spacing, label: labels[i] });
   }
 
   // ---- prices: resample, no-stale rule, USD conversion ------------------------------------------------------------
-  const priceRes = priceIdx.map((i) => resample(series[i], starts, ends, tf));
-  const priceMask = staleMask(priceRes, nb);
+  const priceRes = priceIdx.map((i, k) => resample(series[i], starts, ends, tf, `price${k}`));
+  const priceMask = staleMask(priceRes, nb, 'price');
   const priceUsd: Float64Array[] = [];
   const unconverted: UnconvertedQuote[] = [];
   priceIdx.forEach((i, k) => {
@@ -662,8 +690,8 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const premiumZ = rollingZF64(premium, lookback);
 
   // ---- open interest ---------------------------------------------------------------------------------------------
-  const oiRes = oiIdx.map((i) => resample(series[i], starts, ends, tf));
-  const oiMask = staleMask(oiRes, nb);
+  const oiRes = oiIdx.map((i, k) => resample(series[i], starts, ends, tf, `oi${k}`));
+  const oiMask = staleMask(oiRes, nb, 'oi');
   const perpByVenue = new Map<string, number[]>();
   perpK.forEach((k) => {
     const v = series[priceIdx[k]].venue;
@@ -777,7 +805,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     },
     { kind: 'openInterest', prefix: 'oi', masks: oiMask.stale, labels: oiIdx.map((i) => labels[i]) },
   ];
-  const staleAt = new Uint8Array(nb);
+  const staleAt = u8('staleAt', nb).fill(0);
   for (const g of groups) {
     for (const m of g.masks) {
       for (let b = i0; b < i1; b++) {
