@@ -91,6 +91,77 @@ describe('resampling', () => {
   });
 });
 
+describe('calendar and 3-day bars', () => {
+  it('1M bars take the last close of each calendar month; 3d bars follow the epoch grid', () => {
+    // daily closes from 2024-01-30 to 2024-03-02: value = day index
+    const pts = daily(
+      '2024-01-30',
+      Array.from({ length: 33 }, (_, i) => 100 + i)
+    );
+    const b: Bundle = {
+      asset: 'BTC',
+      series: [
+        { venue: 's', kind: 'spot', quote: 'USD', points: pts },
+        { venue: 'p', kind: 'perp', quote: 'USD', points: pts.map(([x, v]) => [x, v - 1] as [number, number]) },
+      ],
+    };
+    const m = compute(b, { timeframe: '1M' });
+    // Jan: last day 01-31 (index 1); Feb: 02-29 (index 30); Mar: 03-02 (index 32)
+    expect(m.bars.map((x) => [new Date(x.time).toISOString().slice(0, 10), x.spotUsd, x.perpUsd])).toEqual([
+      ['2024-01-01', 101, 100],
+      ['2024-02-01', 130, 129],
+      ['2024-03-01', 132, 131],
+    ]);
+    expect(m.bars[1].timeEnd).toBe(t('2024-03-01'));
+    const d3 = compute(b, { timeframe: '3d' });
+    // 2024-01-30 is day 19752 = 3 × 6584: a 3d bucket starts there
+    expect(d3.bars[0].time).toBe(t('2024-01-30'));
+    expect(d3.bars[0].spotUsd).toBe(102);
+    expect(d3.bars.every((x) => (x.time / D) % 3 === 0)).toBe(true);
+  });
+  it('repeated calls give identical results (internal buffers are reset)', () => {
+    const r = prng(11);
+    const mk = (n: number): Bundle => ({
+      asset: 'BTC',
+      series: [
+        {
+          venue: 's',
+          kind: 'spot',
+          quote: 'USD',
+          points: daily(
+            '2023-01-01',
+            Array.from({ length: n }, () => 100 + r())
+          ),
+        },
+        {
+          venue: 'p',
+          kind: 'perp',
+          quote: 'USD',
+          points: daily(
+            '2023-01-02',
+            Array.from({ length: n - 5 }, () => 100 + r())
+          ),
+        },
+        {
+          venue: 'o',
+          kind: 'openInterest',
+          unit: 'base',
+          points: daily(
+            '2023-01-03',
+            Array.from({ length: n - 9 }, () => 10 + r())
+          ),
+        },
+      ],
+    });
+    const a = mk(300);
+    const b = mk(120);
+    const first = JSON.stringify(compute(a, { timeframe: '1d', lookback: 20 }));
+    compute(b, { timeframe: '1d', lookback: 20 });
+    compute(b, { timeframe: '1w', lookback: 5 });
+    expect(JSON.stringify(compute(a, { timeframe: '1d', lookback: 20 }))).toBe(first);
+  });
+});
+
 describe('stablecoin conversion', () => {
   const base = (): Series[] => [
     { venue: 'cb', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [100, 100]) },
