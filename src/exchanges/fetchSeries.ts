@@ -132,8 +132,10 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
   const barMs = FETCH_TF_MS[tf];
   const now = ctx.now();
   const notices: string[] = [];
-  if (tf !== req.timeframe && req.kind !== 'funding') {
-    notices.push(`${venue.id}: ${req.kind} fetched as ${tf} bars for ${req.timeframe} (resampled by the engine)`);
+  // 3d, 1w and 1M are always read as 1d (by design, no notice); a venue lacking 1h/4h/1d itself gets one
+  const nominal = req.timeframe === '1h' || req.timeframe === '4h' ? req.timeframe : '1d';
+  if (tf !== nominal && req.kind !== 'funding') {
+    notices.push(`${venue.id}: no ${nominal} ${req.kind} data; fetched ${tf} bars (resampled by the engine)`);
   }
   const isFunding = req.kind === 'funding';
   const isCurrentOi = req.kind === 'openInterest' && venue.openInterest?.method === 'current';

@@ -173,6 +173,13 @@ describe('pagination, retention and units', () => {
     expect(count('hyperliquid')).toBe(1);
   });
 
+  it('coinbase has no 4h candles: 1h bars with a notice', async () => {
+    const r = await fetchSeries(req('coinbase', 'spot', TODAY - 2 * DAY, NOW, '4h'), ctxOf());
+    expect(r.fetchedTimeframe).toBe('1h');
+    expect(r.series.points[1][0] - r.series.points[0][0]).toBe(HOUR);
+    expect(r.notices).toContain('coinbase: no 4h spot data; fetched 1h bars (resampled by the engine)');
+  });
+
   it('bybit inverse OI is USD (1 USD contracts): equals base OI × perp price', async () => {
     const ctx = ctxOf();
     const r = await fetchSeries(req('bybit-inverse', 'openInterest', TODAY - 10 * DAY), ctx);
