@@ -2,6 +2,7 @@
  * The exchange context: one per data source / CLI run. It owns one shared ccxt instance per ccxt class (so each
  * venue's throttle holds), loads each venue's markets once, retries transient failures, and holds the series cache.
  */
+import { BtcFlowInputError } from '../core/errors';
 import { applyBaseUrl, BaseUrl } from './baseUrl';
 import { CcxtExchange, CcxtMarket, loadCcxtClass } from './ccxtLoader';
 import {
@@ -66,9 +67,13 @@ export class ExchangeContext {
     }
     for (const k of ['timeoutMs', 'retries', 'backoffMs', 'maxRetryWaitMs', 'cacheMaxPoints'] as const) {
       const v = o[k];
-      if (!Number.isFinite(v) || v < 0) {
-        throw new RangeError(`${k}: must be a number >= 0, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new BtcFlowInputError(k, `${k}: expected a number >= 0, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
       }
+    }
+    const b = options.baseUrl;
+    if (b !== undefined && typeof b !== 'function' && (typeof b !== 'string' || !/^https?:\/\/[^/]/.test(b))) {
+      throw new BtcFlowInputError('baseUrl', `baseUrl: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(b)}`);
     }
     this.options = { ...o, baseUrl: options.baseUrl, now: options.now ?? (() => Date.now()) };
     this.cache = new SeriesCache(this.options.cacheMaxPoints);

@@ -58,6 +58,13 @@ describe('registry', () => {
     expect(() => validateSeriesRequest({ ...ok, to: NaN })).toThrow(/^to: expected a UTC epoch-ms number/);
   });
 
+  it('rejects bad context options with the field name', () => {
+    expect(() => new ExchangeContext({ timeoutMs: -1 })).toThrow(/^timeoutMs: expected a number >= 0, got -1$/);
+    expect(() => new ExchangeContext({ retries: NaN })).toThrow(/^retries: expected a number >= 0/);
+    expect(() => new ExchangeContext({ baseUrl: '127.0.0.1:8788' })).toThrow(/^baseUrl: expected an http\(s\) URL such as/);
+    expect(() => new ExchangeContext({ baseUrl: 'http://127.0.0.1:8788' })).not.toThrow();
+  });
+
   it('fetches the venue timeframe or the next finer one', () => {
     expect(fetchTimeframeFor(getVenue('coinbase'), 'spot', '4h')).toBe('1h');
     expect(fetchTimeframeFor(getVenue('deribit'), 'perp', '4h')).toBe('1h');
