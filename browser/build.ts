@@ -85,7 +85,7 @@ function hostHash(): string {
   const h = createHash('sha256');
   for (const f of [...walk(HOST_DIR), path.join(__dirname, 'protocol.ts'), path.join(ROOT, 'package-lock.json')].sort()) {
     if (fs.existsSync(f)) {
-      h.update(f);
+      h.update(path.relative(ROOT, f));
       h.update(fs.readFileSync(f));
     }
   }
