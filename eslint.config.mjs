@@ -23,6 +23,8 @@ export default defineConfig([
       '**/lib-cov',
       '**/coverage',
       '**/dist/',
+      'browser/artifacts/',
+      'browser/host/dist/',
       '**/artifacts/',
       '**/work/',
       '**/ci/',
@@ -36,4 +38,16 @@ export default defineConfig([
     ],
   },
   ...baseConfig,
+  {
+    // The scaffold's config lints src/ only; the Node-side tools and the dashboard generator get the same rules.
+    files: ['{cli,mock,bench,dashboards,browser,tests}/**/*.{ts,tsx}', '*.ts'],
+    languageOptions: {
+      parserOptions: {
+        project: './tsconfig.json',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-deprecated': 'warn',
+    },
+  },
 ]);

@@ -4,8 +4,15 @@
  * import(), so webpack emits one lazy chunk per venue (plus a shared chunk for ccxt's base classes) instead of
  * pulling all of ccxt (~1.25 MiB gzip) into module.js.
  */
+import CopyWebpackPlugin from 'copy-webpack-plugin';
 import path from 'path';
 import type { Configuration } from 'webpack';
+
+/**
+ * Files outside src/ that plugin.json `includes` points at, copied into dist/ at the same relative path.
+ * The dashboard is generated into dashboards/ (npm run dashboards), which docker-compose also mounts.
+ */
+export const EXTRA_COPIES = [{ from: '../dashboards/btc-flow.json', to: 'dashboards/btc-flow.json' }];
 
 type Env = { [key: string]: true | string | Env };
 type ConfigFactory = (env: Env) => Promise<Configuration>;
@@ -53,6 +60,7 @@ const config = async (env: Env): Promise<Configuration> => {
         },
       },
     },
+    plugins: [...(base.plugins ?? []), new CopyWebpackPlugin({ patterns: EXTRA_COPIES })],
     performance: { hints: false },
   };
 };

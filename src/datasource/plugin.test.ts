@@ -6,6 +6,7 @@
 import fs from 'fs';
 import path from 'path';
 import pluginJson from '../plugin.json';
+import { EXTRA_COPIES } from '../../webpack.config';
 import { allVenueHosts } from '../exchanges/registry';
 import { MIRROR_ROUTE, MIRROR_ROUTE_URL, expectedRoutes, proxyBase, routesJson } from './routes';
 import { interpolateRouteUrl, joinUrlFragments } from './testing/fakeGrafanaProxy';
@@ -41,10 +42,14 @@ describe('plugin.json', () => {
   });
 
   it("includes' paths exist", () => {
-    const includes = (pluginJson as { includes?: Array<{ path?: string }> }).includes ?? [];
+    const includes = (pluginJson as { includes?: Array<{ type: string; path?: string }> }).includes ?? [];
+    expect(includes.filter((i) => i.type === 'dashboard').map((i) => i.path)).toEqual(['dashboards/btc-flow.json']);
+    const copied = new Map(EXTRA_COPIES.map((c) => [c.to, path.join(__dirname, '..', c.from)]));
     for (const inc of includes) {
       if (inc.path) {
-        expect(fs.existsSync(path.join(__dirname, '..', inc.path))).toBe(true);
+        // dist/ holds src/ files at their relative path, plus the webpack config's extra copies from outside src/.
+        const source = copied.get(inc.path) ?? path.join(__dirname, '..', inc.path);
+        expect(fs.existsSync(source)).toBe(true);
       }
     }
     for (const logo of Object.values(pluginJson.info.logos)) {
