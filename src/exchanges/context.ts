@@ -34,6 +34,8 @@ export interface ExchangeOptions {
   enableRateLimit?: boolean;
   /** Clock (default Date.now), for the open bar. */
   now?: () => number;
+  /** Called before every request attempt (e.g. CLI progress during long paged fetches). */
+  onRequest?: (e: { venue: string; what: string; attempt: number }) => void;
 }
 
 export const DEFAULT_EXCHANGE_OPTIONS = {
@@ -45,7 +47,11 @@ export const DEFAULT_EXCHANGE_OPTIONS = {
   enableRateLimit: true,
 };
 
-type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & { baseUrl?: BaseUrl; now: () => number };
+type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & {
+  baseUrl?: BaseUrl;
+  now: () => number;
+  onRequest?: ExchangeOptions['onRequest'];
+};
 
 export class ExchangeContext {
   readonly options: Resolved;
@@ -75,7 +81,7 @@ export class ExchangeContext {
     if (b !== undefined && typeof b !== 'function' && (typeof b !== 'string' || !/^https?:\/\/[^/]/.test(b))) {
       throw new BtcFlowInputError('baseUrl', `baseUrl: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(b)}`);
     }
-    this.options = { ...o, baseUrl: options.baseUrl, now: options.now ?? (() => Date.now()) };
+    this.options = { ...o, baseUrl: options.baseUrl, now: options.now ?? (() => Date.now()), onRequest: options.onRequest };
     this.cache = new SeriesCache(this.options.cacheMaxPoints);
   }
 
@@ -169,6 +175,7 @@ export class ExchangeContext {
     const { retries, backoffMs, maxRetryWaitMs, timeoutMs } = this.options;
     for (let attempt = 0; ; attempt++) {
       try {
+        this.options.onRequest?.({ venue: venueId, what, attempt });
         return await fn();
       } catch (e) {
         const c = classifyError(e);

@@ -66,7 +66,7 @@ export async function fetchBundle(
   onProgress?: (p: BundleProgress) => void
 ): Promise<BundleResult> {
   parseTimeframe(req.timeframe);
-  const venues = (req.venues ?? DEFAULT_VENUES).map((id, i) => getVenue(id, `venues[${i}]`));
+  const venues = [...new Set((req.venues ?? DEFAULT_VENUES).map((id, i) => getVenue(id, `venues[${i}]`)))];
   const kinds = req.kinds ?? [...SERIES_KINDS];
   kinds.forEach((k, i) => {
     if (!(SERIES_KINDS as readonly string[]).includes(k)) {

@@ -454,6 +454,15 @@ describe('fault matrix on OI and funding endpoints', () => {
 });
 
 describe('fx reference and progress', () => {
+  it('reports every request attempt through onRequest; a repeated venue is fetched once', async () => {
+    const seen: string[] = [];
+    const ctx = ctxOf({ onRequest: (e) => seen.push(`${e.venue} ${e.what} ${e.attempt}`) });
+    const r = await fetchBundle({ asset: 'BTC', timeframe: '1d', from: TODAY - 30 * DAY, to: NOW, venues: ['binanceusdm', 'binanceusdm'], kinds: ['funding'] }, ctx);
+    expect(r.bundle.series).toHaveLength(1);
+    expect(seen).toEqual(['binanceusdm markets 0', 'binanceusdm funding history BTCUSDT 0']);
+    expect(seen.length).toBe(count('binanceusdm'));
+  });
+
   it('takes USDT/USD from coinbase when kraken fails, and reports progress per series', async () => {
     srv.setFaults([{ venue: 'kraken', endpoint: 'klines', type: '500' }]);
     const progress: string[] = [];
