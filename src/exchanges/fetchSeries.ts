@@ -197,12 +197,12 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
         );
       }
       const r = await pending;
-      fetched.push(...r.rows.filter((row) => row[0] >= closedEnd));
+      fetched.push(...r.rows); // also the closed rows: the result does not depend on them surviving cache eviction
       rangeNotices.push(...r.notices);
     }
     const cached = ctx.cache.get(key);
     const fromCache = ctx.cache.rows(key, start, closedEnd);
-    fetched = [...fromCache, ...fetched];
+    fetched = [...fromCache, ...fetched]; // fetched rows come last and win the dedupe below
     if (cached?.firstAvailable !== undefined && cached.firstAvailable > start) {
       firstAvailable = cached.firstAvailable;
     }

@@ -242,6 +242,18 @@ describe('cache and coalescing (request counts from /__stats)', () => {
     expect(wider.series.points.slice(100)).toEqual(cold.series.points);
   });
 
+  it('a cache too small to hold a series still returns it whole, and fetches again next time', async () => {
+    const ctx = ctxOf({ cacheMaxPoints: 10 });
+    await fetchSeries(req('bitstamp', 'spot', TODAY - 100 * DAY), ctx); // fills, then is evicted by the next series
+    const a = await fetchSeries(req('binance', 'spot', TODAY - 100 * DAY), ctx);
+    expect(a.series.points).toHaveLength(101);
+    expect(ctx.cache.size.points).toBeLessThanOrEqual(100);
+    srv.resetStats();
+    const b = await fetchSeries(req('bitstamp', 'spot', TODAY - 100 * DAY), ctx);
+    expect(b.series.points).toHaveLength(101);
+    expect(Number(srv.stats().log[0].query.start) * 1000).toBe(TODAY - 100 * DAY); // evicted: the whole range again
+  });
+
   it('six identical concurrent requests cost what one costs', async () => {
     const one = ctxOf();
     await fetchBundle({ asset: 'BTC', timeframe: '1d', from: TODAY - 200 * DAY, to: NOW, venues: ['binanceusdm', 'okx'] }, one);
