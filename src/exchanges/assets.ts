@@ -25,7 +25,7 @@ export async function listAssets(
     specs.map(async (v) => {
       try {
         const ex = await ctx.markets(v);
-        const bases = new Set(Object.values(ex.markets ?? {}).filter((m) => marketMatches(m, v)).map((m) => m.base));
+        const bases = new Set(Object.values(ex.markets ?? {}).filter((m) => marketMatches(m, v) || (v.contractFallback !== undefined && marketMatches(m, v, v.contractFallback))).map((m) => m.base));
         for (const b of bases) {
           by.set(b, [...(by.get(b) ?? []), v.id]);
         }

@@ -192,23 +192,29 @@ export class ExchangeContext {
   }
 }
 
-/** Finds the market of `asset` for a venue: the unified symbol first, then any market of the right kind by quote preference. */
+/**
+ * Finds the market of `asset` for a venue: a market of the venue's family (spot; or a perpetual of its contract side,
+ * then of its fallback side) with the asset as ccxt base code, the first of the venue's quote preferences winning.
+ */
 export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string): CcxtMarket | undefined {
-  const markets = ex.markets ?? {};
-  const candidates = Object.values(markets).filter((m) => marketMatches(m, venue) && m.base === asset);
-  if (!candidates.length) {
-    return undefined;
+  const markets = Object.values(ex.markets ?? {});
+  const sides = venue.contract ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])] : [undefined];
+  for (const side of sides) {
+    const candidates = markets.filter((m) => m.base === asset && marketMatches(m, venue, side));
+    if (candidates.length) {
+      const rank = (m: CcxtMarket) => {
+        const q = venue.quotes.indexOf(m.quote);
+        return q < 0 ? 99 : q;
+      };
+      candidates.sort((a, b) => rank(a) - rank(b) || a.symbol.localeCompare(b.symbol));
+      return candidates[0];
+    }
   }
-  const rank = (m: CcxtMarket) => {
-    const q = venue.quotes.indexOf(m.quote);
-    return q < 0 ? 99 : q;
-  };
-  candidates.sort((a, b) => rank(a) - rank(b) || a.symbol.localeCompare(b.symbol));
-  return candidates[0];
+  return undefined;
 }
 
-/** True when a market is of the venue's family (spot, or swap of the venue's contract side with an allowed quote). */
-export function marketMatches(m: CcxtMarket, venue: VenueSpec): boolean {
+/** True when a market is of the venue's family: spot, or a swap of the given contract side with an allowed quote. */
+export function marketMatches(m: CcxtMarket, venue: VenueSpec, side: 'linear' | 'inverse' | undefined = venue.contract): boolean {
   if (m.active === false) {
     return false;
   }
@@ -218,7 +224,7 @@ export function marketMatches(m: CcxtMarket, venue: VenueSpec): boolean {
   if (m.type !== 'swap') {
     return false;
   }
-  if (venue.contract === 'inverse' ? m.inverse !== true : m.linear !== true) {
+  if (side === 'inverse' ? m.inverse !== true : m.linear !== true) {
     return false;
   }
   return venue.quotes.includes(m.quote);

@@ -173,6 +173,18 @@ describe('pagination, retention and units', () => {
     expect(count('hyperliquid')).toBe(1);
   });
 
+  it('deribit SOL: no inverse perpetual, so the linear USDC one, with OI in coins', async () => {
+    const ctx = ctxOf();
+    const perp = await fetchSeries({ ...req('deribit', 'perp', TODAY - 5 * DAY), asset: 'SOL' }, ctx);
+    expect(perp.symbol).toBe('SOL/USDC:USDC');
+    expect((perp.series as { quote: string }).quote).toBe('USDC');
+    const oi = await fetchSeries({ ...req('deribit', 'openInterest', TODAY - 5 * DAY), asset: 'SOL' }, ctx);
+    expect((oi.series as { unit: string }).unit).toBe('base');
+    expect(rel(oi.series.points[0][1], openInterestBase('deribit', 'SOL', NOW))).toBeLessThan(0.15);
+    const btc = await fetchSeries(req('deribit', 'perp', TODAY - 5 * DAY), ctx);
+    expect(btc.symbol).toBe('BTC/USD:BTC');
+  });
+
   it('coinbase has no 4h candles: 1h bars with a notice', async () => {
     const r = await fetchSeries(req('coinbase', 'spot', TODAY - 2 * DAY, NOW, '4h'), ctxOf());
     expect(r.fetchedTimeframe).toBe('1h');

@@ -110,6 +110,8 @@ export interface VenueSpec {
   /** ccxt market type and, for swaps, contract side. */
   marketType: 'spot' | 'swap';
   contract?: 'linear' | 'inverse';
+  /** Contract side to use for an asset the venue lists only on the other side (deribit: SOL is a linear USDC perp). */
+  contractFallback?: 'linear' | 'inverse';
   /**
    * Value for ccxt `options.fetchMarkets.types` (narrows loadMarkets to what we read). Only the classes that read
    * that option have it (binance, binanceusdm, bybit, okx, bitget, hyperliquid); the others load one fixed set.
@@ -142,7 +144,6 @@ export const VENUES: readonly VenueSpec[] = [
     ccxtId: 'coinbase',
     role: 'spot',
     marketType: 'spot',
-
     quotes: ['USD'],
     assetOverrides: {},
     btc: { symbol: 'BTC/USD', nativeId: 'BTC-USD' },
@@ -156,7 +157,6 @@ export const VENUES: readonly VenueSpec[] = [
     ccxtId: 'bitstamp',
     role: 'spot',
     marketType: 'spot',
-
     quotes: ['USD'],
     assetOverrides: {},
     btc: { symbol: 'BTC/USD', nativeId: 'btcusd' },
@@ -169,7 +169,6 @@ export const VENUES: readonly VenueSpec[] = [
     ccxtId: 'kraken',
     role: 'spot',
     marketType: 'spot',
-
     quotes: ['USD'],
     assetOverrides: { BTC: 'XBT' },
     btc: { symbol: 'BTC/USD', nativeId: 'XXBTZUSD' },
@@ -300,7 +299,6 @@ export const VENUES: readonly VenueSpec[] = [
     role: 'perp',
     marketType: 'swap',
     contract: 'linear',
-
     quotes: ['USD'],
     assetOverrides: { BTC: 'XBT' },
     btc: { symbol: 'BTC/USD:USD', nativeId: 'PF_XBTUSD' },
@@ -328,7 +326,7 @@ export const VENUES: readonly VenueSpec[] = [
     role: 'perp',
     marketType: 'swap',
     contract: 'inverse',
-
+    contractFallback: 'linear',
     quotes: ['USD', 'USDC'],
     assetOverrides: {},
     btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTC-PERPETUAL' },
@@ -342,7 +340,11 @@ export const VENUES: readonly VenueSpec[] = [
       source: 'get_funding_rate_history interest_1h (hourly)',
     },
     hosts: [{ host: 'www.deribit.com', route: 'deribit-www' }],
-    notes: ['Inverse: OI in USD. Only the current OI is public.', 'No 4h candles: built from 1h.'],
+    notes: [
+      'Inverse: OI in USD. Only the current OI is public.',
+      'No 4h candles: built from 1h.',
+      'Assets without an inverse perpetual (SOL) use the linear USDC one (SOL_USDC-PERPETUAL): OI in coins.',
+    ],
   },
   {
     id: 'bitget',
