@@ -13,7 +13,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Stats } from '../mock/server';
 import type { SeriesKind } from '../src/core/types';
-import { ExchangeContext, fetchBundle, listAssets, ohlcvLimit, VENUES, venueKinds, type VenueSpec } from '../src/exchanges';
+import {
+  ExchangeContext,
+  fetchBundle,
+  listAssets,
+  ohlcvLimit,
+  VENUES,
+  venueKinds,
+  type VenueSpec,
+} from '../src/exchanges';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -69,10 +77,21 @@ interface MockHandle {
  */
 async function startMockProcess(latencyMs: number): Promise<MockHandle> {
   const root = path.join(__dirname, '..');
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'mock/server.ts', '--port', '0', '--latency-ms', String(latencyMs)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+      'mock/server.ts',
+      '--port',
+      '0',
+      '--latency-ms',
+      String(latencyMs),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
@@ -136,7 +155,11 @@ export async function benchExchanges(): Promise<Record<string, number | string>>
     const coldMs = performance.now() - t0;
     const dataStats = await srv.stats();
     const coldData = dataStats.total;
-    const coldStats = { total: coldData + marketRequests, byVenue: { ...dataStats.byVenue }, byStatus: { ...dataStats.byStatus } };
+    const coldStats = {
+      total: coldData + marketRequests,
+      byVenue: { ...dataStats.byVenue },
+      byStatus: { ...dataStats.byStatus },
+    };
     for (const [k, n] of Object.entries(marketStats.byVenue)) {
       coldStats.byVenue[k] = (coldStats.byVenue[k] ?? 0) + n;
     }

@@ -25,7 +25,14 @@ export async function listAssets(
     specs.map(async (v) => {
       try {
         const ex = await ctx.markets(v);
-        const bases = new Set(Object.values(ex.markets ?? {}).filter((m) => marketMatches(m, v) || (v.contractFallback !== undefined && marketMatches(m, v, v.contractFallback))).map((m) => m.base));
+        const bases = new Set(
+          Object.values(ex.markets ?? {})
+            .filter(
+              (m) =>
+                marketMatches(m, v) || (v.contractFallback !== undefined && marketMatches(m, v, v.contractFallback))
+            )
+            .map((m) => m.base)
+        );
         for (const b of bases) {
           by.set(b, [...(by.get(b) ?? []), v.id]);
         }
@@ -35,7 +42,10 @@ export async function listAssets(
     })
   );
   const order = new Map(specs.map((v, i) => [v.id, i]));
-  const assets = [...by.entries()].map(([asset, vs]) => ({ asset, venues: vs.sort((a, b) => order.get(a)! - order.get(b)!) }));
+  const assets = [...by.entries()].map(([asset, vs]) => ({
+    asset,
+    venues: vs.sort((a, b) => order.get(a)! - order.get(b)!),
+  }));
   assets.sort((a, b) => b.venues.length - a.venues.length || a.asset.localeCompare(b.asset));
   return { assets, failed };
 }

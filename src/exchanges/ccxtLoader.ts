@@ -19,10 +19,24 @@ export interface CcxtExchange {
   loadMarkets(reload?: boolean): Promise<Record<string, CcxtMarket>>;
   market(symbol: string): CcxtMarket;
   fetchOHLCV(symbol: string, timeframe?: string, since?: number, limit?: number, params?: object): Promise<number[][]>;
-  fetchOpenInterestHistory(symbol: string, timeframe?: string, since?: number, limit?: number, params?: object): Promise<any[]>;
+  fetchOpenInterestHistory(
+    symbol: string,
+    timeframe?: string,
+    since?: number,
+    limit?: number,
+    params?: object
+  ): Promise<any[]>;
   fetchOpenInterest(symbol: string, params?: object): Promise<any>;
   fetchFundingRateHistory(symbol?: string, since?: number, limit?: number, params?: object): Promise<any[]>;
-  fetch2(path: string, api?: any, method?: string, params?: object, headers?: any, body?: any, config?: object): Promise<any>;
+  fetch2(
+    path: string,
+    api?: any,
+    method?: string,
+    params?: object,
+    headers?: any,
+    body?: any,
+    config?: object
+  ): Promise<any>;
   handleErrors(...args: any[]): any;
   [key: string]: any;
 }

@@ -74,14 +74,25 @@ export class ExchangeContext {
     for (const k of ['timeoutMs', 'retries', 'backoffMs', 'maxRetryWaitMs', 'cacheMaxPoints'] as const) {
       const v = o[k];
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new BtcFlowInputError(k, `${k}: expected a number >= 0, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+        throw new BtcFlowInputError(
+          k,
+          `${k}: expected a number >= 0, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`
+        );
       }
     }
     const b = options.baseUrl;
     if (b !== undefined && typeof b !== 'function' && (typeof b !== 'string' || !/^https?:\/\/[^/]/.test(b))) {
-      throw new BtcFlowInputError('baseUrl', `baseUrl: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(b)}`);
+      throw new BtcFlowInputError(
+        'baseUrl',
+        `baseUrl: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(b)}`
+      );
     }
-    this.options = { ...o, baseUrl: options.baseUrl, now: options.now ?? (() => Date.now()), onRequest: options.onRequest };
+    this.options = {
+      ...o,
+      baseUrl: options.baseUrl,
+      now: options.now ?? (() => Date.now()),
+      onRequest: options.onRequest,
+    };
     this.cache = new SeriesCache(this.options.cacheMaxPoints);
   }
 
@@ -198,7 +209,9 @@ export class ExchangeContext {
  */
 export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string): CcxtMarket | undefined {
   const markets = Object.values(ex.markets ?? {});
-  const sides = venue.contract ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])] : [undefined];
+  const sides = venue.contract
+    ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])]
+    : [undefined];
   for (const side of sides) {
     const candidates = markets.filter((m) => m.base === asset && marketMatches(m, venue, side));
     if (candidates.length) {
@@ -214,7 +227,11 @@ export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string)
 }
 
 /** True when a market is of the venue's family: spot, or a swap of the given contract side with an allowed quote. */
-export function marketMatches(m: CcxtMarket, venue: VenueSpec, side: 'linear' | 'inverse' | undefined = venue.contract): boolean {
+export function marketMatches(
+  m: CcxtMarket,
+  venue: VenueSpec,
+  side: 'linear' | 'inverse' | undefined = venue.contract
+): boolean {
   if (m.active === false) {
     return false;
   }

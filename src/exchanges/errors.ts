@@ -3,7 +3,8 @@
  * ("binanceusdm: rate limited (HTTP 429), gave up after 4 attempts").
  */
 
-export type FailureKind = 'rateLimit' | 'server' | 'timeout' | 'network' | 'malformed' | 'empty' | 'unsupported' | 'exchange';
+export type FailureKind =
+  'rateLimit' | 'server' | 'timeout' | 'network' | 'malformed' | 'empty' | 'unsupported' | 'exchange';
 
 /** HTTP 429 or 5xx seen by the response hook, with the Retry-After the server asked for (ms). */
 export class TransientHttpError extends Error {

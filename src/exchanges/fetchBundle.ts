@@ -70,12 +70,15 @@ export async function fetchBundle(
   const kinds = req.kinds ?? [...SERIES_KINDS];
   kinds.forEach((k, i) => {
     if (!(SERIES_KINDS as readonly string[]).includes(k)) {
-      throw new BtcFlowInputError(`kinds[${i}]`, `kinds[${i}]: unknown kind ${JSON.stringify(k)}; allowed: ${SERIES_KINDS.join(', ')}`);
+      throw new BtcFlowInputError(
+        `kinds[${i}]`,
+        `kinds[${i}]: unknown kind ${JSON.stringify(k)}; allowed: ${SERIES_KINDS.join(', ')}`
+      );
     }
   });
-  const fxVenues = (req.fxVenues ?? [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx && v.id !== DEFAULT_FX_VENUE).map((v) => v.id)]).map(
-    (id, i) => getVenue(id, `fxVenues[${i}]`)
-  );
+  const fxVenues = (
+    req.fxVenues ?? [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx && v.id !== DEFAULT_FX_VENUE).map((v) => v.id)]
+  ).map((id, i) => getVenue(id, `fxVenues[${i}]`));
 
   const tasks: Array<{ venue: string; kind: SeriesKind }> = [];
   for (const v of venues) {
@@ -94,9 +97,17 @@ export async function fetchBundle(
   /** `final` = false for an fx attempt that a fallback venue may still replace (progress counts the fx series once). */
   const run = async (venue: string, kind: SeriesKind, final = true): Promise<SeriesResult | undefined> => {
     try {
-      const r = await fetchSeries({ venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to }, ctx);
+      const r = await fetchSeries(
+        { venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to },
+        ctx
+      );
       for (const m of r.notices) {
-        notices.push({ venue, kind, level: r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m) ? 'warning' : 'info', message: m });
+        notices.push({
+          venue,
+          kind,
+          level: r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m) ? 'warning' : 'info',
+          message: m,
+        });
       }
       onProgress?.({ done: ++done, total, venue, kind, ok: true });
       return r;
@@ -104,7 +115,8 @@ export async function fetchBundle(
       if (e instanceof BtcFlowInputError) {
         throw e;
       }
-      const reason = e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e);
+      const reason =
+        e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e);
       failed.push({ venue, kind, reason });
       notices.push({ venue, kind, level: 'error', message: `${venue}: ${kind} left out: ${reason}` });
       onProgress?.({ done: final ? ++done : done, total, venue, kind, ok: false });

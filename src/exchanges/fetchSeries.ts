@@ -13,7 +13,14 @@ import { SERIES_KINDS, type Point, type Series, type SeriesKind, type Timeframe 
 import { ExchangeContext, resolveMarket } from './context';
 import { Interval, Row, subtractIntervals } from './cache';
 import { classifyError, describeFailure, VenueError } from './errors';
-import { FETCH_TF_MS, fetchCandles, fetchFunding, fetchOpenInterest, inferIntervalHours, RangeResult } from './fetchers';
+import {
+  FETCH_TF_MS,
+  fetchCandles,
+  fetchFunding,
+  fetchOpenInterest,
+  inferIntervalHours,
+  RangeResult,
+} from './fetchers';
 import { FetchTimeframe, getVenue, VenueSpec, venueKinds } from './registry';
 
 export interface SeriesRequest {
@@ -69,7 +76,10 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
   }
   const venue = getVenue(req.venue);
   if (!(SERIES_KINDS as readonly string[]).includes(req.kind)) {
-    throw new BtcFlowInputError('kind', `kind: unknown kind ${JSON.stringify(req.kind)}; allowed: ${SERIES_KINDS.join(', ')}`);
+    throw new BtcFlowInputError(
+      'kind',
+      `kind: unknown kind ${JSON.stringify(req.kind)}; allowed: ${SERIES_KINDS.join(', ')}`
+    );
   }
   const kinds = venueKinds(venue);
   if (!kinds.includes(req.kind)) {
@@ -77,7 +87,10 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
   }
   parseTimeframe(req.timeframe);
   if (typeof req.asset !== 'string' || !/^[A-Z0-9]{1,15}$/.test(req.asset)) {
-    throw new BtcFlowInputError('asset', `asset: expected an upper-case coin code such as BTC or ETH, got ${JSON.stringify(req.asset)}`);
+    throw new BtcFlowInputError(
+      'asset',
+      `asset: expected an upper-case coin code such as BTC or ETH, got ${JSON.stringify(req.asset)}`
+    );
   }
   for (const f of ['from', 'to'] as const) {
     if (typeof req[f] !== 'number' || !Number.isFinite(req[f])) {
@@ -85,7 +98,10 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
     }
   }
   if (req.from >= req.to) {
-    throw new BtcFlowInputError('from', `from: must be before to (${new Date(req.from).toISOString()} >= ${new Date(req.to).toISOString()})`);
+    throw new BtcFlowInputError(
+      'from',
+      `from: must be before to (${new Date(req.from).toISOString()} >= ${new Date(req.to).toISOString()})`
+    );
   }
   return venue;
 }
@@ -125,7 +141,9 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     throw new VenueError(
       venue.id,
       'unsupported',
-      req.kind === 'fx' ? `no ${symbolWanted} market` : `lists no ${venue.marketType === 'spot' ? 'spot' : venue.contract + ' perpetual'} market for ${req.asset}`
+      req.kind === 'fx'
+        ? `no ${symbolWanted} market`
+        : `lists no ${venue.marketType === 'spot' ? 'spot' : venue.contract + ' perpetual'} market for ${req.asset}`
     );
   }
   const tf = fetchTimeframeFor(venue, req.kind, req.timeframe);
@@ -151,7 +169,11 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
   let fetched: Row[] = [];
   let firstAvailable: number | undefined;
   if (start >= end) {
-    throw new VenueError(venue.id, 'empty', `${req.kind}: the range ${new Date(req.from).toISOString()} – ${new Date(req.to).toISOString()} is in the future`);
+    throw new VenueError(
+      venue.id,
+      'empty',
+      `${req.kind}: the range ${new Date(req.from).toISOString()} – ${new Date(req.to).toISOString()} is in the future`
+    );
   }
   const job = { ctx, venue, ex, market, tf, now, kind: req.kind };
   const runKind = (s: number, e: number): Promise<RangeResult> => {
@@ -208,7 +230,9 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     }
     notices.push(...rangeNotices);
     if (firstAvailable !== undefined && rangeNotices.length === 0) {
-      notices.push(`${venue.id}: ${req.kind} data starts at ${new Date(firstAvailable).toISOString()} (venue retention or listing)`);
+      notices.push(
+        `${venue.id}: ${req.kind} data starts at ${new Date(firstAvailable).toISOString()} (venue retention or listing)`
+      );
     }
   }
 
@@ -221,7 +245,11 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
   }
   const rows = [...byTime.values()].sort((a, b) => a[0] - b[0]);
   if (rows.length === 0) {
-    throw new VenueError(venue.id, 'empty', `${req.kind}: no data between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`);
+    throw new VenueError(
+      venue.id,
+      'empty',
+      `${req.kind}: no data between ${new Date(start).toISOString()} and ${new Date(end).toISOString()}`
+    );
   }
   const points: Point[] = rows.map((r) => [r[0], r[1]]);
   const hasVolumes = !isFunding && req.kind !== 'openInterest' && rows.every((r) => r[2] !== undefined);
@@ -231,7 +259,9 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     const expected = Math.round((rows[rows.length - 1][0] - rows[0][0]) / barMs) + 1;
     const gaps = expected - rows.length;
     if (gaps > 0) {
-      notices.push(`${venue.id}: ${req.kind} has ${gaps} missing ${tf} bar${gaps > 1 ? 's' : ''} between its first and last point (gaps in the venue's data)`);
+      notices.push(
+        `${venue.id}: ${req.kind} has ${gaps} missing ${tf} bar${gaps > 1 ? 's' : ''} between its first and last point (gaps in the venue's data)`
+      );
     }
   }
 
@@ -249,7 +279,12 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
       series = { kind: 'openInterest', venue: venue.id, unit: market.inverse ? 'usd' : 'base', points };
       break;
     case 'funding':
-      series = { kind: 'funding', venue: venue.id, intervalHours: inferIntervalHours(rows, venue.funding!.intervalHours), points };
+      series = {
+        kind: 'funding',
+        venue: venue.id,
+        intervalHours: inferIntervalHours(rows, venue.funding!.intervalHours),
+        points,
+      };
       break;
   }
   const lastT = rows[rows.length - 1][0];

@@ -170,7 +170,9 @@ export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
     const edge = Math.floor(job.now / barMs) * barMs - (venue.ohlcv.retentionBars - 1) * barMs;
     if (edge > start) {
       start = edge;
-      notices = [`${venue.id}: serves only its latest ${venue.ohlcv.retentionBars} ${tf} candles; ${job.kind} data starts at ${iso(edge)}`];
+      notices = [
+        `${venue.id}: serves only its latest ${venue.ohlcv.retentionBars} ${tf} candles; ${job.kind} data starts at ${iso(edge)}`,
+      ];
     }
     if (start >= job.end) {
       throw new EmptyPayloadError(`${what}: the venue keeps only its latest ${venue.ohlcv.retentionBars} candles`);
@@ -215,7 +217,10 @@ function retentionStart(job: RangeJob, barMs: number): number {
   return start;
 }
 
-async function oiHistory(job: RangeJob, page: (since: number, n: number, until: number) => Promise<Row[]>): Promise<RangeResult> {
+async function oiHistory(
+  job: RangeJob,
+  page: (since: number, n: number, until: number) => Promise<Row[]>
+): Promise<RangeResult> {
   const { venue, tf } = job;
   const oi = venue.openInterest!;
   const barMs = FETCH_TF_MS[tf];
@@ -223,14 +228,23 @@ async function oiHistory(job: RangeJob, page: (since: number, n: number, until: 
   const notices: string[] = [];
   const what = `${tf} open interest ${job.market.id}`;
   if (start >= job.end) {
-    throw new EmptyPayloadError(`${what}: the venue keeps no OI history for this range (it keeps ${retentionText(venue)})`);
+    throw new EmptyPayloadError(
+      `${what}: the venue keeps no OI history for this range (it keeps ${retentionText(venue)})`
+    );
   }
   const r = await windowed({ ...job, start }, what, barMs, oi.limit, page);
   const first = Math.min(...r.rows.map((x) => x[0]));
   if (first > job.start) {
-    notices.push(`${venue.id}: open-interest history reaches back only ${retentionText(venue)}; first available ${iso(first)}`);
+    notices.push(
+      `${venue.id}: open-interest history reaches back only ${retentionText(venue)}; first available ${iso(first)}`
+    );
   }
-  return { rows: r.rows, firstAvailable: first > job.start ? first : undefined, retentionStart: start > job.start ? start : undefined, notices };
+  return {
+    rows: r.rows,
+    firstAvailable: first > job.start ? first : undefined,
+    retentionStart: start > job.start ? start : undefined,
+    notices,
+  };
 }
 
 export function retentionText(venue: VenueSpec): string {
@@ -291,7 +305,9 @@ export async function fetchOpenInterest(job: RangeJob): Promise<RangeResult> {
         return krakenAnalyticsRows(resp, what, cs, venue.id);
       });
     case 'current': {
-      const r = await job.ctx.call(venue.id, `current open interest ${market.id}`, () => ex.fetchOpenInterest(market.symbol));
+      const r = await job.ctx.call(venue.id, `current open interest ${market.id}`, () =>
+        ex.fetchOpenInterest(market.symbol)
+      );
       const info = r?.info ?? {};
       let v: number;
       if (venue.ccxtId === 'deribit') {
@@ -323,7 +339,11 @@ function krakenAnalyticsRows(resp: any, what: string, cs: number, venue: string)
   }
   return ts.map((s, i) => {
     const d = data[i];
-    const raw = Array.isArray(d) ? num(d[d.length - 1]) : d && typeof d === 'object' ? num((d as any).close ?? (d as any).value) : num(d);
+    const raw = Array.isArray(d)
+      ? num(d[d.length - 1])
+      : d && typeof d === 'object'
+        ? num((d as any).close ?? (d as any).value)
+        : num(d);
     const t = num(s) * 1000;
     const v = raw * cs;
     checkRow(venue, what, t, v, false);
@@ -370,7 +390,9 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
     const first = kept.length ? Math.min(...kept.map((r) => r[0])) : undefined;
     const firstAvailable = first !== undefined && first > job.start + f.intervalHours * HOUR_MS ? first : undefined;
     if (firstAvailable !== undefined && retention !== undefined) {
-      notices.push(`${venue.id}: funding history reaches back only about ${retention} days; first available ${iso(firstAvailable)}`);
+      notices.push(
+        `${venue.id}: funding history reaches back only about ${retention} days; first available ${iso(firstAvailable)}`
+      );
     }
     return { rows: kept, firstAvailable, retentionStart: start > job.start ? start : undefined, notices };
   };
@@ -389,7 +411,8 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
         what,
         periodMs,
         f.limit,
-        async (since, n, until) => fundingRowsFrom(venue, await ex.fetchFundingRateHistory(market.symbol, since, n, { until }), what),
+        async (since, n, until) =>
+          fundingRowsFrom(venue, await ex.fetchFundingRateHistory(market.symbol, since, n, { until }), what),
         1
       );
       return finish(r.rows, f.retentionDays);

@@ -3,7 +3,15 @@
  * The exchange layer through real ccxt against the in-process mock exchange server (127.0.0.1, port 0).
  * Expected values come from the mock's simulated market (mock/market.ts), request counts from its /__stats.
  */
-import { candle, fundingRate, markPrice, marketSnapshot, openInterestBase, setSimNow, SIM_ASSETS } from '../../mock/market';
+import {
+  candle,
+  fundingRate,
+  markPrice,
+  marketSnapshot,
+  openInterestBase,
+  setSimNow,
+  SIM_ASSETS,
+} from '../../mock/market';
 import { startMockServer, type FaultSpec, type MockServer } from '../../mock/server';
 import type { SeriesKind } from '../core/types';
 import { ExchangeContext, type ExchangeOptions } from './context';
@@ -41,7 +49,13 @@ const count = (venue: string, endpoint?: string) => {
   const s = srv.stats();
   return endpoint ? (s.byEndpoint[`${venue}:${endpoint}`] ?? 0) : (s.byVenue[venue] ?? 0);
 };
-const req = (venue: string, kind: SeriesKind, from: number, to = NOW, timeframe: SeriesRequest['timeframe'] = '1d'): SeriesRequest => ({
+const req = (
+  venue: string,
+  kind: SeriesKind,
+  from: number,
+  to = NOW,
+  timeframe: SeriesRequest['timeframe'] = '1d'
+): SeriesRequest => ({
   venue,
   kind,
   asset: 'BTC',
@@ -99,7 +113,9 @@ describe('every venue and kind', () => {
       expect(s.intervalHours).toBe(spec.funding!.intervalHours);
       const gaps = pts.slice(1).map((p, i) => p[0] - pts[i][0]);
       // settlement times may carry a few ms of jitter (hyperliquid)
-      expect(gaps.filter((g) => Math.abs(g - s.intervalHours * HOUR) < 60_000).length).toBeGreaterThan(gaps.length * 0.95);
+      expect(gaps.filter((g) => Math.abs(g - s.intervalHours * HOUR) < 60_000).length).toBeGreaterThan(
+        gaps.length * 0.95
+      );
       for (const p of pts) {
         expect(Math.abs(p[1])).toBeLessThan(0.01);
       }
@@ -117,18 +133,21 @@ describe('pagination, retention and units', () => {
     ['okx', 'openInterest', '1h', 250],
     ['bitget', 'perp', '1d', 200],
     ['deribit', 'perp', '1h', 5100],
-  ] as Array<[string, SeriesKind, '1h' | '1d', number]>)('%s %s %s: %i bars cost ceil(bars / page limit) requests', async (venue, kind, tf, bars) => {
-    const ctx = ctxOf();
-    const spec = getVenue(venue);
-    const bar = tf === '1h' ? HOUR : DAY;
-    const start = Math.floor(NOW / bar) * bar - (bars - 1) * bar; // the last bar is the open one
-    await ctx.markets(spec);
-    srv.resetStats();
-    const r = await fetchSeries(req(venue, kind, start, NOW, tf), ctx);
-    expect(r.series.points.map((p) => p[0])).toEqual(Array.from({ length: bars }, (_, i) => start + i * bar));
-    const limit = kind === 'openInterest' ? spec.openInterest!.limit : ohlcvLimit(spec, tf);
-    expect(count(spec.ccxtId)).toBe(Math.ceil(bars / limit));
-  });
+  ] as Array<[string, SeriesKind, '1h' | '1d', number]>)(
+    '%s %s %s: %i bars cost ceil(bars / page limit) requests',
+    async (venue, kind, tf, bars) => {
+      const ctx = ctxOf();
+      const spec = getVenue(venue);
+      const bar = tf === '1h' ? HOUR : DAY;
+      const start = Math.floor(NOW / bar) * bar - (bars - 1) * bar; // the last bar is the open one
+      await ctx.markets(spec);
+      srv.resetStats();
+      const r = await fetchSeries(req(venue, kind, start, NOW, tf), ctx);
+      expect(r.series.points.map((p) => p[0])).toEqual(Array.from({ length: bars }, (_, i) => start + i * bar));
+      const limit = kind === 'openInterest' ? spec.openInterest!.limit : ohlcvLimit(spec, tf);
+      expect(count(spec.ccxtId)).toBe(Math.ceil(bars / limit));
+    }
+  );
 
   it('binanceusdm OI reaches back 30 days: notice and first available time, cached without re-asking', async () => {
     const ctx = ctxOf();
@@ -137,9 +156,14 @@ describe('pagination, retention and units', () => {
     expect(r.firstAvailable!).toBeGreaterThanOrEqual(NOW - 30 * DAY);
     expect(r.firstAvailable!).toBeLessThanOrEqual(NOW - 28 * DAY);
     expect(r.series.points[0][0]).toBe(r.firstAvailable);
-    expect(r.notices.join('\n')).toMatch(/binanceusdm: open-interest history reaches back only 30 days; first available 2025-10-2\d/);
+    expect(r.notices.join('\n')).toMatch(
+      /binanceusdm: open-interest history reaches back only 30 days; first available 2025-10-2\d/
+    );
     // never asked the venue for data older than its retention
-    const starts = srv.stats().log.filter((e) => e.endpoint === 'openInterestHistory').map((e) => Number(e.query.startTime));
+    const starts = srv
+      .stats()
+      .log.filter((e) => e.endpoint === 'openInterestHistory')
+      .map((e) => Number(e.query.startTime));
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(NOW - 30 * DAY);
     // values: sumOpenInterest is base coins
     for (const [t, v] of r.series.points.slice(0, -1)) {
@@ -248,7 +272,10 @@ describe('cache and coalescing (request counts from /__stats)', () => {
 
     srv.resetStats();
     const wider = await fetchSeries(req('binance', 'spot', TODAY - 500 * DAY), ctx);
-    const log = srv.stats().log.map((e) => Number(e.query.startTime)).sort();
+    const log = srv
+      .stats()
+      .log.map((e) => Number(e.query.startTime))
+      .sort();
     expect(log).toEqual([TODAY - 500 * DAY, TODAY]); // the 100 missing days, and the open bar
     expect(wider.series.points).toHaveLength(501);
     expect(wider.series.points.slice(100)).toEqual(cold.series.points);
@@ -268,13 +295,19 @@ describe('cache and coalescing (request counts from /__stats)', () => {
 
   it('six identical concurrent requests cost what one costs', async () => {
     const one = ctxOf();
-    await fetchBundle({ asset: 'BTC', timeframe: '1d', from: TODAY - 200 * DAY, to: NOW, venues: ['binanceusdm', 'okx'] }, one);
+    await fetchBundle(
+      { asset: 'BTC', timeframe: '1d', from: TODAY - 200 * DAY, to: NOW, venues: ['binanceusdm', 'okx'] },
+      one
+    );
     const single = srv.stats().total;
     srv.resetStats();
     const six = ctxOf();
     const rs = await Promise.all(
       Array.from({ length: 6 }, () =>
-        fetchBundle({ asset: 'BTC', timeframe: '1d', from: TODAY - 200 * DAY, to: NOW, venues: ['binanceusdm', 'okx'] }, six)
+        fetchBundle(
+          { asset: 'BTC', timeframe: '1d', from: TODAY - 200 * DAY, to: NOW, venues: ['binanceusdm', 'okx'] },
+          six
+        )
       )
     );
     expect(srv.stats().total).toBe(single);
@@ -288,14 +321,18 @@ describe('cache and coalescing (request counts from /__stats)', () => {
     const ctx = ctxOf({ now: () => NOW + tick++ });
     await ctx.markets(getVenue('okx'));
     srv.resetStats();
-    const rs = await Promise.all((['1d', '3d', '1w', '1M'] as const).map((tf) => fetchSeries(req('okx', 'perp', TODAY - 400 * DAY, NOW, tf), ctx)));
+    const rs = await Promise.all(
+      (['1d', '3d', '1w', '1M'] as const).map((tf) => fetchSeries(req('okx', 'perp', TODAY - 400 * DAY, NOW, tf), ctx))
+    );
     expect(count('okx', 'klines')).toBe(Math.ceil(401 / 300));
     for (const r of rs) {
       expect(r.fetchedTimeframe).toBe('1d');
       expect(r.series.points).toEqual(rs[0].series.points);
     }
     srv.resetStats();
-    await Promise.all((['1d', '1w'] as const).map((tf) => fetchSeries(req('okx', 'funding', TODAY - 60 * DAY, NOW, tf), ctx)));
+    await Promise.all(
+      (['1d', '1w'] as const).map((tf) => fetchSeries(req('okx', 'funding', TODAY - 60 * DAY, NOW, tf), ctx))
+    );
     expect(count('okx', 'fundingHistory')).toBe(Math.ceil((60 * 3 + 2) / 100));
   });
 
@@ -321,14 +358,22 @@ describe('cache and coalescing (request counts from /__stats)', () => {
 
 describe('fault matrix: one faulty venue, the others stay correct', () => {
   const venues = ['binanceusdm', 'bybit', 'coinbase'];
-  const bundleReq = { asset: 'BTC', timeframe: '1d' as const, from: TODAY - 120 * DAY, to: NOW, venues, kinds: ['spot', 'perp'] as SeriesKind[] };
+  const bundleReq = {
+    asset: 'BTC',
+    timeframe: '1d' as const,
+    from: TODAY - 120 * DAY,
+    to: NOW,
+    venues,
+    kinds: ['spot', 'perp'] as SeriesKind[],
+  };
   let reference: Awaited<ReturnType<typeof fetchBundle>>;
   beforeAll(async () => {
     reference = await fetchBundle(bundleReq, ctxOf());
     expect(reference.failed).toEqual([]);
   });
   const seriesOf = (r: typeof reference, venue: string) => r.bundle.series.find((s) => s.venue === venue);
-  const fault = (f: Partial<FaultSpec>): FaultSpec => ({ venue: 'binanceusdm', endpoint: 'klines', type: '500', ...f }) as FaultSpec;
+  const fault = (f: Partial<FaultSpec>): FaultSpec =>
+    ({ venue: 'binanceusdm', endpoint: 'klines', type: '500', ...f }) as FaultSpec;
 
   const expectOthersIntact = (r: typeof reference) => {
     for (const v of ['bybit', 'coinbase']) {
@@ -337,9 +382,21 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
   };
 
   it.each([
-    ['429 with Retry-After, always', fault({ type: '429', retryAfterSec: 0.2 }), /binanceusdm: perp left out: .*rate limited \(HTTP 429\), gave up after 3 attempts/],
-    ['500, always', fault({ type: '500' }), /binanceusdm: perp left out: .*server error \(HTTP 500\), gave up after 3 attempts/],
-    ['hang', fault({ type: 'hang', hangMs: 4000 }), /binanceusdm: perp left out: .*no answer within 1\.5 s, gave up after 3 attempts/],
+    [
+      '429 with Retry-After, always',
+      fault({ type: '429', retryAfterSec: 0.2 }),
+      /binanceusdm: perp left out: .*rate limited \(HTTP 429\), gave up after 3 attempts/,
+    ],
+    [
+      '500, always',
+      fault({ type: '500' }),
+      /binanceusdm: perp left out: .*server error \(HTTP 500\), gave up after 3 attempts/,
+    ],
+    [
+      'hang',
+      fault({ type: 'hang', hangMs: 4000 }),
+      /binanceusdm: perp left out: .*no answer within 1\.5 s, gave up after 3 attempts/,
+    ],
     ['malformed JSON', fault({ type: 'malformed' }), /binanceusdm: perp left out: .*malformed answer/],
     ['empty page', fault({ type: 'empty' }), /binanceusdm: perp left out: .*(empty answer|no data)/],
   ])('%s: the venue is left out with a readable reason', async (_name, f, message) => {
@@ -347,7 +404,12 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
     const r = await fetchBundle(bundleReq, ctxOf({ timeoutMs: 1500 }));
     expect(seriesOf(r, 'binanceusdm')).toBeUndefined();
     expect(r.failed.map((x) => x.venue)).toEqual(['binanceusdm']);
-    expect(r.notices.filter((n) => n.level === 'error').map((n) => n.message).join('\n')).toMatch(message);
+    expect(
+      r.notices
+        .filter((n) => n.level === 'error')
+        .map((n) => n.message)
+        .join('\n')
+    ).toMatch(message);
     expectOthersIntact(r);
   });
 
@@ -391,9 +453,14 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
       expect(refMap.get(t)).toBe(v);
     }
     const missing = ref.points.length - got.points.length;
-    const inner = missing - (got.points[0][0] - ref.points[0][0]) / DAY - (ref.points[ref.points.length - 1][0] - got.points[got.points.length - 1][0]) / DAY;
+    const inner =
+      missing -
+      (got.points[0][0] - ref.points[0][0]) / DAY -
+      (ref.points[ref.points.length - 1][0] - got.points[got.points.length - 1][0]) / DAY;
     expect(inner).toBeGreaterThan(0); // the mock drops rows 1, 5, 9, ... of each page
-    expect(r.notices.map((n) => n.message).join('\n')).toMatch(new RegExp(`binanceusdm: perp has ${inner} missing 1d bars?`));
+    expect(r.notices.map((n) => n.message).join('\n')).toMatch(
+      new RegExp(`binanceusdm: perp has ${inner} missing 1d bars?`)
+    );
     expectOthersIntact(r);
   });
 
@@ -410,7 +477,9 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
     srv.setFaults([{ venue: 'coinbase', endpoint: 'markets', type: '500', times: 1 }]);
     const r = await fetchBundle(bundleReq, ctx);
     expect(seriesOf(r, 'coinbase')).toBeUndefined();
-    expect(r.notices.find((n) => n.venue === 'coinbase')?.message).toMatch(/coinbase: spot left out: markets: server error \(HTTP 500\)/);
+    expect(r.notices.find((n) => n.venue === 'coinbase')?.message).toMatch(
+      /coinbase: spot left out: markets: server error \(HTTP 500\)/
+    );
     const again = await fetchBundle(bundleReq, ctx);
     expect(seriesOf(again, 'coinbase')).toEqual(seriesOf(reference, 'coinbase'));
   });
@@ -418,13 +487,21 @@ describe('fault matrix: one faulty venue, the others stay correct', () => {
 
 describe('fault matrix on OI and funding endpoints', () => {
   const venues = ['okx', 'bybit', 'krakenfutures', 'deribit', 'bitget'];
-  const bundleReq = { asset: 'BTC', timeframe: '1d' as const, from: TODAY - 40 * DAY, to: NOW, venues, kinds: ['openInterest', 'funding'] as SeriesKind[] };
+  const bundleReq = {
+    asset: 'BTC',
+    timeframe: '1d' as const,
+    from: TODAY - 40 * DAY,
+    to: NOW,
+    venues,
+    kinds: ['openInterest', 'funding'] as SeriesKind[],
+  };
   let reference: Awaited<ReturnType<typeof fetchBundle>>;
   beforeAll(async () => {
     reference = await fetchBundle(bundleReq, ctxOf());
     expect(reference.failed).toEqual([]);
   });
-  const find = (r: typeof reference, venue: string, kind: SeriesKind) => r.bundle.series.find((x) => x.venue === venue && x.kind === kind);
+  const find = (r: typeof reference, venue: string, kind: SeriesKind) =>
+    r.bundle.series.find((x) => x.venue === venue && x.kind === kind);
   const others = (r: typeof reference, venue: string, kind: SeriesKind) => {
     for (const x of reference.bundle.series.filter((y) => !(y.venue === venue && y.kind === kind))) {
       expect(find(r, x.venue, x.kind)).toEqual(x);
@@ -436,13 +513,16 @@ describe('fault matrix on OI and funding endpoints', () => {
     ['okx', 'fundingHistory', 'outOfOrder', 'funding'],
     ['bybit', 'openInterestHistory', 'outOfOrder', 'openInterest'],
     ['bybit', 'openInterestHistory', 'duplicates', 'openInterest'],
-  ] as Array<[string, string, FaultSpec['type'], SeriesKind]>)('%s %s %s: same series as without the fault', async (venue, endpoint, type, kind) => {
-    srv.setFaults([{ venue, endpoint, type }]);
-    const r = await fetchBundle(bundleReq, ctxOf());
-    expect(srv.stats().faulted).toBeGreaterThan(0);
-    expect(find(r, venue, kind)).toEqual(find(reference, venue, kind));
-    others(r, venue, kind);
-  });
+  ] as Array<[string, string, FaultSpec['type'], SeriesKind]>)(
+    '%s %s %s: same series as without the fault',
+    async (venue, endpoint, type, kind) => {
+      srv.setFaults([{ venue, endpoint, type }]);
+      const r = await fetchBundle(bundleReq, ctxOf());
+      expect(srv.stats().faulted).toBeGreaterThan(0);
+      expect(find(r, venue, kind)).toEqual(find(reference, venue, kind));
+      others(r, venue, kind);
+    }
+  );
 
   it.each([
     ['krakenfutures', 'fundingHistory', 'empty', 'funding', /krakenfutures: funding left out: .*empty answer/],
@@ -451,15 +531,29 @@ describe('fault matrix on OI and funding endpoints', () => {
     ['bitget', 'openInterest', '429', 'openInterest', /bitget: openInterest left out: .*rate limited \(HTTP 429\)/],
     ['okx', 'openInterestHistory', 'empty', 'openInterest', /okx: openInterest left out: .*(empty answer|no data)/],
     // parallel arrays (timestamp[], data[]) with rows duplicated in one of them no longer line up
-    ['krakenfutures', 'openInterestHistory', 'duplicates', 'openInterest', /krakenfutures: openInterest left out: .*malformed answer: .*\d+ timestamps for \d+ values/],
-  ] as Array<[string, string, FaultSpec['type'], SeriesKind, RegExp]>)('%s %s %s: left out with a notice', async (venue, endpoint, type, kind, message) => {
-    srv.setFaults([{ venue, endpoint, type, retryAfterSec: 0.1 }]);
-    const r = await fetchBundle(bundleReq, ctxOf());
-    expect(find(r, venue, kind)).toBeUndefined();
-    expect(r.failed).toEqual([expect.objectContaining({ venue, kind })]);
-    expect(r.notices.filter((n) => n.level === 'error').map((n) => n.message).join('\n')).toMatch(message);
-    others(r, venue, kind);
-  });
+    [
+      'krakenfutures',
+      'openInterestHistory',
+      'duplicates',
+      'openInterest',
+      /krakenfutures: openInterest left out: .*malformed answer: .*\d+ timestamps for \d+ values/,
+    ],
+  ] as Array<[string, string, FaultSpec['type'], SeriesKind, RegExp]>)(
+    '%s %s %s: left out with a notice',
+    async (venue, endpoint, type, kind, message) => {
+      srv.setFaults([{ venue, endpoint, type, retryAfterSec: 0.1 }]);
+      const r = await fetchBundle(bundleReq, ctxOf());
+      expect(find(r, venue, kind)).toBeUndefined();
+      expect(r.failed).toEqual([expect.objectContaining({ venue, kind })]);
+      expect(
+        r.notices
+          .filter((n) => n.level === 'error')
+          .map((n) => n.message)
+          .join('\n')
+      ).toMatch(message);
+      others(r, venue, kind);
+    }
+  );
 
   it('okx funding with gaps: paging backwards still reaches the start', async () => {
     srv.setFaults([{ venue: 'okx', endpoint: 'fundingHistory', type: 'gaps' }]);
@@ -480,7 +574,17 @@ describe('fx reference and progress', () => {
   it('reports every request attempt through onRequest; a repeated venue is fetched once', async () => {
     const seen: string[] = [];
     const ctx = ctxOf({ onRequest: (e) => seen.push(`${e.venue} ${e.what} ${e.attempt}`) });
-    const r = await fetchBundle({ asset: 'BTC', timeframe: '1d', from: TODAY - 30 * DAY, to: NOW, venues: ['binanceusdm', 'binanceusdm'], kinds: ['funding'] }, ctx);
+    const r = await fetchBundle(
+      {
+        asset: 'BTC',
+        timeframe: '1d',
+        from: TODAY - 30 * DAY,
+        to: NOW,
+        venues: ['binanceusdm', 'binanceusdm'],
+        kinds: ['funding'],
+      },
+      ctx
+    );
     expect(r.bundle.series).toHaveLength(1);
     expect(seen).toEqual(['binanceusdm markets 0', 'binanceusdm funding history BTCUSDT 0']);
     expect(seen.length).toBe(count('binanceusdm'));
@@ -499,11 +603,15 @@ describe('fx reference and progress', () => {
     for (const [t, v] of fx!.points.slice(0, -1)) {
       expect(rel(v, candle('coinbase', 'USDT', 'spot', t, DAY)!.close)).toBeLessThan(1e-4);
     }
-    expect(r.notices.find((n) => n.venue === 'kraken')?.message).toMatch(/^kraken: fx left out: .*server error \(HTTP 500\)/);
+    expect(r.notices.find((n) => n.venue === 'kraken')?.message).toMatch(
+      /^kraken: fx left out: .*server error \(HTTP 500\)/
+    );
     // kraken's failed attempt is reported without counting; the fx series counts once, when coinbase delivers it
     expect(progress).toContain('1/2 binance spot ok');
     expect(progress.filter((x) => x.startsWith('2/2 '))).toHaveLength(1);
-    expect(progress.indexOf('2/2 coinbase fx ok')).toBeGreaterThan(progress.findIndex((x) => /^\d\/2 kraken fx failed$/.test(x)));
+    expect(progress.indexOf('2/2 coinbase fx ok')).toBeGreaterThan(
+      progress.findIndex((x) => /^\d\/2 kraken fx failed$/.test(x))
+    );
     expect(progress).toHaveLength(3);
   });
 });
@@ -511,11 +619,16 @@ describe('fx reference and progress', () => {
 describe('bad input', () => {
   it('throws a one-line error naming the field', async () => {
     const ctx = ctxOf();
-    await expect(fetchBundle({ asset: 'BTC', timeframe: '1d', from: 0, to: NOW, venues: ['bitmex'] }, ctx)).rejects.toThrow(
-      /^venues\[0\]: unknown venue "bitmex"; known venues: /
-    );
+    await expect(
+      fetchBundle({ asset: 'BTC', timeframe: '1d', from: 0, to: NOW, venues: ['bitmex'] }, ctx)
+    ).rejects.toThrow(/^venues\[0\]: unknown venue "bitmex"; known venues: /);
     expect(() => fetchSeries(req('coinbase', 'funding', 0), ctx)).toThrow(/kind: coinbase does not serve funding/);
-    const r = await fetchBundle({ asset: 'NOPE', timeframe: '1d', from: TODAY - DAY, to: NOW, venues: ['binance'] }, ctx);
-    expect(r.notices[0].message).toMatch(/binance: spot left out: binance: lists no spot market for NOPE|binance: spot left out: lists no spot market for NOPE/);
+    const r = await fetchBundle(
+      { asset: 'NOPE', timeframe: '1d', from: TODAY - DAY, to: NOW, venues: ['binance'] },
+      ctx
+    );
+    expect(r.notices[0].message).toMatch(
+      /binance: spot left out: binance: lists no spot market for NOPE|binance: spot left out: lists no spot market for NOPE/
+    );
   });
 });

@@ -175,7 +175,9 @@ export const VENUES: readonly VenueSpec[] = [
     ohlcv: { limit: 720, timeframes: ['1h', '4h', '1d'], mode: 'latest' },
     fx: { symbol: 'USDT/USD', pair: 'USDT/USD' },
     hosts: [{ host: 'api.kraken.com', route: 'kraken-api' }],
-    notes: ['OHLC serves only the latest 720 candles of each interval, whatever `since` asks (720 days of daily bars).'],
+    notes: [
+      'OHLC serves only the latest 720 candles of each interval, whatever `since` asks (720 days of daily bars).',
+    ],
   },
   {
     id: 'binance',
@@ -233,7 +235,12 @@ export const VENUES: readonly VenueSpec[] = [
       unit: 'base',
       source: '/v5/market/open-interest openInterest (BTC for linear)',
     },
-    funding: { method: 'window', limit: 200, intervalHours: 8, source: '/v5/market/funding/history fundingRate per interval' },
+    funding: {
+      method: 'window',
+      limit: 200,
+      intervalHours: 8,
+      source: '/v5/market/funding/history fundingRate per interval',
+    },
     hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
     notes: ['OI history reaches back to listing (2020 for BTCUSDT).'],
   },
@@ -256,7 +263,12 @@ export const VENUES: readonly VenueSpec[] = [
       unit: 'usd',
       source: '/v5/market/open-interest openInterest (USD contracts for inverse)',
     },
-    funding: { method: 'window', limit: 200, intervalHours: 8, source: '/v5/market/funding/history fundingRate per interval' },
+    funding: {
+      method: 'window',
+      limit: 200,
+      intervalHours: 8,
+      source: '/v5/market/funding/history fundingRate per interval',
+    },
     hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
     notes: ['Inverse contract (1 USD each, settled in BTC): OI is already in USD.'],
   },
@@ -318,7 +330,10 @@ export const VENUES: readonly VenueSpec[] = [
       source: 'derivatives/api/v4/historicalfundingrates relativeFundingRate per hour',
     },
     hosts: [{ host: 'futures.kraken.com', route: 'krakenfutures-futures' }],
-    notes: ['Funding settles hourly; the whole history comes in one call.', 'OI via the analytics endpoint, which ccxt does not map.'],
+    notes: [
+      'Funding settles hourly; the whole history comes in one call.',
+      'OI via the analytics endpoint, which ccxt does not map.',
+    ],
   },
   {
     id: 'deribit',
@@ -332,7 +347,13 @@ export const VENUES: readonly VenueSpec[] = [
     btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTC-PERPETUAL' },
     contractSize: '10 USD',
     ohlcv: { limit: 5000, timeframes: ['1h', '1d'], mode: 'window' },
-    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'usd', source: 'get_book_summary_by_instrument open_interest (USD)' },
+    openInterest: {
+      method: 'current',
+      limit: 1,
+      periods: {},
+      unit: 'usd',
+      source: 'get_book_summary_by_instrument open_interest (USD)',
+    },
     funding: {
       method: 'window',
       limit: 744,
@@ -358,8 +379,19 @@ export const VENUES: readonly VenueSpec[] = [
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
     contractSize: '1 BTC',
     ohlcv: { limit: 200, limitByTf: { '1d': 90 }, timeframes: ['1h', '4h', '1d'], mode: 'window' },
-    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'mix/market/open-interest size (BTC)' },
-    funding: { method: 'bitgetPages', limit: 100, intervalHours: 8, source: 'mix/market/history-fund-rate fundingRate per 8h' },
+    openInterest: {
+      method: 'current',
+      limit: 1,
+      periods: {},
+      unit: 'base',
+      source: 'mix/market/open-interest size (BTC)',
+    },
+    funding: {
+      method: 'bitgetPages',
+      limit: 100,
+      intervalHours: 8,
+      source: 'mix/market/history-fund-rate fundingRate per 8h',
+    },
     hosts: [{ host: 'api.bitget.com', route: 'bitget-api' }],
     notes: [
       'Only the current OI is public.',
@@ -379,7 +411,13 @@ export const VENUES: readonly VenueSpec[] = [
     btc: { symbol: 'BTC/USDC:USDC', nativeId: 'BTC' },
     contractSize: '1 BTC',
     ohlcv: { limit: 5000, retentionBars: 5000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
-    openInterest: { method: 'current', limit: 1, periods: {}, unit: 'base', source: 'metaAndAssetCtxs openInterest (BTC)' },
+    openInterest: {
+      method: 'current',
+      limit: 1,
+      periods: {},
+      unit: 'base',
+      source: 'metaAndAssetCtxs openInterest (BTC)',
+    },
     funding: { method: 'window', limit: 500, intervalHours: 1, source: 'info fundingHistory fundingRate per hour' },
     hosts: [{ host: 'api.hyperliquid.xyz', route: 'hyperliquid-api' }],
     notes: [
@@ -392,7 +430,9 @@ export const VENUES: readonly VenueSpec[] = [
 ];
 
 /** BitMEX was in the original script; ccxt 4.5.83+ no longer ships a bitmex class, so it is not a venue here. */
-export const DROPPED_VENUES = [{ id: 'bitmex', reason: 'ccxt 4.5.83 and later no longer ship a bitmex class' }] as const;
+export const DROPPED_VENUES = [
+  { id: 'bitmex', reason: 'ccxt 4.5.83 and later no longer ship a bitmex class' },
+] as const;
 
 /** Venues used when a request names none. */
 export const DEFAULT_VENUES: readonly string[] = VENUES.map((v) => v.id);
@@ -409,7 +449,10 @@ export function isVenueId(id: unknown): id is string {
 export function getVenue(id: string, field = 'venue'): VenueSpec {
   const v = BY_ID.get(id);
   if (!v) {
-    throw new BtcFlowInputError(field, `${field}: unknown venue ${JSON.stringify(id)}; known venues: ${[...BY_ID.keys()].join(', ')}`);
+    throw new BtcFlowInputError(
+      field,
+      `${field}: unknown venue ${JSON.stringify(id)}; known venues: ${[...BY_ID.keys()].join(', ')}`
+    );
   }
   return v;
 }

@@ -31,28 +31,46 @@ describe('registry', () => {
   it('lists the default venue set by role', () => {
     const r = venuesByRole();
     expect(r.spot).toEqual(['coinbase', 'bitstamp', 'kraken', 'binance']);
-    expect(r.perp).toEqual(['binanceusdm', 'bybit', 'bybit-inverse', 'okx', 'krakenfutures', 'deribit', 'bitget', 'hyperliquid']);
+    expect(r.perp).toEqual([
+      'binanceusdm',
+      'bybit',
+      'bybit-inverse',
+      'okx',
+      'krakenfutures',
+      'deribit',
+      'bitget',
+      'hyperliquid',
+    ]);
     expect(r.openInterestHistory).toEqual(['binanceusdm', 'bybit', 'bybit-inverse', 'okx', 'krakenfutures']);
     expect(r.funding).toEqual(r.perp);
     expect(r.fx).toEqual(['coinbase', 'kraken']);
   });
 
-  it.each(VENUES.map((v) => [v.id, v.ccxtId]))('%s: every registry host is one of ccxt %s urls.api hosts', async (_id, ccxtId) => {
-    const Cls = await loadCcxtClass(ccxtId as (typeof CCXT_IDS)[number]);
-    const ex = new Cls();
-    const apiHosts = new Set(
-      flatten(ex.urls.api).map((u) => new URL(u.replace('{hostname}', ex.hostname ?? '')).host)
-    );
-    for (const h of getVenue(_id as string).hosts) {
-      expect(apiHosts).toContain(h.host);
+  it.each(VENUES.map((v) => [v.id, v.ccxtId]))(
+    '%s: every registry host is one of ccxt %s urls.api hosts',
+    async (_id, ccxtId) => {
+      const Cls = await loadCcxtClass(ccxtId as (typeof CCXT_IDS)[number]);
+      const ex = new Cls();
+      const apiHosts = new Set(
+        flatten(ex.urls.api).map((u) => new URL(u.replace('{hostname}', ex.hostname ?? '')).host)
+      );
+      for (const h of getVenue(_id as string).hosts) {
+        expect(apiHosts).toContain(h.host);
+      }
     }
-  });
+  );
 
   it('names the field and the allowed values on bad input', () => {
     const ok = { venue: 'binance', kind: 'spot' as const, asset: 'BTC', timeframe: '1d' as const, from: 0, to: 1 };
-    expect(() => validateSeriesRequest({ ...ok, venue: 'bitmex' })).toThrow(/venue: unknown venue "bitmex"; known venues: coinbase, /);
-    expect(() => validateSeriesRequest({ ...ok, kind: 'funding' })).toThrow(/kind: binance does not serve funding; it serves spot/);
-    expect(() => validateSeriesRequest({ ...ok, timeframe: '2h' as never })).toThrow(/timeframe: unknown timeframe "2h"; allowed: 1h, 4h/);
+    expect(() => validateSeriesRequest({ ...ok, venue: 'bitmex' })).toThrow(
+      /venue: unknown venue "bitmex"; known venues: coinbase, /
+    );
+    expect(() => validateSeriesRequest({ ...ok, kind: 'funding' })).toThrow(
+      /kind: binance does not serve funding; it serves spot/
+    );
+    expect(() => validateSeriesRequest({ ...ok, timeframe: '2h' as never })).toThrow(
+      /timeframe: unknown timeframe "2h"; allowed: 1h, 4h/
+    );
     expect(() => validateSeriesRequest({ ...ok, asset: 'btc' })).toThrow(/^asset: /);
     expect(() => validateSeriesRequest({ ...ok, from: 5, to: 5 })).toThrow(/^from: must be before to/);
     expect(() => validateSeriesRequest({ ...ok, to: NaN })).toThrow(/^to: expected a UTC epoch-ms number/);
@@ -61,7 +79,9 @@ describe('registry', () => {
   it('rejects bad context options with the field name', () => {
     expect(() => new ExchangeContext({ timeoutMs: -1 })).toThrow(/^timeoutMs: expected a number >= 0, got -1$/);
     expect(() => new ExchangeContext({ retries: NaN })).toThrow(/^retries: expected a number >= 0/);
-    expect(() => new ExchangeContext({ baseUrl: '127.0.0.1:8788' })).toThrow(/^baseUrl: expected an http\(s\) URL such as/);
+    expect(() => new ExchangeContext({ baseUrl: '127.0.0.1:8788' })).toThrow(
+      /^baseUrl: expected an http\(s\) URL such as/
+    );
     expect(() => new ExchangeContext({ baseUrl: 'http://127.0.0.1:8788' })).not.toThrow();
   });
 
@@ -93,7 +113,9 @@ describe('base URL rewrite', () => {
 
   it('maps hosts to Grafana route paths', () => {
     const base = grafanaBase('/api/datasources/proxy/uid/abc/');
-    expect(rewriteUrl('https://fapi.binance.com/fapi/v1/klines?x=1', base)).toBe('/api/datasources/proxy/uid/abc/binanceusdm-fapi/fapi/v1/klines?x=1');
+    expect(rewriteUrl('https://fapi.binance.com/fapi/v1/klines?x=1', base)).toBe(
+      '/api/datasources/proxy/uid/abc/binanceusdm-fapi/fapi/v1/klines?x=1'
+    );
     expect(() => rewriteUrl('https://evil.example.com/x', base)).toThrow(/no Grafana route for host evil.example.com/);
   });
 });
@@ -144,10 +166,37 @@ describe('cache intervals', () => {
 
   it('evicts the least recently used series beyond the point cap', () => {
     const c = new SeriesCache(10);
-    c.commit('a', [[1, 1], [2, 1], [3, 1], [4, 1]], [0, 5]);
-    c.commit('b', [[1, 1], [2, 1], [3, 1], [4, 1]], [0, 5]);
+    c.commit(
+      'a',
+      [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 1],
+      ],
+      [0, 5]
+    );
+    c.commit(
+      'b',
+      [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 1],
+      ],
+      [0, 5]
+    );
     c.get('a'); // a is now the most recent
-    c.commit('c', [[1, 1], [2, 1], [3, 1], [4, 1]], [0, 5]);
+    c.commit(
+      'c',
+      [
+        [1, 1],
+        [2, 1],
+        [3, 1],
+        [4, 1],
+      ],
+      [0, 5]
+    );
     expect(c.get('b')).toBeUndefined();
     expect(c.get('a')).toBeDefined();
     expect(c.size).toEqual({ series: 2, points: 8 });
@@ -165,16 +214,24 @@ describe('faults and funding helpers', () => {
   });
 
   it('classifies transient and permanent failures', () => {
-    expect(classifyError(new TransientHttpError(429, 'u', 1000))).toMatchObject({ kind: 'rateLimit', retryable: true, retryAfterMs: 1000 });
+    expect(classifyError(new TransientHttpError(429, 'u', 1000))).toMatchObject({
+      kind: 'rateLimit',
+      retryable: true,
+      retryAfterMs: 1000,
+    });
     expect(classifyError(new TransientHttpError(503, 'u'))).toMatchObject({ kind: 'server', retryable: true });
     const timeout = new Error('x');
     timeout.name = 'RequestTimeout';
     expect(classifyError(timeout)).toMatchObject({ kind: 'timeout', retryable: true });
-    expect(classifyError(new TypeError('cannot read x of undefined'))).toMatchObject({ kind: 'malformed', retryable: false });
+    expect(classifyError(new TypeError('cannot read x of undefined'))).toMatchObject({
+      kind: 'malformed',
+      retryable: false,
+    });
   });
 
   it('infers the funding interval from the spacing of points', () => {
-    const pts = (h: number, n: number) => Array.from({ length: n }, (_, i) => [i * h * 3_600_000, 0.0001] as [number, number]);
+    const pts = (h: number, n: number) =>
+      Array.from({ length: n }, (_, i) => [i * h * 3_600_000, 0.0001] as [number, number]);
     expect(inferIntervalHours(pts(8, 10), 1)).toBe(8);
     expect(inferIntervalHours(pts(1, 10), 8)).toBe(1);
     expect(inferIntervalHours(pts(4, 10), 8)).toBe(4);
@@ -185,7 +242,8 @@ describe('faults and funding helpers', () => {
 describe('window walk', () => {
   const HOUR = 3_600_000;
   // a venue holding a point every `spacing` ms from t0, answering with at most n rows of [since, until]
-  const venueRows = (t0: number, spacing: number, count: number) => Array.from({ length: count }, (_, i) => t0 + i * spacing);
+  const venueRows = (t0: number, spacing: number, count: number) =>
+    Array.from({ length: count }, (_, i) => t0 + i * spacing);
   const makeJob = (start: number, end: number) => ({
     ctx: new ExchangeContext({ retries: 0 }),
     venue: getVenue('bybit'),
@@ -221,7 +279,10 @@ describe('window walk', () => {
     const asked: number[] = [];
     const page = async (since: number, n: number, until: number) => {
       asked.push(since);
-      return times.filter((t) => t >= since && t <= until).slice(0, n).map((t) => [t, 1] as [number, number]);
+      return times
+        .filter((t) => t >= since && t <= until)
+        .slice(0, n)
+        .map((t) => [t, 1] as [number, number]);
     };
     const r = await windowed(makeJob(0, 150 * HOUR), 'test', HOUR, 40, page);
     expect(r.firstAvailable).toBe(50 * HOUR);
