@@ -54,15 +54,13 @@ export function applyBaseUrl(exchange: { urls: { api: unknown }; hostname?: stri
 
 /**
  * Base for Grafana's data proxy: host → `<datasourceUrl>/<route path>`, the route paths of allVenueHosts().
- * An unknown host is an error (Grafana has no route for it).
+ * ccxt's url tables also name hosts BTC Flow never calls (dapi.binance.com, ...): they get `<datasourceUrl>/no-route/<host>`,
+ * which no route matches, so a stray request fails at Grafana instead of leaving the browser for the internet.
  */
 export function grafanaBase(datasourceUrl: string): (host: string) => string {
   const root = datasourceUrl.replace(/\/+$/, '');
   return (host: string) => {
     const route = routePathForHost(host);
-    if (!route) {
-      throw new Error(`no Grafana route for host ${host}`);
-    }
-    return `${root}/${route}`;
+    return route ? `${root}/${route}` : `${root}/no-route/${host}`;
   };
 }

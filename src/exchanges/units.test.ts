@@ -111,12 +111,21 @@ describe('base URL rewrite', () => {
     }
   });
 
-  it('maps hosts to Grafana route paths', () => {
+  it('maps hosts to Grafana route paths; every url of every class gets a local base', async () => {
+    for (const id of CCXT_IDS) {
+      const ex = new (await loadCcxtClass(id))();
+      applyBaseUrl(ex, grafanaBase('/api/datasources/proxy/uid/abc'));
+      for (const u of flatten(ex.urls.api)) {
+        expect(u.startsWith('/api/datasources/proxy/uid/abc/')).toBe(true);
+      }
+    }
     const base = grafanaBase('/api/datasources/proxy/uid/abc/');
     expect(rewriteUrl('https://fapi.binance.com/fapi/v1/klines?x=1', base)).toBe(
       '/api/datasources/proxy/uid/abc/binanceusdm-fapi/fapi/v1/klines?x=1'
     );
-    expect(() => rewriteUrl('https://evil.example.com/x', base)).toThrow(/no Grafana route for host evil.example.com/);
+    expect(rewriteUrl('https://dapi.binance.com/dapi/v1/klines', base)).toBe(
+      '/api/datasources/proxy/uid/abc/no-route/dapi.binance.com/dapi/v1/klines'
+    );
   });
 });
 
