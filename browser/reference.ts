@@ -4,61 +4,18 @@
  * run on it, and the frames the plugin should return derived from the engine's bars by a small mapping written
  * here (independent of src/datasource/frames.ts).
  *
- * Imports only Grafana-free modules (src/datasource/DataSource.ts imports @grafana/data, which needs a window):
- * `kindsFor` and `fetchByRole` below restate the plugin's two small rules for which series a query type fetches
- * and which basket each kind is read from (DataSource.ts: same names).
+ * Imports only Grafana-free modules (src/datasource/DataSource.ts imports @grafana/data, which needs a window).
+ * The fetch plan (which series a query type fetches, from which basket) is the plugin's own, from
+ * src/datasource/plan.ts; what is checked independently is the engine-bars-to-frame-fields mapping below.
  */
 import { compute } from '../src/core/engine';
-import type { Bundle, EngineResult, SeriesKind } from '../src/core/types';
-import { resolveQuery, type Interpolator, type ResolvedQuery, type RoleVenues } from '../src/datasource/query';
-import type { BtcFlowOptions, BtcFlowQuery, QueryType } from '../src/datasource/types';
-import { ExchangeContext, VENUES, fetchBundle, venuesByRole } from '../src/exchanges';
+import type { EngineResult } from '../src/core/types';
+import { fetchResolved, resolveTarget } from '../src/datasource/plan';
+import type { Interpolator, ResolvedQuery } from '../src/datasource/query';
+import type { BtcFlowOptions, BtcFlowQuery } from '../src/datasource/types';
+import type { ExchangeContext } from '../src/exchanges';
 
 import type { SerializedFrame } from './protocol';
-
-export function registryDefaults(): RoleVenues {
-  const r = venuesByRole();
-  return { spot: r.spot, perp: r.perp, oi: r.openInterest, funding: r.funding };
-}
-
-export function kindsFor(queryType: QueryType, fundingWeighting: 'oi' | 'equal' | undefined): SeriesKind[] {
-  switch (queryType) {
-    case 'premium':
-    case 'prices':
-      return ['spot', 'perp', 'fx'];
-    case 'oi':
-    case 'oiZ':
-      return ['perp', 'openInterest', 'fx'];
-    case 'funding':
-      return fundingWeighting === 'equal' ? ['perp', 'funding', 'fx'] : ['perp', 'openInterest', 'funding', 'fx'];
-    default:
-      return ['spot', 'perp', 'openInterest', 'funding', 'fx'];
-  }
-}
-
-const ROLE_OF_KIND: Record<Exclude<SeriesKind, 'fx'>, keyof RoleVenues> = {
-  spot: 'spot',
-  perp: 'perp',
-  openInterest: 'oi',
-  funding: 'funding',
-};
-
-/** Each kind from its own basket only, the USDT/USD reference with the first kind (the plugin's rule). */
-export async function fetchByRole(
-  ctx: ExchangeContext,
-  req: { asset: string; timeframe: ResolvedQuery['timeframe']; from: number; to: number },
-  venues: RoleVenues,
-  kinds: SeriesKind[]
-): Promise<Bundle> {
-  const parts = await Promise.all(
-    (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
-      .filter((k) => kinds.includes(k) && venues[ROLE_OF_KIND[k]].length > 0)
-      .map((k, i) =>
-        fetchBundle({ ...req, venues: venues[ROLE_OF_KIND[k]], kinds: i === 0 && kinds.includes('fx') ? [k, 'fx'] : [k] }, ctx)
-      )
-  );
-  return { asset: req.asset, series: parts.flatMap((p) => p.bundle.series) };
-}
 
 export interface ReferenceRun {
   resolved: ResolvedQuery;
@@ -77,20 +34,8 @@ export interface ReferenceOptions {
 
 /** Resolves, fetches (directly from the mock) and computes one target in Node. */
 export async function referenceRun(target: BtcFlowQuery, o: ReferenceOptions): Promise<ReferenceRun> {
-  const resolved = resolveQuery(target, {
-    settings: o.settings,
-    defaults: registryDefaults(),
-    knownVenues: VENUES.map((v) => v.id),
-    tpl: o.tpl,
-    range: o.range,
-    intervalMs: o.intervalMs,
-  });
-  const bundle = await fetchByRole(
-    o.exchange,
-    { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
-    resolved.venues,
-    kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting)
-  );
+  const resolved = resolveTarget(target, { settings: o.settings, tpl: o.tpl, range: o.range, intervalMs: o.intervalMs });
+  const { bundle } = await fetchResolved(o.exchange, resolved);
   const result = compute(bundle, { ...resolved.engine, timeframe: resolved.timeframe, from: resolved.from, to: resolved.to });
   return { resolved, result, visibleTimes: result.bars.map((b) => b.time) };
 }

@@ -21,27 +21,13 @@ import {
 import { getTemplateSrv } from '@grafana/runtime';
 import { compute } from '../core/engine';
 import { BtcFlowInputError } from '../core/errors';
-import type { Bundle, EngineResult, SeriesKind } from '../core/types';
-import {
-  BaseUrl,
-  BundleResult,
-  ExchangeContext,
-  VENUES,
-  fetchBundle,
-  getVenue,
-  venuesByRole,
-} from '../exchanges';
+import type { Bundle, EngineResult } from '../core/types';
+import { BaseUrl, BundleResult, ExchangeContext, getVenue } from '../exchanges';
 import { AnnotationQueryEditor } from '../components/AnnotationQueryEditor';
 import { buildFrames, FrameContext, VisibleResult } from './frames';
 import { toNotices, warmupNotices } from './notices';
-import {
-  allConfiguredVenues,
-  configuredVenues,
-  Interpolator,
-  ResolvedQuery,
-  resolveQuery,
-  RoleVenues,
-} from './query';
+import { fetchResolved, registryDefaults, resolveTarget } from './plan';
+import { allConfiguredVenues, configuredVenues, Interpolator, ResolvedQuery, RoleVenues } from './query';
 import { proxyBase } from './routes';
 import { pingVenue } from './ping';
 import { runVariableQuery } from './variables';
@@ -53,73 +39,15 @@ import {
   DEFAULT_QUERY,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
-  QueryType,
 } from './types';
+
+// The fetch plan lives in the Grafana-free plan.ts (shared with browser/reference.ts); re-exported here.
+export { fetchByRole, kindsFor, registryDefaults } from './plan';
 
 /** Test seams: where requests go (instead of the data proxy routes) and the clock. */
 export interface DataSourceSeams {
   baseUrl?: BaseUrl;
   now?: () => number;
-}
-
-/** Registry defaults per basket. */
-export function registryDefaults(): RoleVenues {
-  const r = venuesByRole();
-  return { spot: r.spot, perp: r.perp, oi: r.openInterest, funding: r.funding };
-}
-
-/** Kinds each query type needs (fewer kinds, fewer requests). */
-export function kindsFor(queryType: QueryType, fundingWeighting: 'oi' | 'equal' | undefined): SeriesKind[] {
-  switch (queryType) {
-    case 'premium':
-    case 'prices':
-      return ['spot', 'perp', 'fx'];
-    case 'oi':
-    case 'oiZ':
-      // perp closes convert base-unit OI to USD
-      return ['perp', 'openInterest', 'fx'];
-    case 'funding':
-      return fundingWeighting === 'equal' ? ['perp', 'funding', 'fx'] : ['perp', 'openInterest', 'funding', 'fx'];
-    default:
-      return ['spot', 'perp', 'openInterest', 'funding', 'fx'];
-  }
-}
-
-/** The basket each series kind is read from (fx: the exchange layer's USDT/USD reference venues). */
-const ROLE_OF_KIND: Record<Exclude<SeriesKind, 'fx'>, keyof RoleVenues> = {
-  spot: 'spot',
-  perp: 'perp',
-  openInterest: 'oi',
-  funding: 'funding',
-};
-
-/**
- * Fetches each kind from its own basket only (a venue in the perp basket but not in the OI basket gives its perp
- * closes, not its OI), one fetchBundle per kind through the shared context, merged into one bundle.
- */
-export async function fetchByRole(
-  ctx: ExchangeContext,
-  req: { asset: string; timeframe: ResolvedQuery['timeframe']; from: number; to: number },
-  venues: RoleVenues,
-  kinds: SeriesKind[]
-): Promise<BundleResult> {
-  const parts = await Promise.all(
-    (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
-      .filter((k) => kinds.includes(k) && venues[ROLE_OF_KIND[k]].length > 0)
-      .map((k, i) =>
-        fetchBundle(
-          // the USDT/USD reference rides along with the first call
-          { ...req, venues: venues[ROLE_OF_KIND[k]], kinds: i === 0 && kinds.includes('fx') ? [k, 'fx'] : [k] },
-          ctx
-        )
-      )
-  );
-  return {
-    bundle: { asset: req.asset, series: parts.flatMap((p) => p.bundle.series) },
-    notices: parts.flatMap((p) => p.notices),
-    coverage: parts.flatMap((p) => p.coverage),
-    failed: parts.flatMap((p) => p.failed),
-  };
 }
 
 export interface TargetRun {
@@ -200,10 +128,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
 
   /** Resolves, fetches and computes one target. Errors in the input throw BtcFlowInputError. */
   async runTarget(target: BtcFlowQuery, request: Pick<DataQueryRequest<BtcFlowQuery>, 'range' | 'intervalMs' | 'scopedVars'>): Promise<TargetRun> {
-    const resolved = resolveQuery(target, {
+    const resolved = resolveTarget(target, {
       settings: this.settings,
-      defaults: registryDefaults(),
-      knownVenues: VENUES.map((v) => v.id),
       tpl: this.interpolator(request.scopedVars),
       range: { from: request.range.from.valueOf(), to: request.range.to.valueOf() },
       intervalMs: request.intervalMs,
@@ -211,12 +137,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     if (allConfiguredVenues(resolved.venues).length === 0) {
       throw new BtcFlowInputError('venues', "venues: no venue left after the query's venue subset; pick at least one configured venue");
     }
-    const fetched = await fetchByRole(
-      this.exchange,
-      { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
-      resolved.venues,
-      kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting)
-    );
+    const fetched = await fetchResolved(this.exchange, resolved);
     const bundle = fetched.bundle;
     if (bundle.series.filter((s) => s.kind !== 'fx').length === 0) {
       const why = fetched.notices.map((n) => n.message).join('; ');

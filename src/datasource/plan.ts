@@ -1,0 +1,87 @@
+/**
+ * The fetch plan of a target: registry default baskets, which series kinds a query type needs, and which basket
+ * each kind is read from. Grafana-free (only src/core, src/exchanges and the query model), so the data source
+ * (DataSource.ts) and the browser test's Node-side reference (browser/reference.ts) run the same plan.
+ */
+import type { SeriesKind } from '../core/types';
+import { BundleResult, ExchangeContext, VENUES, fetchBundle, venuesByRole } from '../exchanges';
+import { resolveQuery, type ResolveContext, type ResolvedQuery, type RoleVenues } from './query';
+import type { BtcFlowQuery, QueryType } from './types';
+
+/** Registry defaults per basket. */
+export function registryDefaults(): RoleVenues {
+  const r = venuesByRole();
+  return { spot: r.spot, perp: r.perp, oi: r.openInterest, funding: r.funding };
+}
+
+/** Resolves a target against the registry's default baskets and venue ids. */
+export function resolveTarget(
+  target: BtcFlowQuery,
+  ctx: Omit<ResolveContext, 'defaults' | 'knownVenues'>
+): ResolvedQuery {
+  return resolveQuery(target, { ...ctx, defaults: registryDefaults(), knownVenues: VENUES.map((v) => v.id) });
+}
+
+/** Kinds each query type needs (fewer kinds, fewer requests). */
+export function kindsFor(queryType: QueryType, fundingWeighting: 'oi' | 'equal' | undefined): SeriesKind[] {
+  switch (queryType) {
+    case 'premium':
+    case 'prices':
+      return ['spot', 'perp', 'fx'];
+    case 'oi':
+    case 'oiZ':
+      // perp closes convert base-unit OI to USD
+      return ['perp', 'openInterest', 'fx'];
+    case 'funding':
+      return fundingWeighting === 'equal' ? ['perp', 'funding', 'fx'] : ['perp', 'openInterest', 'funding', 'fx'];
+    default:
+      return ['spot', 'perp', 'openInterest', 'funding', 'fx'];
+  }
+}
+
+/** The basket each series kind is read from (fx: the exchange layer's USDT/USD reference venues). */
+const ROLE_OF_KIND: Record<Exclude<SeriesKind, 'fx'>, keyof RoleVenues> = {
+  spot: 'spot',
+  perp: 'perp',
+  openInterest: 'oi',
+  funding: 'funding',
+};
+
+/**
+ * Fetches each kind from its own basket only (a venue in the perp basket but not in the OI basket gives its perp
+ * closes, not its OI), one fetchBundle per kind through the shared context, merged into one bundle.
+ */
+export async function fetchByRole(
+  ctx: ExchangeContext,
+  req: { asset: string; timeframe: ResolvedQuery['timeframe']; from: number; to: number },
+  venues: RoleVenues,
+  kinds: SeriesKind[]
+): Promise<BundleResult> {
+  const parts = await Promise.all(
+    (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
+      .filter((k) => kinds.includes(k) && venues[ROLE_OF_KIND[k]].length > 0)
+      .map((k, i) =>
+        fetchBundle(
+          // the USDT/USD reference rides along with the first call
+          { ...req, venues: venues[ROLE_OF_KIND[k]], kinds: i === 0 && kinds.includes('fx') ? [k, 'fx'] : [k] },
+          ctx
+        )
+      )
+  );
+  return {
+    bundle: { asset: req.asset, series: parts.flatMap((p) => p.bundle.series) },
+    notices: parts.flatMap((p) => p.notices),
+    coverage: parts.flatMap((p) => p.coverage),
+    failed: parts.flatMap((p) => p.failed),
+  };
+}
+
+/** Fetches what a resolved target needs: its kinds, from its baskets, over its warm-up range to its end. */
+export function fetchResolved(ctx: ExchangeContext, resolved: ResolvedQuery): Promise<BundleResult> {
+  return fetchByRole(
+    ctx,
+    { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
+    resolved.venues,
+    kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting)
+  );
+}
