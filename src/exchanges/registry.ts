@@ -138,72 +138,83 @@ export interface VenueSpec {
   notes: string[];
 }
 
+/** Fills what follows from the role: a spot venue reads spot markets; no asset overrides unless given. */
+function spot(
+  v: Omit<VenueSpec, 'role' | 'marketType' | 'assetOverrides'> & Partial<Pick<VenueSpec, 'assetOverrides'>>
+): VenueSpec {
+  return { assetOverrides: {}, ...v, role: 'spot', marketType: 'spot' };
+}
+
+/** Fills what follows from the role: a perp venue reads swap markets of one contract side; no asset overrides unless given. */
+function perp(
+  v: Omit<VenueSpec, 'role' | 'marketType' | 'assetOverrides'> &
+    Partial<Pick<VenueSpec, 'assetOverrides'>> & { contract: 'linear' | 'inverse' }
+): VenueSpec {
+  return { assetOverrides: {}, ...v, role: 'perp', marketType: 'swap' };
+}
+
+/** Candles of at most `limit` per request, paged by windows, served natively at 1h, 4h and 1d unless `more` says otherwise. */
+function candles(limit: number, more: Partial<Omit<OhlcvSpec, 'limit'>> = {}): OhlcvSpec {
+  return { limit, timeframes: ['1h', '4h', '1d'], mode: 'window', ...more };
+}
+
+/** Only the current open interest is public: one point in the open bar, no history to page. */
+function currentOi(unit: OpenInterestSpec['unit'], source: string): OpenInterestSpec {
+  return { method: 'current', limit: 1, periods: {}, unit, source };
+}
+
 export const VENUES: readonly VenueSpec[] = [
-  {
+  spot({
     id: 'coinbase',
     ccxtId: 'coinbase',
-    role: 'spot',
-    marketType: 'spot',
     quotes: ['USD'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USD', nativeId: 'BTC-USD' },
-    ohlcv: { limit: 300, timeframes: ['1h', '1d'], mode: 'window' },
+    ohlcv: candles(300, { timeframes: ['1h', '1d'] }),
     fx: { symbol: 'USDT/USD', pair: 'USDT/USD' },
     hosts: [{ host: 'api.coinbase.com', route: 'coinbase-api' }],
     notes: ['No 4h candles: 4h bars are built from 1h candles.', 'Empty windows before listing are skipped.'],
-  },
-  {
+  }),
+  spot({
     id: 'bitstamp',
     ccxtId: 'bitstamp',
-    role: 'spot',
-    marketType: 'spot',
     quotes: ['USD'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USD', nativeId: 'btcusd' },
-    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(1000),
     hosts: [{ host: 'www.bitstamp.net', route: 'bitstamp-www' }],
     notes: [],
-  },
-  {
+  }),
+  spot({
     id: 'kraken',
     ccxtId: 'kraken',
-    role: 'spot',
-    marketType: 'spot',
     quotes: ['USD'],
     assetOverrides: { BTC: 'XBT' },
     btc: { symbol: 'BTC/USD', nativeId: 'XXBTZUSD' },
-    ohlcv: { limit: 720, timeframes: ['1h', '4h', '1d'], mode: 'latest' },
+    ohlcv: candles(720, { mode: 'latest' }),
     fx: { symbol: 'USDT/USD', pair: 'USDT/USD' },
     hosts: [{ host: 'api.kraken.com', route: 'kraken-api' }],
     notes: [
       'OHLC serves only the latest 720 candles of each interval, whatever `since` asks (720 days of daily bars).',
     ],
-  },
-  {
+  }),
+  spot({
     id: 'binance',
     ccxtId: 'binance',
-    role: 'spot',
-    marketType: 'spot',
     fetchMarketsTypes: ['spot'],
     quotes: ['USDT', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDT', nativeId: 'BTCUSDT' },
-    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(1000),
     hosts: [{ host: 'api.binance.com', route: 'binance-api' }],
     notes: ['Quoted in USDT: converted to USD by the engine with the fx series.'],
-  },
-  {
+  }),
+  perp({
     id: 'binanceusdm',
     ccxtId: 'binanceusdm',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     fetchMarketsTypes: ['linear'],
     quotes: ['USDT', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(1000),
     openInterest: {
       method: 'unifiedHistory',
       limit: 500,
@@ -215,19 +226,16 @@ export const VENUES: readonly VenueSpec[] = [
     funding: { method: 'window', limit: 1000, intervalHours: 8, source: '/fapi/v1/fundingRate fundingRate per 8h' },
     hosts: [{ host: 'fapi.binance.com', route: 'binanceusdm-fapi' }],
     notes: ['OI history reaches back only about 30 days; older bars have no Binance OI.'],
-  },
-  {
+  }),
+  perp({
     id: 'bybit',
     ccxtId: 'bybit',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     fetchMarketsTypes: ['linear', 'inverse'],
     quotes: ['USDT', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(1000),
     openInterest: {
       method: 'unifiedHistory',
       limit: 200,
@@ -243,19 +251,16 @@ export const VENUES: readonly VenueSpec[] = [
     },
     hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
     notes: ['OI history reaches back to listing (2020 for BTCUSDT).'],
-  },
-  {
+  }),
+  perp({
     id: 'bybit-inverse',
     ccxtId: 'bybit',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'inverse',
     fetchMarketsTypes: ['linear', 'inverse'],
     quotes: ['USD'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTCUSD' },
     contractSize: '1 USD',
-    ohlcv: { limit: 1000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(1000),
     openInterest: {
       method: 'unifiedHistory',
       limit: 200,
@@ -271,19 +276,16 @@ export const VENUES: readonly VenueSpec[] = [
     },
     hosts: [{ host: 'api.bybit.com', route: 'bybit-api' }],
     notes: ['Inverse contract (1 USD each, settled in BTC): OI is already in USD.'],
-  },
-  {
+  }),
+  perp({
     id: 'okx',
     ccxtId: 'okx',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
     quotes: ['USDT', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTC-USDT-SWAP' },
     contractSize: '0.01 BTC',
-    ohlcv: { limit: 300, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(300),
     openInterest: {
       method: 'okxRubik',
       limit: 100,
@@ -304,18 +306,16 @@ export const VENUES: readonly VenueSpec[] = [
       "ccxt's fetchOpenInterestHistory is a currency-wide total; the per-instrument endpoint is read instead.",
       'OI history keeps the latest 1,440 rows per period; funding history about 3 months.',
     ],
-  },
-  {
+  }),
+  perp({
     id: 'krakenfutures',
     ccxtId: 'krakenfutures',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     quotes: ['USD'],
     assetOverrides: { BTC: 'XBT' },
     btc: { symbol: 'BTC/USD:USD', nativeId: 'PF_XBTUSD' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 2000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
+    ohlcv: candles(2000),
     openInterest: {
       method: 'krakenAnalytics',
       limit: 2000,
@@ -334,26 +334,17 @@ export const VENUES: readonly VenueSpec[] = [
       'Funding settles hourly; the whole history comes in one call.',
       'OI via the analytics endpoint, which ccxt does not map.',
     ],
-  },
-  {
+  }),
+  perp({
     id: 'deribit',
     ccxtId: 'deribit',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'inverse',
     contractFallback: 'linear',
     quotes: ['USD', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USD:BTC', nativeId: 'BTC-PERPETUAL' },
     contractSize: '10 USD',
-    ohlcv: { limit: 5000, timeframes: ['1h', '1d'], mode: 'window' },
-    openInterest: {
-      method: 'current',
-      limit: 1,
-      periods: {},
-      unit: 'usd',
-      source: 'get_book_summary_by_instrument open_interest (USD)',
-    },
+    ohlcv: candles(5000, { timeframes: ['1h', '1d'] }),
+    openInterest: currentOi('usd', 'get_book_summary_by_instrument open_interest (USD)'),
     funding: {
       method: 'window',
       limit: 744,
@@ -366,26 +357,17 @@ export const VENUES: readonly VenueSpec[] = [
       'No 4h candles: built from 1h.',
       'Assets without an inverse perpetual (SOL) use the linear USDC one (SOL_USDC-PERPETUAL): OI in coins.',
     ],
-  },
-  {
+  }),
+  perp({
     id: 'bitget',
     ccxtId: 'bitget',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
     quotes: ['USDT', 'USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDT:USDT', nativeId: 'BTCUSDT' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 200, limitByTf: { '1d': 90 }, timeframes: ['1h', '4h', '1d'], mode: 'window' },
-    openInterest: {
-      method: 'current',
-      limit: 1,
-      periods: {},
-      unit: 'base',
-      source: 'mix/market/open-interest size (BTC)',
-    },
+    ohlcv: candles(200, { limitByTf: { '1d': 90 } }),
+    openInterest: currentOi('base', 'mix/market/open-interest size (BTC)'),
     funding: {
       method: 'bitgetPages',
       limit: 100,
@@ -398,26 +380,17 @@ export const VENUES: readonly VenueSpec[] = [
       'Funding history pages by page number, newest first.',
       'A candle request may span at most 90 days (90 daily candles); older candles come 200 per request.',
     ],
-  },
-  {
+  }),
+  perp({
     id: 'hyperliquid',
     ccxtId: 'hyperliquid',
-    role: 'perp',
-    marketType: 'swap',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
     quotes: ['USDC'],
-    assetOverrides: {},
     btc: { symbol: 'BTC/USDC:USDC', nativeId: 'BTC' },
     contractSize: '1 BTC',
-    ohlcv: { limit: 5000, retentionBars: 5000, timeframes: ['1h', '4h', '1d'], mode: 'window' },
-    openInterest: {
-      method: 'current',
-      limit: 1,
-      periods: {},
-      unit: 'base',
-      source: 'metaAndAssetCtxs openInterest (BTC)',
-    },
+    ohlcv: candles(5000, { retentionBars: 5000 }),
+    openInterest: currentOi('base', 'metaAndAssetCtxs openInterest (BTC)'),
     funding: { method: 'window', limit: 500, intervalHours: 1, source: 'info fundingHistory fundingRate per hour' },
     hosts: [{ host: 'api.hyperliquid.xyz', route: 'hyperliquid-api' }],
     notes: [
@@ -426,7 +399,7 @@ export const VENUES: readonly VenueSpec[] = [
       'Funding settles hourly; settlement times carry a few ms of jitter (rounded to the minute).',
       'Only the current OI is public.',
     ],
-  },
+  }),
 ];
 
 /** BitMEX was in the original script; ccxt 4.5.83+ no longer ships a bitmex class, so it is not a venue here. */
