@@ -1,27 +1,14 @@
 /** @jest-environment node */
 import binance from 'ccxt-src/binance.js';
-import { candle, markPrice, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, markPrice } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './binance';
 
 const H = 3_600_000;
 const D = 24 * H;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => {
-  srv.resetStats();
-  srv.setFaults([]);
-});
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(binance, srv.url, { fetchMarkets: { types: ['spot'] } });
 const raw = async (p: string) => {

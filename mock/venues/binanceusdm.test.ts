@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import binanceusdm from 'ccxt-src/binanceusdm.js';
-import { fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests, withMarkets } from './ccxt-harness';
 import venue from './binanceusdm';
 
 const M5 = 300_000;
@@ -11,27 +10,10 @@ const D = 24 * H;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const SYM = 'BTC/USDT:USDT';
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => {
-  srv.resetStats();
-  srv.setFaults([]);
-});
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(binanceusdm, srv.url, { fetchMarkets: { types: ['linear'] } });
-async function ready() {
-  const ex = mk();
-  await ex.loadMarkets();
-  srv.resetStats();
-  return ex;
-}
+const ready = () => withMarkets(mk(), srv);
 const raw = async (p: string) => {
   const r = await fetch(`${srv.url}/fapi.binance.com${p}`);
   return { status: r.status, json: (await r.json()) as unknown };

@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import bitget from 'ccxt-src/bitget.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './bitget';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -14,16 +13,7 @@ const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const SYM = 'BTC/USDT:USDT';
 const SWAP_ONLY = { fetchMarkets: { types: ['swap'] } };
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(bitget, srv.url, SWAP_ONLY);
 

@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import bybit from 'ccxt-src/bybit.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { makeExchange, queriesFor, venueServerForTests, withMarkets } from './ccxt-harness';
 import venue from './bybit';
 
 const H = 3_600_000;
@@ -11,27 +10,10 @@ const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const LIN = 'BTC/USDT:USDT';
 const INV = 'BTC/USD:BTC';
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => {
-  srv.resetStats();
-  srv.setFaults([]);
-});
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(bybit, srv.url, { fetchMarkets: { types: ['linear', 'inverse'] } });
-async function ready() {
-  const ex = mk();
-  await ex.loadMarkets();
-  srv.resetStats();
-  return ex;
-}
+const ready = () => withMarkets(mk(), srv);
 interface BybitBody {
   retCode: number;
   retMsg: string;

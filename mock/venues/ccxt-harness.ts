@@ -6,6 +6,7 @@
  * `assertAllLocal` fails loudly if any API url would still leave 127.0.0.1, so a test can never
  * reach a real exchange.
  */
+import { setSimNow } from '../market';
 import { startMockServer, type MockServer } from '../server';
 import type { VenueMock } from '../types';
 
@@ -80,6 +81,52 @@ export function makeExchange<T extends CcxtLike>(
 /** Starts a mock server serving only `venue`. */
 export function startVenueServer(venue: VenueMock): Promise<MockServer> {
   return startMockServer({ port: 0, venues: [venue] });
+}
+
+/**
+ * The jest set-up of a venue test file: before all its tests the simulated clock is set to `now` and a server
+ * serving only `venue` is started; before each test the server's stats and faults are cleared; after all tests
+ * the server is closed and the clock released. Returns the server: a stand-in forwarding to the one started in
+ * beforeAll (so it can be held in a top-level const).
+ */
+export function venueServerForTests(venue: VenueMock, now: number): MockServer {
+  let current: MockServer | undefined;
+  const live = (): MockServer => {
+    if (!current) {
+      throw new Error('the venue mock server runs only inside the tests (it starts in beforeAll)');
+    }
+    return current;
+  };
+  beforeAll(async () => {
+    setSimNow(now);
+    current = await startVenueServer(venue);
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+    setSimNow(null);
+  });
+  beforeEach(() => {
+    live().resetStats();
+    live().setFaults([]);
+  });
+  return new Proxy({} as MockServer, {
+    get: (_target, key) => {
+      const srv = live();
+      const value: unknown = Reflect.get(srv, key);
+      return typeof value === 'function' ? value.bind(srv) : value;
+    },
+  });
+}
+
+/** `ex` with its markets loaded, and the server's stats cleared afterwards (a test then counts only its own requests). */
+export async function withMarkets<T extends CcxtLike & { loadMarkets(): Promise<unknown> }>(
+  ex: T,
+  srv: MockServer
+): Promise<T> {
+  await ex.loadMarkets();
+  srv.resetStats();
+  return ex;
 }
 
 /** Requests seen by the server for one endpoint name. */

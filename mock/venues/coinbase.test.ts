@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import coinbase from 'ccxt-src/coinbase.js';
-import { candle, markPrice, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { assertAllLocal, countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, markPrice } from '../market';
+import { assertAllLocal, countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './coinbase';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -12,16 +11,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(coinbase, srv.url);
 

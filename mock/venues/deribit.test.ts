@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import deribit from 'ccxt-src/deribit.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './deribit';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -13,16 +12,7 @@ const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const SYM = 'BTC/USD:BTC';
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(deribit, srv.url);
 

@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import hyperliquid from 'ccxt-src/hyperliquid.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, venueServerForTests } from './ccxt-harness';
 import venue from './hyperliquid';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -14,16 +13,7 @@ const LISTED = Date.UTC(2023, 5, 1);
 const SYM = 'BTC/USDC:USDC';
 const SWAP_ONLY = { fetchMarkets: { types: ['swap'] } };
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(hyperliquid, srv.url, SWAP_ONLY);
 

@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import kraken from 'ccxt-src/kraken.js';
-import { candle, markPrice, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, markPrice } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './kraken';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -13,16 +12,7 @@ const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const TODAY = Date.UTC(2024, 5, 15);
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(kraken, srv.url);
 

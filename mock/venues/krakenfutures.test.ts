@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import krakenfutures from 'ccxt-src/krakenfutures.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests } from './ccxt-harness';
 import venue from './krakenfutures';
 
 // The server is started with this venue only: keep the venue registry (other venues' modules) out of this test.
@@ -14,16 +13,7 @@ const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const LISTED = Date.UTC(2022, 2, 1);
 const SYM = 'BTC/USD:USD';
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => srv.resetStats());
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(krakenfutures, srv.url);
 

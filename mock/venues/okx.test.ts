@@ -1,8 +1,7 @@
 /** @jest-environment node */
 import okx from 'ccxt-src/okx.js';
-import { candle, fundingRate, markPrice, openInterestBase, setSimNow } from '../market';
-import type { MockServer } from '../server';
-import { countEndpoint, makeExchange, queriesFor, startVenueServer } from './ccxt-harness';
+import { candle, fundingRate, markPrice, openInterestBase } from '../market';
+import { countEndpoint, makeExchange, queriesFor, venueServerForTests, withMarkets } from './ccxt-harness';
 import venue from './okx';
 
 const H = 3_600_000;
@@ -10,27 +9,10 @@ const D = 24 * H;
 const NOW = Date.UTC(2024, 5, 15, 12, 34, 56);
 const SYM = 'BTC/USDT:USDT';
 
-let srv: MockServer;
-beforeAll(async () => {
-  setSimNow(NOW);
-  srv = await startVenueServer(venue);
-});
-afterAll(async () => {
-  await srv.close();
-  setSimNow(null);
-});
-beforeEach(() => {
-  srv.resetStats();
-  srv.setFaults([]);
-});
+const srv = venueServerForTests(venue, NOW);
 
 const mk = () => makeExchange(okx, srv.url, { fetchMarkets: { types: ['swap'] } });
-async function ready() {
-  const ex = mk();
-  await ex.loadMarkets();
-  srv.resetStats();
-  return ex;
-}
+const ready = () => withMarkets(mk(), srv);
 interface OkxBody {
   code: string;
   msg: string;
