@@ -15,7 +15,7 @@ import {
   fixed,
   floorTo,
   fmt,
-  intParam,
+  pageParams,
   listed,
   month,
   nextOpen,
@@ -61,6 +61,17 @@ export function binanceError(code: number, msg: string, status = 400): MockRespo
   return { status, body: { code, msg } };
 }
 
+/** The instrument a request's `symbol` names, or Binance's error: -1102 when it is absent, -1121 when unknown. */
+export function binanceSymbol(
+  instruments: BinanceInstrument[],
+  symbol: string | undefined
+): BinanceInstrument | MockResponse {
+  if (!symbol) {
+    return binanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+  }
+  return instruments.find((i) => i.id === symbol) ?? binanceError(-1121, 'Invalid symbol.');
+}
+
 export const roundTick = (x: number, tick: number) => Math.round(x / tick) * tick;
 
 /** Pseudo-random but deterministic fraction in [0,1) from a time. */
@@ -81,24 +92,19 @@ export function binanceKlines(
   maxLimit: number
 ): MockResponse {
   const q = req.query;
-  const inst = instruments.find((i) => i.id === q.symbol);
-  if (!q.symbol) {
-    return binanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
-  }
-  if (!inst) {
-    return binanceError(-1121, 'Invalid symbol.');
+  const inst = binanceSymbol(instruments, q.symbol);
+  if ('body' in inst) {
+    return inst;
   }
   const grid = BINANCE_INTERVALS[q.interval ?? ''];
   if (!grid) {
     return binanceError(-1120, 'Invalid interval.');
   }
-  const limit = intParam(q, 'limit') ?? 500;
-  const startTime = intParam(q, 'startTime');
-  const endTime = intParam(q, 'endTime');
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+  const { limit, from: startTime, to: endTime, bad } = pageParams(q, 'startTime', 'endTime', 500, maxLimit);
+  if (bad === 'limit') {
     return binanceError(-1130, "Data sent for parameter 'limit' is not valid.");
   }
-  if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
+  if (bad === 'time') {
     return binanceError(
       -1100,
       "Illegal characters found in parameter 'startTime' or 'endTime'; legal range is '^[0-9]{1,20}$'."

@@ -13,8 +13,15 @@
  */
 import { fundingRate, markPrice, openInterestBase } from '../market';
 import type { MockResponse, MockRoute, VenueMock } from '../types';
-import { binanceError, binanceKlines, binanceTicker24h, roundTick, type BinanceInstrument } from './binance';
-import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, fmt, intParam, listed, selectTimes, type Grid } from './common';
+import {
+  binanceError,
+  binanceKlines,
+  binanceSymbol,
+  binanceTicker24h,
+  roundTick,
+  type BinanceInstrument,
+} from './binance';
+import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, fmt, listed, pageParams, selectTimes, type Grid } from './common';
 
 export const FAPI_INSTRUMENTS: BinanceInstrument[] = [
   {
@@ -70,13 +77,11 @@ const OI_PERIODS: Record<string, Grid> = {
 const find = (symbol: string | undefined) => FAPI_INSTRUMENTS.find((i) => i.id === symbol);
 
 function fundingRows(inst: BinanceInstrument, q: Record<string, string>, now: number): MockResponse | unknown[] {
-  const limit = intParam(q, 'limit') ?? 100;
-  const startTime = intParam(q, 'startTime');
-  const endTime = intParam(q, 'endTime');
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+  const { limit, from: startTime, to: endTime, bad } = pageParams(q, 'startTime', 'endTime', 100, 1000);
+  if (bad === 'limit') {
     return binanceError(-1130, "Data sent for parameter 'limit' is not valid.");
   }
-  if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
+  if (bad === 'time') {
     return binanceError(-1100, "Illegal characters found in parameter 'startTime' or 'endTime'.");
   }
   const grid = fixed(FAPI_FUNDING_HOURS * HOUR);
@@ -197,24 +202,19 @@ const routes: MockRoute[] = [
     endpoint: 'openInterestHistory',
     handler: (req) => {
       const q = req.query;
-      const inst = find(q.symbol);
-      if (!q.symbol) {
-        return binanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
-      }
-      if (!inst) {
-        return binanceError(-1121, 'Invalid symbol.');
+      const inst = binanceSymbol(FAPI_INSTRUMENTS, q.symbol);
+      if ('body' in inst) {
+        return inst;
       }
       const grid = OI_PERIODS[q.period ?? ''];
       if (!grid) {
         return binanceError(-1130, "Data sent for parameter 'period' is not valid.");
       }
-      const limit = intParam(q, 'limit') ?? 30;
-      const startTime = intParam(q, 'startTime');
-      const endTime = intParam(q, 'endTime');
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      const { limit, from: startTime, to: endTime, bad } = pageParams(q, 'startTime', 'endTime', 30, 500);
+      if (bad === 'limit') {
         return binanceError(-1130, "Data sent for parameter 'limit' is not valid.");
       }
-      if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
+      if (bad === 'time') {
         return binanceError(-1100, "Illegal characters found in parameter 'startTime' or 'endTime'.");
       }
       const now = req.now;

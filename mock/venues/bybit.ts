@@ -21,7 +21,7 @@ import {
   ceilTo,
   fixed,
   floorTo,
-  intParam,
+  pageParams,
   listed,
   month,
   nextOpen,
@@ -294,13 +294,11 @@ function kline(req: MockRequest): MockResponse {
   if (!grid) {
     return fail(10001, 'Invalid period!', req.now);
   }
-  const limit = intParam(q, 'limit') ?? 200;
-  const start = intParam(q, 'start');
-  const end = intParam(q, 'end');
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+  const { limit, from: start, to: end, bad } = pageParams(q, 'start', 'end', 200, 1000);
+  if (bad === 'limit') {
     return fail(10001, 'params error: limit must be in [1, 1000]', req.now);
   }
-  if (Number.isNaN(start) || Number.isNaN(end)) {
+  if (bad === 'time') {
     return fail(10001, 'params error: start/end must be integers', req.now);
   }
   const times = selectTimes(grid, {
@@ -353,13 +351,11 @@ function fundingHistory(req: MockRequest): MockResponse {
   if (!inst) {
     return fail(10001, 'params error: symbol invalid', req.now);
   }
-  const limit = intParam(q, 'limit') ?? 200;
-  const startTime = intParam(q, 'startTime');
-  const endTime = intParam(q, 'endTime');
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+  const { limit, from: startTime, to: endTime, bad } = pageParams(q, 'startTime', 'endTime', 200, 200);
+  if (bad === 'limit') {
     return fail(10001, 'params error: limit must be in [1, 200]', req.now);
   }
-  if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
+  if (bad === 'time') {
     return fail(10001, 'params error: startTime/endTime must be integers', req.now);
   }
   if (startTime !== undefined && endTime === undefined) {
@@ -402,13 +398,13 @@ function openInterest(req: MockRequest): MockResponse {
   if (!grid) {
     return fail(10001, 'params error: intervalTime must be one of 5min, 15min, 30min, 1h, 4h, 1d', req.now);
   }
-  const limit = intParam(q, 'limit') ?? 50;
-  const startTime = intParam(q, 'startTime');
-  let endTime = intParam(q, 'endTime');
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+  const page = pageParams(q, 'startTime', 'endTime', 50, 200);
+  const { limit, from: startTime } = page;
+  let endTime = page.to;
+  if (page.bad === 'limit') {
     return fail(10001, 'params error: limit must be in [1, 200]', req.now);
   }
-  if (Number.isNaN(startTime) || Number.isNaN(endTime)) {
+  if (page.bad === 'time') {
     return fail(10001, 'params error: startTime/endTime must be integers', req.now);
   }
   if (q.cursor) {

@@ -116,6 +116,30 @@ export function intParam(q: Record<string, string>, name: string): number | unde
   return Number.isInteger(n) ? n : NaN;
 }
 
+/**
+ * The paging parameters most venues take: a row limit (`def` when absent, allowed 1..`max`) and two optional integer
+ * times named `fromName` / `toName`. `bad` says which check failed first (the limit before the times); each venue
+ * answers it with its own error body.
+ */
+export function pageParams(
+  q: Record<string, string>,
+  fromName: string,
+  toName: string,
+  def: number,
+  max: number
+): { limit: number; from: number | undefined; to: number | undefined; bad?: 'limit' | 'time' } {
+  const limit = intParam(q, 'limit') ?? def;
+  const from = intParam(q, fromName);
+  const to = intParam(q, toName);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    return { limit, from, to, bad: 'limit' };
+  }
+  if (Number.isNaN(from) || Number.isNaN(to)) {
+    return { limit, from, to, bad: 'time' };
+  }
+  return { limit, from, to };
+}
+
 /** Earliest simulated time (listing dates before it are clamped to it). */
 export function listed(iso: string): number {
   return Math.max(SIM_START_MS, Date.parse(iso));
