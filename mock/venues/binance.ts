@@ -74,6 +74,16 @@ export function binanceSymbol(
 
 export const roundTick = (x: number, tick: number) => Math.round(x / tick) * tick;
 
+/** A simulated candle's prices on the venue's tick, high and low widened to contain the rounded open and close. */
+export function tickOhlc(
+  c: { open: number; high: number; low: number; close: number },
+  tick: number
+): { o: number; h: number; l: number; cl: number } {
+  const o = roundTick(c.open, tick);
+  const cl = roundTick(c.close, tick);
+  return { o, h: Math.max(roundTick(c.high, tick), o, cl), l: Math.min(roundTick(c.low, tick), o, cl), cl };
+}
+
 /** Pseudo-random but deterministic fraction in [0,1) from a time. */
 export function frac(t: number): number {
   const x = Math.sin(t / 997.13 + 12.9898) * 43758.5453;
@@ -129,10 +139,7 @@ export function binanceKlines(
     if (!c) {
       continue;
     }
-    const o = roundTick(c.open, inst.tick);
-    const cl = roundTick(c.close, inst.tick);
-    const h = Math.max(roundTick(c.high, inst.tick), o, cl);
-    const l = Math.min(roundTick(c.low, inst.tick), o, cl);
+    const { o, h, l, cl } = tickOhlc(c, inst.tick);
     const vol = roundTick(c.volumeBase, inst.step);
     const quoteVol = vol * ((h + l + o + cl) / 4);
     const takerShare = 0.46 + 0.08 * frac(t);

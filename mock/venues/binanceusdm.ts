@@ -14,6 +14,7 @@
 import { fundingRate, markPrice, openInterestBase } from '../market';
 import type { MockResponse, MockRoute, VenueMock } from '../types';
 import {
+  BINANCE_INTERVALS,
   binanceError,
   binanceKlines,
   binanceSymbol,
@@ -21,7 +22,7 @@ import {
   roundTick,
   type BinanceInstrument,
 } from './binance';
-import { DAY, HOUR, MIN, ceilTo, fixed, floorTo, fmt, listed, pageParams, selectTimes, type Grid } from './common';
+import { DAY, HOUR, ceilTo, fixed, floorTo, fmt, listed, pageParams, selectTimes, type Grid } from './common';
 
 export const FAPI_INSTRUMENTS: BinanceInstrument[] = [
   {
@@ -62,17 +63,10 @@ export const FAPI_FUNDING_HOURS = 8;
 /** openInterestHist keeps only the latest 30 days. */
 export const OI_HIST_RETENTION_MS = 30 * DAY;
 
-const OI_PERIODS: Record<string, Grid> = {
-  '5m': fixed(5 * MIN),
-  '15m': fixed(15 * MIN),
-  '30m': fixed(30 * MIN),
-  '1h': fixed(HOUR),
-  '2h': fixed(2 * HOUR),
-  '4h': fixed(4 * HOUR),
-  '6h': fixed(6 * HOUR),
-  '12h': fixed(12 * HOUR),
-  '1d': fixed(DAY),
-};
+/** openInterestHist periods: the kline intervals (same grids) from 5m to 1d, except 8h. */
+const OI_PERIODS: Record<string, Grid> = Object.fromEntries(
+  ['5m', '15m', '30m', '1h', '2h', '4h', '6h', '12h', '1d'].map((p) => [p, BINANCE_INTERVALS[p]])
+);
 
 const find = (symbol: string | undefined) => FAPI_INSTRUMENTS.find((i) => i.id === symbol);
 

@@ -30,7 +30,7 @@ import {
   week,
   type Grid,
 } from './common';
-import { roundTick } from './binance';
+import { roundTick, tickOhlc } from './binance';
 
 type Category = 'spot' | 'linear' | 'inverse';
 
@@ -316,10 +316,7 @@ function kline(req: MockRequest): MockResponse {
     if (!c) {
       continue;
     }
-    const o = roundTick(c.open, inst.tick);
-    const cl = roundTick(c.close, inst.tick);
-    const h = Math.max(roundTick(c.high, inst.tick), o, cl);
-    const l = Math.min(roundTick(c.low, inst.tick), o, cl);
+    const { o, h, l, cl } = tickOhlc(c, inst.tick);
     const mid = (o + h + l + cl) / 4;
     const dec = Math.max(inst.priceScale, 1);
     if (inst.category === 'inverse') {

@@ -95,6 +95,19 @@ function rpc(req: MockRequest, result: unknown, rowsPath?: Array<string | number
   return { body: { jsonrpc: '2.0', result, usIn: us, usOut: us + 150, usDiff: 150, testnet: false }, rowsPath };
 }
 
+/** The required start_timestamp / end_timestamp pair (ms), or the error naming the first one missing or malformed. */
+function timestampRange(req: MockRequest): { start: number; end: number } | MockResponse {
+  const start = intParam(req.query, 'start_timestamp');
+  const end = intParam(req.query, 'end_timestamp');
+  if (!start.ok || start.value === undefined) {
+    return rpcError(req, start.ok ? 'missing' : start.reason, 'start_timestamp');
+  }
+  if (!end.ok || end.value === undefined) {
+    return rpcError(req, end.ok ? 'missing' : end.reason, 'end_timestamp');
+  }
+  return { start: start.value, end: end.value };
+}
+
 function rpcError(req: MockRequest, reason: string, param: string): MockResponse {
   const us = req.now * 1000;
   return {
@@ -217,28 +230,17 @@ function chart(req: MockRequest): MockResponse {
   if (minutes === undefined) {
     return rpcError(req, `resolution must be one of ${Object.keys(RESOLUTIONS).join(', ')}`, 'resolution');
   }
-  const start = intParam(req.query, 'start_timestamp');
-  const end = intParam(req.query, 'end_timestamp');
-  if (!start.ok || start.value === undefined) {
-    return rpcError(req, start.ok ? 'missing' : start.reason, 'start_timestamp');
+  const range = timestampRange(req);
+  if ('body' in range) {
+    return range;
   }
-  if (!end.ok || end.value === undefined) {
-    return rpcError(req, end.ok ? 'missing' : end.reason, 'end_timestamp');
-  }
+  const { start, end } = range;
   const spec = fixedBar(minutes * 60_000);
-  const endMs = Math.min(end.value, req.now);
+  const endMs = Math.min(end, req.now);
   // the latest 5000 ticks of [start, end]
-  const opens = lastBarOpens(spec, endMs, DERIBIT_MAX_CANDLES, Math.max(start.value, 0));
+  const opens = lastBarOpens(spec, endMs, DERIBIT_MAX_CANDLES, Math.max(start, 0));
   const bars = opens.length
-    ? barsBetween(
-        VENUE_KEY,
-        i.asset,
-        'perp',
-        spec,
-        Math.max(opens[0], start.value),
-        opens[opens.length - 1],
-        i.createdMs
-      )
+    ? barsBetween(VENUE_KEY, i.asset, 'perp', spec, Math.max(opens[0], start), opens[opens.length - 1], i.createdMs)
     : [];
   const dp = Math.max(0, Math.round(-Math.log10(i.tickSize)));
   const result = {
@@ -268,17 +270,14 @@ function fundingHistory(req: MockRequest): MockResponse {
   if (!('name' in i)) {
     return i;
   }
-  const start = intParam(req.query, 'start_timestamp');
-  const end = intParam(req.query, 'end_timestamp');
-  if (!start.ok || start.value === undefined) {
-    return rpcError(req, start.ok ? 'missing' : start.reason, 'start_timestamp');
+  const range = timestampRange(req);
+  if ('body' in range) {
+    return range;
   }
-  if (!end.ok || end.value === undefined) {
-    return rpcError(req, end.ok ? 'missing' : end.reason, 'end_timestamp');
-  }
+  const { start, end } = range;
   const spec = fixedBar(HOUR_MS);
-  const endMs = Math.min(end.value, req.now);
-  const first = firstBarAtOrAfter(spec, Math.max(start.value, i.createdMs + HOUR_MS));
+  const endMs = Math.min(end, req.now);
+  const first = firstBarAtOrAfter(spec, Math.max(start, i.createdMs + HOUR_MS));
   const times: number[] = [];
   for (let t = barStart(spec, endMs); t >= first && times.length < DERIBIT_MAX_FUNDING_ROWS; t -= HOUR_MS) {
     times.push(t);

@@ -38,7 +38,7 @@ import {
   week,
   type Grid,
 } from './common';
-import { roundTick } from './binance';
+import { roundTick, tickOhlc } from './binance';
 
 interface OkxInstrument {
   instId: string;
@@ -310,10 +310,7 @@ function candles(history: boolean) {
       if (!c) {
         continue;
       }
-      const o = roundTick(c.open, inst.tick);
-      const cl = roundTick(c.close, inst.tick);
-      const h = Math.max(roundTick(c.high, inst.tick), o, cl);
-      const l = Math.min(roundTick(c.low, inst.tick), o, cl);
+      const { o, h, l, cl } = tickOhlc(c, inst.tick);
       const mid = (o + h + l + cl) / 4;
       const confirm = end <= now ? '1' : '0';
       let vol: string;
