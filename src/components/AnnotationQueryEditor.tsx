@@ -3,7 +3,7 @@
  */
 import React from 'react';
 import { QueryEditorProps } from '@grafana/data';
-import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Stack } from '@grafana/ui';
 import type { DataSource } from '../datasource/DataSource';
 import { allConfiguredVenues } from '../datasource/query';
 import {
@@ -17,8 +17,8 @@ import {
   SignalKind,
 } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
-import { CheckList, LABEL_WIDTH } from './fields';
-import { KIND_NAMES } from './query/views';
+import { RadioField } from './fields';
+import { KindsField } from './query/views';
 
 type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
 
@@ -31,34 +31,24 @@ export function AnnotationQueryEditor({ query: raw, onChange, datasource }: Prop
   const venues = allConfiguredVenues(datasource.configuredVenues());
   return (
     <Stack direction="column" gap={1}>
-      <InlineField label="Events" labelWidth={LABEL_WIDTH}>
-        <RadioButtonGroup<'signals' | 'extremes'>
-          aria-label="Events"
-          options={[
-            { label: 'Signals', value: 'signals' },
-            { label: 'Extremes', value: 'extremes' },
-          ]}
-          value={query.queryType}
-          onChange={(t) => {
-            const { kinds: _drop, ...rest } = query;
-            emit({ ...rest, queryType: t } as BtcFlowAnnotationQuery);
-          }}
-        />
-      </InlineField>
+      <RadioField<'signals' | 'extremes'>
+        label="Events"
+        options={[
+          { label: 'Signals', value: 'signals' },
+          { label: 'Extremes', value: 'extremes' },
+        ]}
+        value={query.queryType}
+        onChange={(t) => {
+          const { kinds: _drop, ...rest } = query;
+          emit({ ...rest, queryType: t } as BtcFlowAnnotationQuery);
+        }}
+      />
       {query.queryType === 'signals' ? (
-        <CheckList<SignalKind>
-          label="Kinds"
-          options={SIGNAL_KINDS}
-          names={KIND_NAMES}
-          selected={query.kinds?.length ? query.kinds : SIGNAL_KINDS}
-          onChange={(k) => emit({ ...query, kinds: k })}
-        />
+        <KindsField<SignalKind> all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => emit({ ...query, kinds: k })} />
       ) : (
-        <CheckList<ExtremeKind>
-          label="Kinds"
-          options={EXTREME_KINDS}
-          names={KIND_NAMES}
-          selected={query.kinds?.length ? query.kinds : EXTREME_KINDS}
+        <KindsField<ExtremeKind>
+          all={EXTREME_KINDS}
+          value={query.kinds}
           onChange={(k) => emit({ ...query, kinds: k })}
         />
       )}

@@ -1,8 +1,8 @@
 /** Options every query type has: asset, timeframe, lookback, smoothing, venue subset. */
 import React from 'react';
-import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Stack } from '@grafana/ui';
 import { QUERY_TIMEFRAMES, CommonQueryOptions, TimeframeChoice } from '../datasource/types';
-import { CheckList, LABEL_WIDTH, NumberField, TextField } from './fields';
+import { CheckList, NumberField, RadioField, TextField } from './fields';
 
 export interface CommonOptionsProps {
   value: CommonQueryOptions;
@@ -35,14 +35,13 @@ export function CommonOptions({ value, onChange, configuredVenues, smoothing }: 
           onCommit={(t) => set({ asset: t || undefined })}
           testId="btcflow-asset"
         />
-        <InlineField label="Timeframe" labelWidth={LABEL_WIDTH} tooltip="auto follows the panel's interval (rounded up to a supported timeframe).">
-          <RadioButtonGroup<string>
-            aria-label="Timeframe"
-            options={tfIsVariable ? [...TIMEFRAME_OPTIONS, { label: tf, value: tf }] : TIMEFRAME_OPTIONS}
-            value={tf}
-            onChange={(v) => set({ timeframe: v as TimeframeChoice })}
-          />
-        </InlineField>
+        <RadioField<string>
+          label="Timeframe"
+          tooltip="auto follows the panel's interval (rounded up to a supported timeframe)."
+          options={tfIsVariable ? [...TIMEFRAME_OPTIONS, { label: tf, value: tf }] : TIMEFRAME_OPTIONS}
+          value={tf}
+          onChange={(v) => set({ timeframe: v as TimeframeChoice })}
+        />
         <TextField
           label="Timeframe variable"
           tooltip="Use a dashboard variable such as $timeframe instead of a fixed timeframe."

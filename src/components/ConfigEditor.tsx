@@ -5,7 +5,7 @@
  */
 import React from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { FieldSet, InlineField, InlineSwitch, RadioButtonGroup, Stack, Text } from '@grafana/ui';
+import { FieldSet, Stack, Text } from '@grafana/ui';
 import { DEFAULT_OPTIONS, defaultLookback } from '../core/options';
 import { TIMEFRAMES, Timeframe } from '../core/types';
 import { venuesByRole } from '../exchanges/registry';
@@ -18,7 +18,7 @@ import {
   ThresholdName,
   VenueRole,
 } from '../datasource/types';
-import { CheckList, LABEL_WIDTH, NumberField, TextField } from './fields';
+import { CheckList, NumberField, RadioField, TextField, Toggle } from './fields';
 
 export type ConfigProps = DataSourcePluginOptionsEditorProps<BtcFlowOptions>;
 
@@ -110,35 +110,32 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
       </FieldSet>
 
       <FieldSet label="Weighting and conversion">
-        <InlineField label="Basket weighting" labelWidth={LABEL_WIDTH} tooltip="Spot and perp baskets: equal weight, or by quote volume in the bar">
-          <RadioButtonGroup<'equal' | 'volume'>
-            aria-label="Basket weighting"
-            options={[
-              { label: 'Equal', value: 'equal' },
-              { label: 'Volume', value: 'volume' },
-            ]}
-            value={j.basketWeighting ?? DEFAULT_OPTIONS.basketWeighting}
-            onChange={(v) => set({ basketWeighting: v })}
-          />
-        </InlineField>
-        <InlineField label="Funding weighting" labelWidth={LABEL_WIDTH} tooltip="Funding composite: weighted by each venue's OI in USD, or a plain mean">
-          <RadioButtonGroup<'oi' | 'equal'>
-            aria-label="Funding weighting"
-            options={[
-              { label: 'By OI', value: 'oi' },
-              { label: 'Equal', value: 'equal' },
-            ]}
-            value={j.fundingWeighting ?? DEFAULT_OPTIONS.fundingWeighting}
-            onChange={(v) => set({ fundingWeighting: v })}
-          />
-        </InlineField>
-        <InlineField label="Stablecoins to USD" labelWidth={LABEL_WIDTH} tooltip="Convert USDT / USDC quotes to USD with a USDT/USD reference series">
-          <InlineSwitch
-            aria-label="Stablecoins to USD"
-            value={j.stablecoinToUsd ?? DEFAULT_OPTIONS.stablecoinToUsd}
-            onChange={(e) => set({ stablecoinToUsd: e.currentTarget.checked })}
-          />
-        </InlineField>
+        <RadioField<'equal' | 'volume'>
+          label="Basket weighting"
+          tooltip="Spot and perp baskets: equal weight, or by quote volume in the bar"
+          options={[
+            { label: 'Equal', value: 'equal' },
+            { label: 'Volume', value: 'volume' },
+          ]}
+          value={j.basketWeighting ?? DEFAULT_OPTIONS.basketWeighting}
+          onChange={(v) => set({ basketWeighting: v })}
+        />
+        <RadioField<'oi' | 'equal'>
+          label="Funding weighting"
+          tooltip="Funding composite: weighted by each venue's OI in USD, or a plain mean"
+          options={[
+            { label: 'By OI', value: 'oi' },
+            { label: 'Equal', value: 'equal' },
+          ]}
+          value={j.fundingWeighting ?? DEFAULT_OPTIONS.fundingWeighting}
+          onChange={(v) => set({ fundingWeighting: v })}
+        />
+        <Toggle
+          label="Stablecoins to USD"
+          tooltip="Convert USDT / USDC quotes to USD with a USDT/USD reference series"
+          value={j.stablecoinToUsd ?? DEFAULT_OPTIONS.stablecoinToUsd}
+          onChange={(v) => set({ stablecoinToUsd: v })}
+        />
       </FieldSet>
 
       <FieldSet label="Default z-score lookback (bars)">

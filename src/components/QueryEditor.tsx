@@ -3,7 +3,7 @@
  */
 import React from 'react';
 import { QueryEditorProps } from '@grafana/data';
-import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Stack } from '@grafana/ui';
 import type { DataSource } from '../datasource/DataSource';
 import { allConfiguredVenues } from '../datasource/query';
 import {
@@ -15,7 +15,7 @@ import {
   QueryType,
 } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
-import { LABEL_WIDTH } from './fields';
+import { RadioField } from './fields';
 import {
   CoverageView,
   ExtremesView,
@@ -88,14 +88,13 @@ export function QueryEditor({ query: raw, onChange, onRunQuery, datasource }: Pr
   const t = query.queryType;
   return (
     <Stack direction="column" gap={1}>
-      <InlineField label="Query type" labelWidth={LABEL_WIDTH} tooltip={QUERY_TYPE_LABELS[t]?.description}>
-        <RadioButtonGroup<QueryType>
-          aria-label="Query type"
-          options={QUERY_TYPES.map((v) => ({ value: v, label: QUERY_TYPE_LABELS[v].label, description: QUERY_TYPE_LABELS[v].description }))}
-          value={t}
-          onChange={(v) => change(switchQueryType(query, v))}
-        />
-      </InlineField>
+      <RadioField<QueryType>
+        label="Query type"
+        tooltip={QUERY_TYPE_LABELS[t]?.description}
+        options={QUERY_TYPES.map((v) => ({ value: v, label: QUERY_TYPE_LABELS[v].label, description: QUERY_TYPE_LABELS[v].description }))}
+        value={t}
+        onChange={(v) => change(switchQueryType(query, v))}
+      />
       <CommonOptions
         value={query}
         onChange={(c) => change({ ...query, ...c } as BtcFlowQuery)}

@@ -3,7 +3,7 @@
  * numbers (and optionally `auto` or a `$variable`), checkbox lists for venues and kinds.
  */
 import React, { useState } from 'react';
-import { Checkbox, InlineField, Input, Stack } from '@grafana/ui';
+import { Checkbox, InlineField, InlineSwitch, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
 export const LABEL_WIDTH = 18;
 
@@ -135,6 +135,32 @@ export function CheckList<T extends string>({ label, tooltip, options, names, se
           />
         ))}
       </Stack>
+    </InlineField>
+  );
+}
+
+/** A labelled on/off switch. */
+export function Toggle({ label, tooltip, value, onChange }: { label: string; tooltip?: string; value: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      <InlineSwitch aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.checked)} />
+    </InlineField>
+  );
+}
+
+interface RadioFieldProps<T> {
+  label: string;
+  tooltip?: string;
+  options: Array<{ label: string; value: T; description?: string }>;
+  value: T;
+  onChange: (v: T) => void;
+}
+
+/** A labelled row of radio buttons (the group is named by the label). */
+export function RadioField<T>({ label, tooltip, options, value, onChange }: RadioFieldProps<T>) {
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      <RadioButtonGroup<T> aria-label={label} options={options} value={value} onChange={onChange} />
     </InlineField>
   );
 }

@@ -3,7 +3,7 @@
  * Each view edits only its own type's options.
  */
 import React from 'react';
-import { InlineField, InlineSwitch, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Stack } from '@grafana/ui';
 import {
   DEFAULT_QUERIES,
   EXTREME_KINDS,
@@ -14,19 +14,11 @@ import {
   SignalKind,
   StateFormat,
 } from '../../datasource/types';
-import { CheckList, LABEL_WIDTH } from '../fields';
+import { CheckList, RadioField, Toggle } from '../fields';
 
 export interface ViewProps<T extends QueryType> {
   query: QueryOf<T>;
   onChange: (q: QueryOf<T>) => void;
-}
-
-function Toggle({ label, tooltip, value, onChange }: { label: string; tooltip?: string; value: boolean; onChange: (v: boolean) => void }) {
-  return (
-    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
-      <InlineSwitch aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.checked)} />
-    </InlineField>
-  );
 }
 
 const FORMAT_OPTIONS: Array<{ label: string; value: StateFormat; description: string }> = [
@@ -35,11 +27,7 @@ const FORMAT_OPTIONS: Array<{ label: string; value: StateFormat; description: st
 ];
 
 function FormatPicker({ value, onChange }: { value: StateFormat; onChange: (v: StateFormat) => void }) {
-  return (
-    <InlineField label="Format" labelWidth={LABEL_WIDTH}>
-      <RadioButtonGroup<StateFormat> aria-label="Format" options={FORMAT_OPTIONS} value={value} onChange={onChange} />
-    </InlineField>
-  );
+  return <RadioField<StateFormat> label="Format" options={FORMAT_OPTIONS} value={value} onChange={onChange} />;
 }
 
 export const KIND_NAMES: Record<SignalKind | ExtremeKind, string> = {
@@ -49,6 +37,19 @@ export const KIND_NAMES: Record<SignalKind | ExtremeKind, string> = {
   extremeTop: 'Extreme top',
   extremeBottom: 'Extreme bottom',
 };
+
+/** The kinds a signals / extremes query returns, as checkboxes (none ticked = all). */
+export function KindsField<K extends SignalKind | ExtremeKind>({
+  all,
+  value,
+  onChange,
+}: {
+  all: readonly K[];
+  value: K[] | undefined;
+  onChange: (kinds: K[]) => void;
+}) {
+  return <CheckList<K> label="Kinds" options={all} names={KIND_NAMES} selected={value?.length ? value : all} onChange={onChange} />;
+}
 
 export function PremiumView({ query, onChange }: ViewProps<'premium'>) {
   const d = DEFAULT_QUERIES.premium;
@@ -95,17 +96,16 @@ export function FundingView({ query, onChange }: ViewProps<'funding'>) {
   const d = DEFAULT_QUERIES.funding;
   return (
     <Stack gap={0} wrap="wrap">
-      <InlineField label="Unit" labelWidth={LABEL_WIDTH} tooltip="Rate: 8h-equivalent rate in percent; APR: percent per year (rate × 3 × 365)">
-        <RadioButtonGroup<'rate' | 'apr'>
-          aria-label="Unit"
-          options={[
-            { label: 'Rate (8h)', value: 'rate' },
-            { label: 'APR', value: 'apr' },
-          ]}
-          value={query.unit ?? d.unit}
-          onChange={(v) => onChange({ ...query, unit: v })}
-        />
-      </InlineField>
+      <RadioField<'rate' | 'apr'>
+        label="Unit"
+        tooltip="Rate: 8h-equivalent rate in percent; APR: percent per year (rate × 3 × 365)"
+        options={[
+          { label: 'Rate (8h)', value: 'rate' },
+          { label: 'APR', value: 'apr' },
+        ]}
+        value={query.unit ?? d.unit}
+        onChange={(v) => onChange({ ...query, unit: v })}
+      />
       <Toggle label="Per venue" tooltip="One field per venue, same unit" value={query.perVenue ?? d.perVenue} onChange={(v) => onChange({ ...query, perVenue: v })} />
       <Toggle label="z-score" tooltip="Return fundingZ" value={query.includeZ ?? d.includeZ} onChange={(v) => onChange({ ...query, includeZ: v })} />
     </Stack>
@@ -116,13 +116,7 @@ export function SignalsView({ query, onChange }: ViewProps<'signals'>) {
   return (
     <Stack direction="column" gap={0}>
       <FormatPicker value={query.format ?? DEFAULT_QUERIES.signals.format} onChange={(v) => onChange({ ...query, format: v })} />
-      <CheckList
-        label="Kinds"
-        options={SIGNAL_KINDS}
-        names={KIND_NAMES}
-        selected={query.kinds?.length ? query.kinds : SIGNAL_KINDS}
-        onChange={(k) => onChange({ ...query, kinds: k })}
-      />
+      <KindsField all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => onChange({ ...query, kinds: k })} />
     </Stack>
   );
 }
@@ -139,13 +133,7 @@ export function ExtremesView({ query, onChange }: ViewProps<'extremes'>) {
           onChange={(v) => onChange({ ...query, includeScore: v })}
         />
       </Stack>
-      <CheckList
-        label="Kinds"
-        options={EXTREME_KINDS}
-        names={KIND_NAMES}
-        selected={query.kinds?.length ? query.kinds : EXTREME_KINDS}
-        onChange={(k) => onChange({ ...query, kinds: k })}
-      />
+      <KindsField all={EXTREME_KINDS} value={query.kinds} onChange={(k) => onChange({ ...query, kinds: k })} />
     </Stack>
   );
 }
