@@ -344,6 +344,15 @@ function convertPrices(
   return asIs;
 }
 
+/** fundingAprPct of each bar's 8h-equivalent rate. */
+function aprColumn(funding: Float64Array): Float64Array {
+  const out = new Float64Array(funding.length);
+  for (let b = 0; b < funding.length; b++) {
+    out[b] = fundingAprPct(funding[b]);
+  }
+  return out;
+}
+
 /** premiumPct per bar: (S − P) / P × 100, NaN where either basket is unknown. */
 function premiumPctF64(spot: Float64Array, perp: Float64Array): Float64Array {
   const nb = spot.length;
@@ -511,6 +520,62 @@ function fundingComposite(
     }
   }
   return { raw, linked, count, equalFallback, medianFilled };
+}
+
+interface StaleGroup {
+  kind: StaleExclusion['kind'];
+  prefix: string;
+  masks: Uint8Array[];
+  labels: string[];
+}
+
+/** OR of the stale masks over [i0, i1) into `out` (one tight loop per mask). */
+function orMasks(masks: Uint8Array[], i0: number, i1: number, out: Uint8Array): void {
+  for (let g = 0; g < masks.length; g++) {
+    const m = masks[g];
+    for (let b = i0; b < i1; b++) {
+      out[b] |= m[b];
+    }
+  }
+}
+
+/** Bars in [i0, i1) with venues left out by the no-stale rule, and per venue how many bars and when. */
+function staleExclusionsOf(
+  groups: StaleGroup[],
+  starts: Float64Array,
+  i0: number,
+  i1: number,
+  nb: number
+): { excluded: Array<{ time: number; excluded: string[] }>; staleAgg: Map<string, StaleExclusion> } {
+  const excluded: Array<{ time: number; excluded: string[] }> = [];
+  const staleAgg = new Map<string, StaleExclusion>();
+  const staleAt = u8('staleAt', nb).fill(0);
+  for (const g of groups) {
+    orMasks(g.masks, i0, i1, staleAt);
+  }
+  for (let b = i0; b < i1; b++) {
+    if (!staleAt[b]) {
+      continue;
+    }
+    const list: string[] = [];
+    for (const g of groups) {
+      g.masks.forEach((m, j) => {
+        if (m[b]) {
+          const key = `${g.prefix}:${g.labels[j]}`;
+          list.push(key);
+          const e = staleAgg.get(key);
+          if (e) {
+            e.bars++;
+            e.lastTime = starts[b];
+          } else {
+            staleAgg.set(key, { label: g.labels[j], kind: g.kind, bars: 1, firstTime: starts[b], lastTime: starts[b] });
+          }
+        }
+      });
+    }
+    excluded.push({ time: starts[b], excluded: list });
+  }
+  return { excluded, staleAgg };
 }
 
 /**
@@ -743,10 +808,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   // z on the chain-linked composite: venues joining or leaving do not move it (see docs/metrics.md)
   const fundingLinked = smaF64(fundingLinkedRaw, opts.fundingSmoothing);
   const fundingZ = rollingZF64(fundingLinked, lookback);
-  const fundingApr = new Float64Array(nb);
-  for (let b = 0; b < nb; b++) {
-    fundingApr[b] = fundingAprPct(funding[b]);
-  }
+  const fundingApr = aprColumn(funding);
 
   // ---- states ----------------------------------------------------------------------------------------------------
   const metrics: MetricArrays = {
@@ -788,9 +850,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     });
     return o;
   };
-  const excluded: Array<{ time: number; excluded: string[] }> = [];
-  const staleAgg = new Map<string, StaleExclusion>();
-  const groups: Array<{ kind: StaleExclusion['kind']; prefix: string; masks: Uint8Array[]; labels: string[] }> = [
+  const groups: StaleGroup[] = [
     {
       kind: 'spot',
       prefix: 'spot',
@@ -805,36 +865,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     },
     { kind: 'openInterest', prefix: 'oi', masks: oiMask.stale, labels: oiIdx.map((i) => labels[i]) },
   ];
-  const staleAt = u8('staleAt', nb).fill(0);
-  for (const g of groups) {
-    for (const m of g.masks) {
-      for (let b = i0; b < i1; b++) {
-        staleAt[b] |= m[b];
-      }
-    }
-  }
-  for (let b = i0; b < i1; b++) {
-    if (!staleAt[b]) {
-      continue;
-    }
-    const list: string[] = [];
-    for (const g of groups) {
-      g.masks.forEach((m, j) => {
-        if (m[b]) {
-          const key = `${g.prefix}:${g.labels[j]}`;
-          list.push(key);
-          const e = staleAgg.get(key);
-          if (e) {
-            e.bars++;
-            e.lastTime = starts[b];
-          } else {
-            staleAgg.set(key, { label: g.labels[j], kind: g.kind, bars: 1, firstTime: starts[b], lastTime: starts[b] });
-          }
-        }
-      });
-    }
-    excluded.push({ time: starts[b], excluded: list });
-  }
+  const { excluded, staleAgg } = staleExclusionsOf(groups, starts, i0, i1, nb);
   const staleExclusions = [...staleAgg.values()];
   for (const e of staleExclusions) {
     notes.push(
@@ -1043,8 +1074,8 @@ class OutBar implements Bar {
       fundingZ,
       extremeScore,
       states,
-      venues,
       counts,
+      venues,
     };
   }
 }

@@ -36,6 +36,45 @@ export function statesOfMask(mask: number): StateKind[] {
 
 const METRIC_NAMES = ['premium z', 'OI z', 'funding z'] as const;
 
+/** Notes on how often each extreme-rule component was missing over [i0, i1) (`avail`: bit j = component j known). */
+function missingNotes(avail: Uint8Array, i0: number, i1: number, o: EngineOptions): string[] {
+  const notes: string[] = [];
+  let ran = 0;
+  const miss = [0, 0, 0];
+  let tooFew = 0;
+  for (let b = i0; b < i1; b++) {
+    const am = avail[b];
+    if (am === 0) {
+      continue;
+    }
+    ran++;
+    let n = 0;
+    for (let j = 0; j < 3; j++) {
+      if (am & (1 << j)) {
+        n++;
+      } else {
+        miss[j]++;
+      }
+    }
+    if (n < o.extremeMinCount) {
+      tooFew++;
+    }
+  }
+  for (let j = 0; j < 3; j++) {
+    if (miss[j] > 0 && ran > 0) {
+      notes.push(
+        `extreme rule: ${METRIC_NAMES[j]} unavailable on ${miss[j]} of ${ran} bars with a score; the rule used the other metrics there`
+      );
+    }
+  }
+  if (tooFew > 0) {
+    notes.push(
+      `extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no new extreme could start there`
+    );
+  }
+  return notes;
+}
+
 /**
  * Evaluates the confluence rules and the extreme rule on every bar (see docs/metrics.md).
  * Returns a state bit mask per bar, the extreme `score` (mean of the available signed z components, positive = top
@@ -111,43 +150,7 @@ export function computeStates(
     prevExtreme = ext;
     mask[b] = st | ext;
   }
-  const missing = (i0: number, i1: number): string[] => {
-    const notes: string[] = [];
-    let ran = 0;
-    const miss = [0, 0, 0];
-    let tooFew = 0;
-    for (let b = i0; b < i1; b++) {
-      const am = avail[b];
-      if (am === 0) {
-        continue;
-      }
-      ran++;
-      let n = 0;
-      for (let j = 0; j < 3; j++) {
-        if (am & (1 << j)) {
-          n++;
-        } else {
-          miss[j]++;
-        }
-      }
-      if (n < o.extremeMinCount) {
-        tooFew++;
-      }
-    }
-    for (let j = 0; j < 3; j++) {
-      if (miss[j] > 0 && ran > 0) {
-        notes.push(
-          `extreme rule: ${METRIC_NAMES[j]} unavailable on ${miss[j]} of ${ran} bars with a score; the rule used the other metrics there`
-        );
-      }
-    }
-    if (tooFew > 0) {
-      notes.push(
-        `extreme rule: on ${tooFew} bars fewer than extremeMinCount=${o.extremeMinCount} metrics were available, so no new extreme could start there`
-      );
-    }
-    return notes;
-  };
+  const missing = (i0: number, i1: number): string[] => missingNotes(avail, i0, i1, o);
   return { mask, score, missing };
 }
 
@@ -271,16 +274,16 @@ function describe(c: EventColumns, i0: number, i1: number, kind: EventKind, o: E
   return text;
 }
 
-/** Where an event's text comes from until it is first read. */
-interface EventSource {
+/** What the events of one call format their texts from. */
+interface EventContext {
   c: EventColumns;
-  i0: number;
-  i1: number;
   o: EngineOptions;
-  text: string | undefined;
 }
 
-const SOURCE = Symbol('btcFlowEventSource');
+const CTX = Symbol('btcFlowEventContext');
+const I0 = Symbol('btcFlowEventFirstBar');
+const I1 = Symbol('btcFlowEventLastBar');
+const TEXT = Symbol('btcFlowEventText');
 
 /**
  * One event. `time`, `timeEnd`, `kind` and `title` are own data fields; `text` is a prototype accessor that formats
@@ -292,23 +295,31 @@ class LazyEvent implements FlowEvent {
   timeEnd: number;
   kind: EventKind;
   title: string;
-  [SOURCE]: EventSource;
-  constructor(c: EventColumns, i0: number, i1: number, kind: EventKind, o: EngineOptions) {
-    this.time = c.time[i0];
-    this.timeEnd = c.timeEnd[i1];
+  [CTX]: EventContext;
+  [I0]: number;
+  [I1]: number;
+  [TEXT]: string | undefined;
+  constructor(ctx: EventContext, i0: number, i1: number, kind: EventKind) {
+    this.time = ctx.c.time[i0];
+    this.timeEnd = ctx.c.timeEnd[i1];
     this.kind = kind;
     this.title = TITLES[kind];
-    this[SOURCE] = { c, i0, i1, o, text: undefined };
+    this[CTX] = ctx;
+    this[I0] = i0;
+    this[I1] = i1;
+    this[TEXT] = undefined;
   }
   get text(): string {
-    const src = this[SOURCE];
-    if (src.text === undefined) {
-      src.text = describe(src.c, src.i0, src.i1, this.kind, src.o);
+    let t = this[TEXT];
+    if (t === undefined) {
+      const { c, o } = this[CTX];
+      t = describe(c, this[I0], this[I1], this.kind, o);
+      this[TEXT] = t;
     }
-    return src.text;
+    return t;
   }
   set text(v: string) {
-    this[SOURCE].text = v;
+    this[TEXT] = v;
   }
   toJSON(): FlowEvent {
     return { time: this.time, timeEnd: this.timeEnd, kind: this.kind, title: this.title, text: this.text };
@@ -317,13 +328,19 @@ class LazyEvent implements FlowEvent {
 
 /**
  * Merges runs of consecutive bars carrying the same state into events (time = start of the first bar, timeEnd = end
- * of the last bar), sorted by time then kind. One pass over the state masks.
+ * of the last bar), sorted by time then kind (STATE_KINDS order). One pass over the state masks collects each kind's
+ * runs (already in time order), then a merge of the per-kind lists gives the sorted events without a sort.
  */
 export function buildEventsFromColumns(c: EventColumns, o: EngineOptions): FlowEvent[] {
-  const events: FlowEvent[] = [];
   const nk = STATE_KINDS.length;
-  const open = new Int32Array(nk).fill(-1);
   const n = c.length;
+  const starts: number[][] = [];
+  const ends: number[][] = [];
+  for (let k = 0; k < nk; k++) {
+    starts.push([]);
+    ends.push([]);
+  }
+  const open = new Int32Array(nk).fill(-1);
   for (let i = 0; i <= n; i++) {
     const m = i < n ? c.states[i] : 0;
     for (let k = 0; k < nk; k++) {
@@ -331,13 +348,33 @@ export function buildEventsFromColumns(c: EventColumns, o: EngineOptions): FlowE
       if (on && open[k] < 0) {
         open[k] = i;
       } else if (!on && open[k] >= 0) {
-        events.push(new LazyEvent(c, open[k], i - 1, STATE_KINDS[k], o));
+        starts[k].push(open[k]);
+        ends[k].push(i - 1);
         open[k] = -1;
       }
     }
   }
-  const rank = (k: EventKind): number => STATE_BIT[k];
-  events.sort((a, b) => a.time - b.time || rank(a.kind) - rank(b.kind));
+  let total = 0;
+  for (let k = 0; k < nk; k++) {
+    total += starts[k].length;
+  }
+  const ctx: EventContext = { c, o };
+  const events: FlowEvent[] = new Array(total);
+  const head = new Int32Array(nk);
+  for (let e = 0; e < total; e++) {
+    // the kind whose next run starts first; on a tie the lower kind index (STATE_KINDS order)
+    let best = -1;
+    let bestStart = Infinity;
+    for (let k = 0; k < nk; k++) {
+      const h = head[k];
+      if (h < starts[k].length && starts[k][h] < bestStart) {
+        best = k;
+        bestStart = starts[k][h];
+      }
+    }
+    const h = head[best]++;
+    events[e] = new LazyEvent(ctx, bestStart, ends[best][h], STATE_KINDS[best]);
+  }
   return events;
 }
 
