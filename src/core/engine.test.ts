@@ -25,7 +25,9 @@ function allFinite(x: unknown, path = 'result'): void {
   } else if (Array.isArray(x)) {
     x.forEach((v, i) => allFinite(v, `${path}[${i}]`));
   } else if (x && typeof x === 'object') {
-    for (const [k, v] of Object.entries(x)) {
+    // bar and coverage views have no own fields: walk their toJSON() copy (same getters)
+    const o = typeof (x as { toJSON?: unknown }).toJSON === 'function' ? (x as { toJSON: () => object }).toJSON() : x;
+    for (const [k, v] of Object.entries(o)) {
       allFinite(v, `${path}.${k}`);
     }
   }
@@ -391,6 +393,148 @@ describe('lazy fields', () => {
     });
     e.text = 'edited';
     expect(e.text).toBe('edited');
+  });
+});
+
+describe('bars are read-only views over the columns', () => {
+  const H4 = 4 * H;
+  const s0 = t('2024-05-01T00:00');
+  const r = prng(11);
+  const n = 200;
+  const bundle: Bundle = {
+    asset: 'BTC',
+    series: [
+      {
+        venue: 'a',
+        kind: 'spot',
+        quote: 'USD',
+        points: Array.from({ length: n }, (_, i) => [s0 + i * H4 + 3 * H, 100 + r()]),
+      },
+      // a second spot venue with hourly points: none in every 7th bar, only the first hour of every 5th (stale there)
+      { venue: 'b', kind: 'spot', quote: 'USD', points: hourlyB() },
+      {
+        venue: 'p',
+        kind: 'perp',
+        quote: 'USD',
+        points: Array.from({ length: n }, (_, i) => [s0 + i * H4 + 3 * H, 99 + r()]),
+      },
+      {
+        venue: 'p',
+        kind: 'openInterest',
+        unit: 'base',
+        points: Array.from({ length: n }, (_, i) => [s0 + i * H4, 10 + r()]),
+      },
+      {
+        venue: 'p',
+        kind: 'funding',
+        intervalHours: 8,
+        points: Array.from({ length: n / 2 }, (_, i) => [s0 + (i + 1) * 8 * H, 1e-4 * r()]),
+      },
+    ],
+  };
+  function hourlyB(): Array<[number, number]> {
+    const pts: Array<[number, number]> = [];
+    for (let i = 0; i < n; i++) {
+      for (let h = 0; h < 4; h++) {
+        if (i % 7 !== 0 && (h === 0 || i % 5 !== 0)) {
+          pts.push([s0 + i * H4 + h * H, 100 + r()]);
+        }
+      }
+    }
+    return pts;
+  }
+  const opts = { timeframe: '4h' as const, lookback: 20 };
+  const res = compute(bundle, opts);
+  const cols = computeColumns(bundle, opts);
+  const nul = (x: number) => (Number.isFinite(x) ? x : null);
+
+  it('every field reads the column at its index, NaN as null', () => {
+    expect(res.bars).toHaveLength(cols.length);
+    const fields = [
+      'time',
+      'timeEnd',
+      'spotUsd',
+      'perpUsd',
+      'premiumPct',
+      'premiumZ',
+      'oiUsd',
+      'oiIndexUsd',
+      'oiZ',
+      'fundingRate8h',
+      'fundingAprPct',
+      'fundingZ',
+      'extremeScore',
+    ] as const;
+    let known = 0;
+    res.bars.forEach((b, i) => {
+      for (const f of fields) {
+        expect(b[f]).toBe(nul(cols[f][i]));
+        known += b[f] === null ? 0 : 1;
+      }
+      expect(b.states).toEqual(statesOfMask(cols.states[i]));
+      expect(b.counts).toEqual({
+        spot: cols.counts.spot[i],
+        perp: cols.counts.perp[i],
+        oi: cols.counts.oi[i],
+        funding: cols.counts.funding[i],
+      });
+    });
+    expect(known).toBeGreaterThan(fields.length * n * 0.8); // the comparison is not all nulls
+  });
+
+  it('toJSON and JSON.stringify give the plain bar; spread and Object.keys see no fields; writes throw', () => {
+    const b = res.bars[30];
+    const plain = b.toJSON ? (b as Bar & { toJSON: () => Bar }).toJSON() : null;
+    expect(plain).not.toBeNull();
+    expect(Object.keys(plain!)).toEqual([
+      'time',
+      'timeEnd',
+      'spotUsd',
+      'perpUsd',
+      'premiumPct',
+      'premiumZ',
+      'oiUsd',
+      'oiIndexUsd',
+      'oiZ',
+      'fundingRate8h',
+      'fundingAprPct',
+      'fundingZ',
+      'extremeScore',
+      'states',
+      'counts',
+      'venues',
+    ]);
+    expect(plain!.premiumPct).toBe(b.premiumPct);
+    expect(JSON.parse(JSON.stringify(b))).toEqual(JSON.parse(JSON.stringify(plain)));
+    expect(Object.keys(b)).toEqual([]);
+    expect(Object.keys({ ...b })).toEqual([]);
+    expect(() => {
+      (b as { premiumPct: number | null }).premiumPct = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (b.states as string[]).push('bullish');
+    }).toThrow(TypeError);
+  });
+
+  it('coverage rows are views too, built on first read, with the no-stale exclusions of their bar', () => {
+    const rows = res.coverage.bars;
+    expect(res.coverage.bars).toBe(rows);
+    expect(rows).toHaveLength(cols.length);
+    const byTime = new Map(cols.excluded.map((e) => [e.time, e.excluded]));
+    expect(byTime.size).toBeGreaterThan(10); // the late venue b is left out on many bars
+    rows.forEach((c, i) => {
+      expect(c.time).toBe(cols.time[i]);
+      expect([c.spot, c.perp, c.oi, c.funding]).toEqual([
+        cols.counts.spot[i],
+        cols.counts.perp[i],
+        cols.counts.oi[i],
+        cols.counts.funding[i],
+      ]);
+      expect(c.excluded).toEqual(byTime.get(cols.time[i]) ?? []);
+    });
+    const j = JSON.parse(JSON.stringify(res.coverage));
+    expect(Object.keys(j)).toEqual(['series', 'staleExclusions', 'unconvertedQuotes', 'notes', 'bars']);
+    expect(j.bars[5]).toEqual({ ...rows[5].toJSON!() });
   });
 });
 

@@ -124,7 +124,10 @@ function scratchOf<T extends Float64Array | Int32Array | Uint8Array>(
 const f64 = (key: string, n: number): Float64Array => scratchOf(key, n, (len) => new Float64Array(len));
 const u8 = (key: string, n: number): Uint8Array => scratchOf(key, n, (len) => new Uint8Array(len));
 
-/** Value and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). */
+/**
+ * Value and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). Sorted points
+ * stay in the current bucket until its end, so the bucket index is recomputed only when a point leaves it.
+ */
 function lastIndexFixed(
   pts: ReadonlyArray<readonly [number, number]>,
   first: number,
@@ -135,11 +138,24 @@ function lastIndexFixed(
   const val = f64(key + ':val', nb).fill(NaN);
   const time = f64(key + ':time', nb).fill(NaN);
   const n = pts.length;
+  let b = -1;
+  let lo = -Infinity; // [lo, hi): the current bucket b (b = -1: before the grid)
+  let hi = first;
   for (let i = 0; i < n; i++) {
     const p = pts[i];
     const t = p[0];
-    const b = Math.floor((t - first) / ms);
-    if (b >= 0 && b < nb) {
+    if (t >= hi || t < lo) {
+      b = Math.floor((t - first) / ms);
+      if (b < 0 || b >= nb) {
+        b = -1;
+        lo = t < first ? -Infinity : first + nb * ms;
+        hi = t < first ? first : Infinity;
+        continue;
+      }
+      lo = first + b * ms;
+      hi = lo + ms;
+    }
+    if (b >= 0) {
       val[b] = p[1];
       time[b] = t;
     }
@@ -206,38 +222,43 @@ function resample(s: Series, starts: Float64Array, ends: Float64Array, tf: Timef
 /**
  * The no-stale rule: within a group (all price series, or all OI series), a venue counts at a bar only if its last
  * point in the bucket is less than one of its usual spacings before the latest point any venue of the group has there.
- * Returns per series a validity mask and fills per-series stale counters.
+ * A point left out has its resampled value set to NaN (the group's values are this call's scratch), so later steps
+ * see it as missing. Returns per series its stale mask (null when it has no stale bar) and its number of stale bars.
  */
-function staleMask(group: Resampled[], nb: number, key: string): { valid: Uint8Array[]; stale: Uint8Array[] } {
+function applyNoStale(
+  group: Resampled[],
+  nb: number,
+  key: string
+): { stale: Array<Uint8Array | null>; staleBars: number[] } {
   const latest = f64(key + ':latest', nb).fill(-Infinity);
   for (const r of group) {
+    const time = r.time;
     for (let b = 0; b < nb; b++) {
-      const t = r.time[b];
+      const t = time[b];
       if (t > latest[b]) {
         latest[b] = t;
       }
     }
   }
-  const valid: Uint8Array[] = [];
-  const stale: Uint8Array[] = [];
+  const stale: Array<Uint8Array | null> = [];
+  const staleBars: number[] = [];
   for (let g = 0; g < group.length; g++) {
-    const r = group[g];
-    const v = u8(`${key}:valid${g}`, nb).fill(0);
-    const st = u8(`${key}:stale${g}`, nb).fill(0);
+    const { time, val, spacing } = group[g];
+    let st: Uint8Array | null = null;
+    let count = 0;
     for (let b = 0; b < nb; b++) {
-      const t = r.time[b];
-      if (t === t) {
-        if (latest[b] - t < r.spacing) {
-          v[b] = 1;
-        } else {
-          st[b] = 1;
-        }
+      // NaN time (no point in the bucket) fails the comparison
+      if (latest[b] - time[b] >= spacing) {
+        st ??= u8(`${key}:stale${g}`, nb).fill(0);
+        st[b] = 1;
+        val[b] = NaN;
+        count++;
       }
     }
-    valid.push(v);
     stale.push(st);
+    staleBars.push(count);
   }
-  return { valid, stale };
+  return { stale, staleBars };
 }
 
 /** Weighted basket of the valid venues at each bar; equal weights unless `useVolume` and every venue has volume. */
@@ -307,13 +328,13 @@ function fxCarry(r: Resampled, inverse: boolean, nb: number): { rate: Float64Arr
 }
 
 /**
- * USD close of a price series per bar into `out` (NaN where left out): stale bars are skipped; with `fx`, the close is
+ * USD close of a price series per bar into `out` (NaN where left out): bars without a usable point (none, or stale)
+ * are skipped; with `fx`, the close is
  * multiplied by the fx rate when that rate is recent (less than 2 fx spacings old), else a stablecoin close is used
  * as is and any other currency is left out. Returns the number of bars used without conversion.
  */
 function convertPrices(
   r: Resampled,
-  valid: Uint8Array,
   fx: { rate: Float64Array; time: Float64Array; spacing: number } | null,
   stable: boolean,
   nonUsd: boolean,
@@ -322,11 +343,16 @@ function convertPrices(
   let asIs = 0;
   const nb = out.length;
   const maxAge = fx ? 2 * fx.spacing : 0;
+  const val = r.val;
+  if (!fx && !nonUsd) {
+    out.set(val); // USD, nothing to convert: the close where the series counts, NaN elsewhere
+    return 0;
+  }
   for (let b = 0; b < nb; b++) {
-    if (!valid[b]) {
+    let x = val[b];
+    if (x !== x) {
       continue;
     }
-    let x = r.val[b];
     if (fx) {
       const rate = fx.rate[b];
       if (rate === rate && r.time[b] - fx.time[b] < maxAge) {
@@ -368,7 +394,6 @@ function premiumPctF64(spot: Float64Array, perp: Float64Array): Float64Array {
 /** OI in USD per bar: as is for `usd`, else base units × the venue's own perp close (first known) or the perp basket. */
 function oiUsdColumn(
   r: Resampled,
-  valid: Uint8Array,
   isUsd: boolean,
   own: Float64Array[],
   basketPx: Float64Array,
@@ -376,13 +401,14 @@ function oiUsdColumn(
 ): Float64Array {
   const out = new Float64Array(nb).fill(NaN);
   const no = own.length;
+  const val = r.val;
+  if (isUsd) {
+    out.set(val); // NaN where there is no usable point
+    return out;
+  }
   for (let b = 0; b < nb; b++) {
-    if (!valid[b]) {
-      continue;
-    }
-    const v = r.val[b];
-    if (isUsd) {
-      out[b] = v;
+    const v = val[b];
+    if (v !== v) {
       continue;
     }
     let px = NaN;
@@ -549,6 +575,9 @@ function staleExclusionsOf(
 ): { excluded: Array<{ time: number; excluded: string[] }>; staleAgg: Map<string, StaleExclusion> } {
   const excluded: Array<{ time: number; excluded: string[] }> = [];
   const staleAgg = new Map<string, StaleExclusion>();
+  if (groups.every((g) => g.masks.length === 0)) {
+    return { excluded, staleAgg };
+  }
   const staleAt = u8('staleAt', nb).fill(0);
   for (const g of groups) {
     orMasks(g.masks, i0, i1, staleAt);
@@ -699,13 +728,12 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
 
   // ---- prices: resample, no-stale rule, USD conversion ------------------------------------------------------------
   const priceRes = priceIdx.map((i, k) => resample(series[i], starts, ends, tf, `price${k}`));
-  const priceMask = staleMask(priceRes, nb, 'price');
+  const priceMask = applyNoStale(priceRes, nb, 'price');
   const priceUsd: Float64Array[] = [];
   const unconverted: UnconvertedQuote[] = [];
   priceIdx.forEach((i, k) => {
     const s = series[i] as PriceSeries;
     const r = priceRes[k];
-    const valid = priceMask.valid[k];
     const q = s.quote.toUpperCase();
     const out = new Float64Array(nb).fill(NaN);
     const fx = q === 'USD' ? undefined : fxByCcy.get(q);
@@ -716,7 +744,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
       priceUsd.push(out);
       return;
     }
-    const asIs = convertPrices(r, valid, convert ? fx! : null, stable, q !== 'USD', out);
+    const asIs = convertPrices(r, convert ? fx! : null, stable, q !== 'USD', out);
     if (q !== 'USD' && (asIs > 0 || !convert)) {
       unconverted.push({ label: labels[i], kind: s.kind as 'spot' | 'perp', quote: q });
       notes.push(
@@ -756,7 +784,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
 
   // ---- open interest ---------------------------------------------------------------------------------------------
   const oiRes = oiIdx.map((i, k) => resample(series[i], starts, ends, tf, `oi${k}`));
-  const oiMask = staleMask(oiRes, nb, 'oi');
+  const oiMask = applyNoStale(oiRes, nb, 'oi');
   const perpByVenue = new Map<string, number[]>();
   perpK.forEach((k) => {
     const v = series[priceIdx[k]].venue;
@@ -765,9 +793,8 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const oiUsdByVenue: Float64Array[] = oiIdx.map((i, k) => {
     const s = series[i] as OpenInterestSeries;
     const r = oiRes[k];
-    const valid = oiMask.valid[k];
     const own = (perpByVenue.get(s.venue) ?? []).map((k2) => priceUsd[k2]);
-    return oiUsdColumn(r, valid, s.unit === 'usd', own, perpB.value, nb);
+    return oiUsdColumn(r, s.unit === 'usd', own, perpB.value, nb);
   });
   const { index: oiIndex, sum: oiSum } = chainLinkedIndexF64(oiUsdByVenue, nb);
   const oiZ = rollingZF64(oiIndex, lookback);
@@ -850,20 +877,33 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     });
     return o;
   };
+  // only series with stale bars take part (most have none, and then the scan is skipped)
+  const staleGroup = (kind: StaleGroup['kind'], prefix: string, ks: number[], m: typeof priceMask, lab: number[]) => {
+    const with_ = ks.map((k, j) => [k, j]).filter(([k]) => m.staleBars[k] > 0);
+    return { kind, prefix, masks: with_.map(([k]) => m.stale[k]!), labels: with_.map(([, j]) => labels[lab[j]]) };
+  };
   const groups: StaleGroup[] = [
-    {
-      kind: 'spot',
-      prefix: 'spot',
-      masks: spotK.map((k) => priceMask.stale[k]),
-      labels: spotK.map((k) => labels[priceIdx[k]]),
-    },
-    {
-      kind: 'perp',
-      prefix: 'perp',
-      masks: perpK.map((k) => priceMask.stale[k]),
-      labels: perpK.map((k) => labels[priceIdx[k]]),
-    },
-    { kind: 'openInterest', prefix: 'oi', masks: oiMask.stale, labels: oiIdx.map((i) => labels[i]) },
+    staleGroup(
+      'spot',
+      'spot',
+      spotK,
+      priceMask,
+      spotK.map((k) => priceIdx[k])
+    ),
+    staleGroup(
+      'perp',
+      'perp',
+      perpK,
+      priceMask,
+      perpK.map((k) => priceIdx[k])
+    ),
+    staleGroup(
+      'openInterest',
+      'oi',
+      oiIdx.map((_, k) => k),
+      oiMask,
+      oiIdx
+    ),
   ];
   const { excluded, staleAgg } = staleExclusionsOf(groups, starts, i0, i1, nb);
   const staleExclusions = [...staleAgg.values()];
@@ -973,6 +1013,7 @@ class BarSource {
   readonly venueTpl: Record<keyof BarVenues, Record<string, number | null>>;
   readonly venues: Array<BarVenues | undefined>;
   readonly counts: Array<BarCounts | undefined>;
+  private excludedByBar: Array<string[] | undefined> | undefined;
   constructor(readonly c: EngineColumns) {
     const template = (cols: Record<string, Float64Array>): Record<string, number | null> => {
       const o: Record<string, number | null> = {};
@@ -999,6 +1040,25 @@ class BarSource {
       funding8h: venueRecord(c.venues.funding8h, t.funding8h, i),
     });
   }
+  /** Labels left out of bar i by the no-stale rule (the shared empty list when none); index built on first use. */
+  excludedAt(i: number): string[] {
+    if (this.excludedByBar === undefined) {
+      // c.excluded is sorted by time and its times are bar times: one merge pass
+      const { time, length } = this.c;
+      const byBar: Array<string[] | undefined> = new Array(length);
+      let j = 0;
+      for (const e of this.c.excluded) {
+        while (j < length && time[j] < e.time) {
+          j++;
+        }
+        if (j < length && time[j] === e.time) {
+          byBar[j] = e.excluded;
+        }
+      }
+      this.excludedByBar = byBar;
+    }
+    return this.excludedByBar[i] ?? NONE;
+  }
   countsAt(i: number): BarCounts {
     const k = this.c.counts;
     return (this.counts[i] ??= { spot: k.spot[i], perp: k.perp[i], oi: k.oi[i], funding: k.funding[i] });
@@ -1008,47 +1068,65 @@ class BarSource {
 const SRC = Symbol('btcFlowBarSource');
 const IDX = Symbol('btcFlowBarIndex');
 
+/** Node's custom-inspect hook (a registered symbol, so the core imports nothing from Node). */
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
 /**
- * One output bar. The metrics and `states` are own data fields set in the constructor (one class for all calls, so
- * V8 sees one shape); `counts` and the per-venue detail `venues` are prototype getters that build their objects on
- * first read and keep them (100,000 hourly bars × 10 venues would otherwise cost a million more boxed numbers that
- * most consumers never read). `toJSON` includes both. `{...bar}` and `Object.keys` do not see `counts`/`venues`.
+ * One output bar: a read-only view of row i of the call's columns, the pattern of Grafana's DataFrameView. It holds
+ * only its source and its index; every field is a prototype getter that reads the typed column (NaN → null), so
+ * building 100,000 bars allocates 100,000 small objects instead of 1.3 million boxed numbers. `counts` and the
+ * per-venue `venues` are built on first read and kept. Read fields as properties; `toJSON()` (used by JSON.stringify)
+ * gives a plain copy. `{...bar}` and `Object.keys(bar)` see no fields (docs/metrics.md §16).
  */
 class OutBar implements Bar {
-  time: number;
-  timeEnd: number;
-  spotUsd: number | null;
-  perpUsd: number | null;
-  premiumPct: number | null;
-  premiumZ: number | null;
-  oiUsd: number | null;
-  oiIndexUsd: number | null;
-  oiZ: number | null;
-  fundingRate8h: number | null;
-  fundingAprPct: number | null;
-  fundingZ: number | null;
-  extremeScore: number | null;
-  states: StateKind[];
-  [SRC]: BarSource;
-  [IDX]: number;
+  readonly [SRC]: BarSource;
+  readonly [IDX]: number;
   constructor(src: BarSource, i: number) {
-    const c = src.c;
-    this.time = c.time[i];
-    this.timeEnd = c.timeEnd[i];
-    this.spotUsd = nul(c.spotUsd[i]);
-    this.perpUsd = nul(c.perpUsd[i]);
-    this.premiumPct = nul(c.premiumPct[i]);
-    this.premiumZ = nul(c.premiumZ[i]);
-    this.oiUsd = nul(c.oiUsd[i]);
-    this.oiIndexUsd = nul(c.oiIndexUsd[i]);
-    this.oiZ = nul(c.oiZ[i]);
-    this.fundingRate8h = nul(c.fundingRate8h[i]);
-    this.fundingAprPct = nul(c.fundingAprPct[i]);
-    this.fundingZ = nul(c.fundingZ[i]);
-    this.extremeScore = nul(c.extremeScore[i]);
-    this.states = statesOfMask(c.states[i]);
     this[SRC] = src;
     this[IDX] = i;
+  }
+  get time(): number {
+    return this[SRC].c.time[this[IDX]];
+  }
+  get timeEnd(): number {
+    return this[SRC].c.timeEnd[this[IDX]];
+  }
+  get spotUsd(): number | null {
+    return nul(this[SRC].c.spotUsd[this[IDX]]);
+  }
+  get perpUsd(): number | null {
+    return nul(this[SRC].c.perpUsd[this[IDX]]);
+  }
+  get premiumPct(): number | null {
+    return nul(this[SRC].c.premiumPct[this[IDX]]);
+  }
+  get premiumZ(): number | null {
+    return nul(this[SRC].c.premiumZ[this[IDX]]);
+  }
+  get oiUsd(): number | null {
+    return nul(this[SRC].c.oiUsd[this[IDX]]);
+  }
+  get oiIndexUsd(): number | null {
+    return nul(this[SRC].c.oiIndexUsd[this[IDX]]);
+  }
+  get oiZ(): number | null {
+    return nul(this[SRC].c.oiZ[this[IDX]]);
+  }
+  get fundingRate8h(): number | null {
+    return nul(this[SRC].c.fundingRate8h[this[IDX]]);
+  }
+  get fundingAprPct(): number | null {
+    return nul(this[SRC].c.fundingAprPct[this[IDX]]);
+  }
+  get fundingZ(): number | null {
+    return nul(this[SRC].c.fundingZ[this[IDX]]);
+  }
+  get extremeScore(): number | null {
+    return nul(this[SRC].c.extremeScore[this[IDX]]);
+  }
+  /** Shared frozen list per state mask: do not mutate. */
+  get states(): StateKind[] {
+    return statesOfMask(this[SRC].c.states[this[IDX]]);
   }
   get counts(): BarCounts {
     return this[SRC].countsAt(this[IDX]);
@@ -1057,56 +1135,92 @@ class OutBar implements Bar {
     return this[SRC].venuesAt(this[IDX]);
   }
   toJSON(): Bar {
-    const { time, timeEnd, spotUsd, perpUsd, premiumPct, premiumZ, oiUsd, oiIndexUsd, oiZ } = this;
-    const { fundingRate8h, fundingAprPct, fundingZ, extremeScore, states, venues, counts } = this;
     return {
-      time,
-      timeEnd,
-      spotUsd,
-      perpUsd,
-      premiumPct,
-      premiumZ,
-      oiUsd,
-      oiIndexUsd,
-      oiZ,
-      fundingRate8h,
-      fundingAprPct,
-      fundingZ,
-      extremeScore,
-      states,
-      counts,
-      venues,
+      time: this.time,
+      timeEnd: this.timeEnd,
+      spotUsd: this.spotUsd,
+      perpUsd: this.perpUsd,
+      premiumPct: this.premiumPct,
+      premiumZ: this.premiumZ,
+      oiUsd: this.oiUsd,
+      oiIndexUsd: this.oiIndexUsd,
+      oiZ: this.oiZ,
+      fundingRate8h: this.fundingRate8h,
+      fundingAprPct: this.fundingAprPct,
+      fundingZ: this.fundingZ,
+      extremeScore: this.extremeScore,
+      states: this.states,
+      counts: this.counts,
+      venues: this.venues,
     };
+  }
+  [INSPECT](): Bar {
+    return this.toJSON();
   }
 }
 
-/** Turns engine columns into Bar objects (see OutBar) and per-bar coverage records. */
+/** One per-bar coverage row, a view like OutBar: counts from the columns, `excluded` from the no-stale list. */
+class OutCoverage implements BarCoverage {
+  readonly [SRC]: BarSource;
+  readonly [IDX]: number;
+  constructor(src: BarSource, i: number) {
+    this[SRC] = src;
+    this[IDX] = i;
+  }
+  get time(): number {
+    return this[SRC].c.time[this[IDX]];
+  }
+  get spot(): number {
+    return this[SRC].c.counts.spot[this[IDX]];
+  }
+  get perp(): number {
+    return this[SRC].c.counts.perp[this[IDX]];
+  }
+  get oi(): number {
+    return this[SRC].c.counts.oi[this[IDX]];
+  }
+  get funding(): number {
+    return this[SRC].c.counts.funding[this[IDX]];
+  }
+  /** Shared list: do not mutate. */
+  get excluded(): string[] {
+    return this[SRC].excludedAt(this[IDX]);
+  }
+  toJSON(): BarCoverage {
+    const { time, spot, perp, oi, funding, excluded } = this;
+    return { time, spot, perp, oi, funding, excluded };
+  }
+  [INSPECT](): BarCoverage {
+    return this.toJSON();
+  }
+}
+
+/**
+ * Turns engine columns into Bar views (see OutBar), one small object per bar. `coverage.bars` (one coverage view
+ * per bar) is an enumerable getter that builds its array on first read, since few consumers read it.
+ */
 export function materialise(c: EngineColumns): EngineResult {
   const n = c.length;
   const src = new BarSource(c);
   const bars: Bar[] = new Array(n);
-  const covBars: BarCoverage[] = new Array(n);
-  const { spot, perp, oi, funding } = c.counts;
-  const ex = new Map(c.excluded.map((e) => [e.time, e.excluded]));
   for (let i = 0; i < n; i++) {
     bars[i] = new OutBar(src, i);
-    const t = c.time[i];
-    covBars[i] = {
-      time: t,
-      spot: spot[i],
-      perp: perp[i],
-      oi: oi[i],
-      funding: funding[i],
-      excluded: ex.size ? (ex.get(t) ?? NONE) : NONE,
-    };
   }
-  return {
-    timeframe: c.timeframe,
-    bars,
-    events: c.events,
-    coverage: { ...c.coverage, bars: covBars },
-    notices: c.notices,
-  };
+  let covBars: BarCoverage[] | undefined;
+  const coverage = { ...c.coverage } as Coverage;
+  Object.defineProperty(coverage, 'bars', {
+    enumerable: true,
+    get(): BarCoverage[] {
+      if (covBars === undefined) {
+        covBars = new Array(n);
+        for (let i = 0; i < n; i++) {
+          covBars[i] = new OutCoverage(src, i);
+        }
+      }
+      return covBars;
+    },
+  });
+  return { timeframe: c.timeframe, bars, events: c.events, coverage, notices: c.notices };
 }
 
 /**

@@ -333,9 +333,12 @@ export function usualSpacingMs(points: ReadonlyArray<readonly [number, number]>)
     return NaN;
   }
   const step = Math.max(1, Math.floor((n - 1) / 2000));
-  const d: number[] = [];
+  const d = new Float64Array(Math.ceil((n - 1) / step));
+  let k = 0;
   for (let i = 1; i < n; i += step) {
-    d.push(points[i][0] - points[i - 1][0]);
+    d[k++] = points[i][0] - points[i - 1][0];
   }
-  return median(d);
+  d.sort(); // numeric sort of a typed array (NaN last); sorted points give finite differences
+  const m = k >> 1;
+  return k % 2 ? d[m] : (d[m - 1] + d[m]) / 2;
 }

@@ -88,34 +88,38 @@ export interface BarCounts {
   funding: number;
 }
 
-/** One aligned output bar. Every number is finite or null (never NaN / Infinity). */
+/**
+ * One aligned output bar. Every number is finite or null (never NaN / Infinity). The bars `compute` returns are
+ * read-only views over the engine's columns: read fields as properties, or `JSON.stringify` / `toJSON()` them for a
+ * plain copy (`{...bar}` and `Object.keys(bar)` see no fields). See docs/metrics.md §16.
+ */
 export interface Bar {
   /** Bucket start, UTC epoch ms. */
-  time: number;
+  readonly time: number;
   /** Bucket end (exclusive), UTC epoch ms. */
-  timeEnd: number;
+  readonly timeEnd: number;
   /** Spot basket close, USD. */
-  spotUsd: number | null;
+  readonly spotUsd: number | null;
   /** Perp basket close, USD. */
-  perpUsd: number | null;
+  readonly perpUsd: number | null;
   /** (spot − perp) / perp × 100, percent, after optional SMA smoothing. */
-  premiumPct: number | null;
-  premiumZ: number | null;
+  readonly premiumPct: number | null;
+  readonly premiumZ: number | null;
   /** Sum of venue OI in USD. */
-  oiUsd: number | null;
+  readonly oiUsd: number | null;
   /** Chain-linked OI index in USD, equal to oiUsd on the last bar with OI. */
-  oiIndexUsd: number | null;
-  oiZ: number | null;
+  readonly oiIndexUsd: number | null;
+  readonly oiZ: number | null;
   /** Composite funding, 8h-equivalent decimal rate (0.0001 = 0.01% per 8h), after optional SMA smoothing. */
-  fundingRate8h: number | null;
+  readonly fundingRate8h: number | null;
   /** fundingRate8h × 3 × 365 × 100, percent per year. */
-  fundingAprPct: number | null;
-  fundingZ: number | null;
+  readonly fundingAprPct: number | null;
+  readonly fundingZ: number | null;
   /** Signed extreme score (positive = top side, negative = bottom side), null when no z-score is known. */
-  extremeScore: number | null;
-  states: StateKind[];
-  venues: BarVenues;
-  counts: BarCounts;
+  readonly extremeScore: number | null;
+  readonly states: StateKind[];
+  readonly venues: BarVenues;
+  readonly counts: BarCounts;
 }
 
 /** A merged run of consecutive bars in one state. */
