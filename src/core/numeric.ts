@@ -54,7 +54,8 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
     return out;
   }
   const win = new Float64Array(n); // ring buffer of the last n valid values
-  let count = 0; // valid values seen (capped use: window is full when count >= n)
+  const invN = 1 / n; // a multiply instead of a divide on the loop-carried mean update
+  let count = 0; // valid values seen (the window is full when count >= n)
   let head = 0; // next write position in the ring
   let mean = 0;
   let m2 = 0;
@@ -78,12 +79,14 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
       mean += d / count;
       m2 += d * (x - mean);
       peakM2 = m2 > peakM2 ? m2 : peakM2;
+      if (count < n) {
+        continue;
+      }
     } else {
       const y = win[head];
       win[head] = x;
       head = head + 1 === n ? 0 : head + 1;
-      count++;
-      const newMean = mean + (x - y) / n;
+      const newMean = mean + (x - y) * invN;
       m2 += (x - y) * (x - newMean + y - mean);
       mean = newMean;
       if (m2 > peakM2) {
@@ -97,7 +100,7 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
         for (let j = 0; j < n; j++) {
           s += win[j];
         }
-        mean = s / n;
+        mean = s * invN;
         let q = 0;
         for (let j = 0; j < n; j++) {
           const d = win[j] - mean;
@@ -107,13 +110,10 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
         peakM2 = q;
       }
     }
-    if (count >= n) {
-      if (run >= n || !(m2 > 0)) {
-        continue; // sd = 0
-      }
-      const sd = Math.sqrt(m2 / n);
-      out[i] = (x - mean) / sd;
+    if (run >= n || !(m2 > 0)) {
+      continue; // sd = 0
     }
+    out[i] = (x - mean) / Math.sqrt(m2 * invN);
   }
   return out;
 }

@@ -341,8 +341,13 @@ export function buildEventsFromColumns(c: EventColumns, o: EngineOptions): FlowE
     ends.push([]);
   }
   const open = new Int32Array(nk).fill(-1);
+  let prev = 0;
   for (let i = 0; i <= n; i++) {
     const m = i < n ? c.states[i] : 0;
+    if (m === prev) {
+      continue; // no run starts or ends here
+    }
+    prev = m;
     for (let k = 0; k < nk; k++) {
       const on = m & (1 << k);
       if (on && open[k] < 0) {
