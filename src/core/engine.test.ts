@@ -1,6 +1,7 @@
 /** @jest-environment node */
 import {
   Bar,
+  BarCoverage,
   BtcFlowInputError,
   Bundle,
   DEFAULT_OPTIONS,
@@ -484,8 +485,8 @@ describe('bars are read-only views over the columns', () => {
 
   it('toJSON and JSON.stringify give the plain bar; spread and Object.keys see no fields; writes throw', () => {
     const b = res.bars[30];
-    const plain = b.toJSON ? (b as Bar & { toJSON: () => Bar }).toJSON() : null;
-    expect(plain).not.toBeNull();
+    const plain = (b as Bar & { toJSON?: () => Bar }).toJSON?.();
+    expect(plain).toBeDefined();
     expect(Object.keys(plain!)).toEqual([
       'time',
       'timeEnd',
@@ -534,7 +535,9 @@ describe('bars are read-only views over the columns', () => {
     });
     const j = JSON.parse(JSON.stringify(res.coverage));
     expect(Object.keys(j)).toEqual(['series', 'staleExclusions', 'unconvertedQuotes', 'notes', 'bars']);
-    expect(j.bars[5]).toEqual({ ...rows[5].toJSON!() });
+    const row = (rows[5] as BarCoverage & { toJSON?: () => BarCoverage }).toJSON?.();
+    expect(row).toBeDefined();
+    expect(j.bars[5]).toEqual({ ...row });
   });
 });
 
