@@ -272,12 +272,33 @@ function basket(
   const count = new Uint16Array(nb);
   let volumeFallbackBars = 0;
   const nv = vals.length;
+  if (!useVolume) {
+    // equal weights: column by column (tight loops over one array each), same summation order as below
+    const sum = f64('basket:sum', nb).fill(0);
+    for (let v = 0; v < nv; v++) {
+      const col = vals[v];
+      for (let b = 0; b < nb; b++) {
+        const x = col[b];
+        if (x === x) {
+          sum[b] += x;
+          count[b]++;
+        }
+      }
+    }
+    for (let b = 0; b < nb; b++) {
+      const n = count[b];
+      if (n > 0) {
+        value[b] = sum[b] / n;
+      }
+    }
+    return { value, count, volumeFallbackBars };
+  }
   for (let b = 0; b < nb; b++) {
     let sum = 0;
     let n = 0;
     let wsum = 0;
     let wnum = 0;
-    let volOk = useVolume;
+    let volOk = true; // volume weighting from here on
     for (let v = 0; v < nv; v++) {
       const x = vals[v][b];
       if (x === x) {
@@ -296,13 +317,11 @@ function basket(
     }
     if (n > 0) {
       count[b] = n;
-      if (useVolume && volOk && wsum > 0) {
+      if (volOk && wsum > 0) {
         value[b] = wnum / wsum;
       } else {
         value[b] = sum / n;
-        if (useVolume) {
-          volumeFallbackBars++;
-        }
+        volumeFallbackBars++;
       }
     }
   }

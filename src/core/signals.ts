@@ -113,24 +113,41 @@ export function computeStates(
     if (oz >= o.overLeverageOiZ && (fz >= o.overLeverageFundingZ || apr >= o.overLeverageFundingAprPct)) {
       st |= 4;
     }
-    // extreme components, oriented so that positive points to a top
+    // extreme components, oriented so that positive points to a top (premium z is negated)
     const c0 = -m.premiumZ[b];
     let n = 0;
     let sum = 0;
     let hi = 0;
     let lo = 0;
     let am = 0;
-    for (let j = 0; j < 3; j++) {
-      const x = j === 0 ? c0 : j === 1 ? oz : fz;
-      if (x === x) {
-        n++;
-        sum += x;
-        am |= 1 << j;
-        if (x >= o.extremeZ) {
-          hi++;
-        } else if (x <= -o.extremeZ) {
-          lo++;
-        }
+    if (c0 === c0) {
+      n++;
+      sum += c0;
+      am |= 1;
+      if (c0 >= o.extremeZ) {
+        hi++;
+      } else if (c0 <= -o.extremeZ) {
+        lo++;
+      }
+    }
+    if (oz === oz) {
+      n++;
+      sum += oz;
+      am |= 2;
+      if (oz >= o.extremeZ) {
+        hi++;
+      } else if (oz <= -o.extremeZ) {
+        lo++;
+      }
+    }
+    if (fz === fz) {
+      n++;
+      sum += fz;
+      am |= 4;
+      if (fz >= o.extremeZ) {
+        hi++;
+      } else if (fz <= -o.extremeZ) {
+        lo++;
       }
     }
     avail[b] = am;
