@@ -126,7 +126,8 @@ const u8 = (key: string, n: number): Uint8Array => scratchOf(key, n, (len) => ne
 
 /**
  * Value and time of the last point per bucket on a fixed-width grid starting at `first` (one pass). Sorted points
- * stay in the current bucket until its end, so the bucket index is recomputed only when a point leaves it.
+ * stay in the current bucket until its end, so the bucket index is recomputed only when a point leaves it; buckets
+ * the points skip are set to NaN on the way (no separate fill pass over the outputs).
  */
 function lastIndexFixed(
   pts: ReadonlyArray<readonly [number, number]>,
@@ -135,12 +136,13 @@ function lastIndexFixed(
   nb: number,
   key: string
 ): [Float64Array, Float64Array] {
-  const val = f64(key + ':val', nb).fill(NaN);
-  const time = f64(key + ':time', nb).fill(NaN);
+  const val = f64(key + ':val', nb);
+  const time = f64(key + ':time', nb);
   const n = pts.length;
   let b = -1;
-  let lo = -Infinity; // [lo, hi): the current bucket b (b = -1: before the grid)
+  let lo = -Infinity; // [lo, hi): the current bucket b (b = -1: before or after the grid)
   let hi = first;
+  let done = 0; // buckets below `done` are written (a value, or NaN when no point fell in them)
   for (let i = 0; i < n; i++) {
     const p = pts[i];
     const t = p[0];
@@ -152,6 +154,13 @@ function lastIndexFixed(
         hi = t < first ? first : Infinity;
         continue;
       }
+      for (; done < b; done++) {
+        val[done] = NaN;
+        time[done] = NaN;
+      }
+      if (done === b) {
+        done++;
+      }
       lo = first + b * ms;
       hi = lo + ms;
     }
@@ -159,6 +168,10 @@ function lastIndexFixed(
       val[b] = p[1];
       time[b] = t;
     }
+  }
+  for (; done < nb; done++) {
+    val[done] = NaN;
+    time[done] = NaN;
   }
   return [val, time];
 }
@@ -367,6 +380,7 @@ function convertPrices(
     out.set(val); // USD, nothing to convert: the close where the series counts, NaN elsewhere
     return 0;
   }
+  out.fill(NaN);
   for (let b = 0; b < nb; b++) {
     let x = val[b];
     if (x !== x) {
@@ -418,13 +432,12 @@ function oiUsdColumn(
   basketPx: Float64Array,
   nb: number
 ): Float64Array {
-  const out = new Float64Array(nb).fill(NaN);
-  const no = own.length;
   const val = r.val;
   if (isUsd) {
-    out.set(val); // NaN where there is no usable point
-    return out;
+    return val.slice(0, nb); // a copy: NaN where there is no usable point
   }
+  const out = new Float64Array(nb).fill(NaN);
+  const no = own.length;
   for (let b = 0; b < nb; b++) {
     const v = val[b];
     if (v !== v) {
@@ -754,13 +767,13 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     const s = series[i] as PriceSeries;
     const r = priceRes[k];
     const q = s.quote.toUpperCase();
-    const out = new Float64Array(nb).fill(NaN);
+    const out = new Float64Array(nb); // filled by convertPrices, or below when the series is left out
     const fx = q === 'USD' ? undefined : fxByCcy.get(q);
     const stable = STABLECOINS.includes(q);
     const convert = fx !== undefined && (!stable || opts.stablecoinToUsd);
     if (q !== 'USD' && !stable && fx === undefined) {
       notes.push(`${s.kind} ${labels[i]} quoted in ${q} left out: no ${q}/USD fx series to convert it`);
-      priceUsd.push(out);
+      priceUsd.push(out.fill(NaN));
       return;
     }
     const asIs = convertPrices(r, convert ? fx! : null, stable, q !== 'USD', out);

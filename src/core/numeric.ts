@@ -49,10 +49,10 @@ export function fromF64(values: Float64Array): Array<number | null> {
  */
 export function rollingZF64(values: Float64Array, n: number): Float64Array {
   const len = values.length;
-  const out = new Float64Array(len).fill(NaN);
   if (!(n >= 1)) {
-    return out;
+    return new Float64Array(len).fill(NaN);
   }
+  const out = new Float64Array(len); // every element is written below (NaN where there is no z)
   const win = new Float64Array(n); // ring buffer of the last n valid values
   const invN = 1 / n; // a multiply instead of a divide on the loop-carried mean update
   let count = 0; // valid values seen (the window is full when count >= n)
@@ -65,55 +65,53 @@ export function rollingZF64(values: Float64Array, n: number): Float64Array {
   let peakM2 = 0; // largest m2 since the last exact recompute
   for (let i = 0; i < len; i++) {
     const x = values[i];
-    if (x !== x) {
-      continue; // NaN
-    }
-    run = x === prev ? run + 1 : 1;
-    prev = x;
-    if (count < n) {
-      // growing phase: plain Welford add
-      win[head] = x;
-      head = head + 1 === n ? 0 : head + 1;
-      count++;
-      const d = x - mean;
-      mean += d / count;
-      m2 += d * (x - mean);
-      peakM2 = m2 > peakM2 ? m2 : peakM2;
+    let z = NaN;
+    if (x === x) {
+      run = x === prev ? run + 1 : 1;
+      prev = x;
       if (count < n) {
-        continue;
-      }
-    } else {
-      const y = win[head];
-      win[head] = x;
-      head = head + 1 === n ? 0 : head + 1;
-      const newMean = mean + (x - y) * invN;
-      m2 += (x - y) * (x - newMean + y - mean);
-      mean = newMean;
-      if (m2 > peakM2) {
-        peakM2 = m2;
-      }
-      // Exact two-pass recompute over the ring: every n steps (bounds drift, amortised O(1)), and when m2 has
-      // fallen far below its recent peak (the update's rounding error is relative to that peak).
-      if (++sinceRecompute >= n || (m2 < 1e-4 * peakM2 && run < n)) {
-        sinceRecompute = 0;
-        let s = 0;
-        for (let j = 0; j < n; j++) {
-          s += win[j];
+        // growing phase: plain Welford add
+        win[head] = x;
+        head = head + 1 === n ? 0 : head + 1;
+        count++;
+        const d = x - mean;
+        mean += d / count;
+        m2 += d * (x - mean);
+        peakM2 = m2 > peakM2 ? m2 : peakM2;
+      } else {
+        const y = win[head];
+        win[head] = x;
+        head = head + 1 === n ? 0 : head + 1;
+        const newMean = mean + (x - y) * invN;
+        m2 += (x - y) * (x - newMean + y - mean);
+        mean = newMean;
+        if (m2 > peakM2) {
+          peakM2 = m2;
         }
-        mean = s * invN;
-        let q = 0;
-        for (let j = 0; j < n; j++) {
-          const d = win[j] - mean;
-          q += d * d;
+        // Exact two-pass recompute over the ring: every n steps (bounds drift, amortised O(1)), and when m2 has
+        // fallen far below its recent peak (the update's rounding error is relative to that peak).
+        if (++sinceRecompute >= n || (m2 < 1e-4 * peakM2 && run < n)) {
+          sinceRecompute = 0;
+          let s = 0;
+          for (let j = 0; j < n; j++) {
+            s += win[j];
+          }
+          mean = s * invN;
+          let q = 0;
+          for (let j = 0; j < n; j++) {
+            const d = win[j] - mean;
+            q += d * d;
+          }
+          m2 = q;
+          peakM2 = q;
         }
-        m2 = q;
-        peakM2 = q;
+      }
+      // a full window with sd > 0 (a run of n identical values is sd = 0 exactly)
+      if (count >= n && run < n && m2 > 0) {
+        z = (x - mean) / Math.sqrt(m2 * invN);
       }
     }
-    if (run >= n || !(m2 > 0)) {
-      continue; // sd = 0
-    }
-    out[i] = (x - mean) / Math.sqrt(m2 * invN);
+    out[i] = z; // NaN: missing x, window not full yet, or sd = 0
   }
   return out;
 }
