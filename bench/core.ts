@@ -9,20 +9,9 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Bundle, Series, compute, computeColumns } from '../src/core';
+import { prng } from '../src/core/testutil';
 
 const H = 3_600_000;
-
-/** Seeded PRNG (mulberry32) so every run times the same input. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Synthetic bundle: a random-walk price shared by all venues plus per-venue noise; hourly OI and funding. */
 export function syntheticBundle(bars: number, seed = 1): Bundle {
@@ -173,13 +162,13 @@ export async function benchCore(): Promise<Record<string, number | string>> {
     'core.columns_100k_min_ms': r1(a.cols.minMs),
     'core.columns_200k_ms': r1(b.cols.medianMs),
     'core.columns_ratio_200k_100k': Math.round(ratioCols * 100) / 100,
-    'core.bar_objects_100k_ms': r1(a.full.medianMs - a.cols.medianMs),
+    'core.bar_views_100k_ms': r1(a.full.medianMs - a.cols.medianMs),
     'core.target': '<= 50 ms at 100k, ratio <= 2.2 (medians of compute(), wall time)',
     'core.pass': pass ? 'yes' : 'no',
     'core.verdict': pass
       ? `target met: compute() ${r1(a.full.medianMs)} ms median at 100k bars, ratio ${ratioFull.toFixed(2)}`
       : `target NOT met: compute() ${r1(a.full.medianMs)} ms median (min ${r1(a.full.minMs)}) at 100k bars, ratio ${ratioFull.toFixed(2)}; ` +
-        `of that, computeColumns ${r1(a.cols.medianMs)} ms and building the Bar objects the rest`,
+        `of that, computeColumns ${r1(a.cols.medianMs)} ms and making the bar views the rest`,
     'core.loadavg_1m': Math.round(os.loadavg()[0] * 100) / 100,
   };
 }

@@ -640,7 +640,7 @@ function staleExclusionsOf(
 }
 
 /**
- * The engine pipeline in columns (typed arrays, no per-bar objects): what compute runs before building Bar objects.
+ * The engine pipeline in columns (typed arrays, no per-bar objects): what compute runs before making the bar views.
  * Use it where columns are wanted directly (e.g. data frames) or bars would be many.
  */
 export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): EngineColumns {
@@ -990,7 +990,7 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
 
 /**
  * The engine's result in columns: one typed array per metric over the output bars (NaN = unknown), state bit masks
- * (bit i = STATE_KINDS[i]), per-venue columns, events and coverage. `compute` turns this into Bar objects.
+ * (bit i = STATE_KINDS[i]), per-venue columns, events and coverage. `compute` wraps this in bar views (see OutBar).
  */
 export interface EngineColumns {
   timeframe: Timeframe;
