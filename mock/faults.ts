@@ -217,41 +217,55 @@ export function locateRows(
   return best;
 }
 
-/** Apply a row fault. Returns the new body (the input is not reused by callers). */
-export function applyRowFault(body: unknown, type: FaultType, rowsPath?: Array<string | number>): unknown {
-  const loc = locateRows(body, rowsPath);
-  if (!loc) {
-    return body;
-  }
-  const rows = loc.rows;
-  let out: unknown[];
+/**
+ * The source index of every row after a row fault on `n` rows: `empty` none; `gaps` drops every 4th row from index 1
+ * (the first row survives, so a page stays non-empty); `duplicates` repeats every 3rd row; `outOfOrder` swaps
+ * neighbouring pairs (1,0,3,2,...). Null for a fault that does not edit rows.
+ */
+function rowOrder(n: number, type: FaultType): number[] | null {
+  const all = Array.from({ length: n }, (_, i) => i);
   switch (type) {
     case 'empty':
-      out = [];
-      break;
+      return [];
     case 'gaps':
-      // drop every 4th row starting at index 1 (so the first row survives and a page stays non-empty)
-      out = rows.filter((_, i) => i % 4 !== 1);
-      break;
+      return all.filter((i) => i % 4 !== 1);
     case 'duplicates':
-      // every 3rd row appears twice
-      out = rows.flatMap((r, i) => (i % 3 === 0 ? [r, r] : [r]));
-      break;
+      return all.flatMap((i) => (i % 3 === 0 ? [i, i] : [i]));
     case 'outOfOrder':
-      // swap neighbouring pairs: 1,0,3,2,...
-      out = rows.slice();
-      for (let i = 0; i + 1 < out.length; i += 2) {
-        const tmp = out[i];
-        out[i] = out[i + 1];
-        out[i + 1] = tmp;
-      }
-      break;
+      return all.map((i) => (i % 2 === 0 ? (i + 1 < n ? i + 1 : i) : i - 1));
     default:
-      return body;
+      return null;
   }
-  if (loc.key === null) {
-    return out;
+}
+
+/**
+ * Apply a row fault. Returns the new body (the input is not reused by callers). With `parallel` (paths of column
+ * arrays that form rows together, e.g. Deribit's `ticks`/`open`/`close`/...), every column gets the same row edit,
+ * so the rows stay aligned; otherwise the row list is at `rowsPath`, or the longest array in the body.
+ */
+export function applyRowFault(
+  body: unknown,
+  type: FaultType,
+  rowsPath?: Array<string | number>,
+  parallel?: Array<Array<string | number>>
+): unknown {
+  const locs = parallel ? parallel.map((p) => locateRows(body, p)) : [locateRows(body, rowsPath)];
+  const first = locs[0];
+  if (!first || locs.some((l) => l === null || l.rows.length !== first.rows.length)) {
+    return body; // a column missing or of another length: leave the answer as it is
   }
-  (loc.parent as Record<string | number, unknown>)[loc.key] = out;
-  return body;
+  const order = rowOrder(first.rows.length, type);
+  if (order === null) {
+    return body;
+  }
+  let out: unknown = body;
+  for (const loc of locs as Array<NonNullable<(typeof locs)[number]>>) {
+    const rows = order.map((i) => loc.rows[i]);
+    if (loc.key === null) {
+      out = rows;
+    } else {
+      (loc.parent as Record<string | number, unknown>)[loc.key] = rows;
+    }
+  }
+  return out;
 }

@@ -252,6 +252,41 @@ describe('faults', () => {
     ]);
   });
 
+  test('applyRowFault with parallel column arrays edits every column alike', () => {
+    const body = () => ({ r: { t: [10, 20, 30, 40, 50], v: [1, 2, 3, 4, 5], more: false } });
+    const cols = [
+      ['r', 't'],
+      ['r', 'v'],
+    ];
+    // each row (t, v) keeps v = t / 10, whatever the fault does to the order or count of rows
+    const pairs = (b: any) => b.r.t.map((t: number, i: number) => [t, b.r.v[i]]);
+    expect(pairs(applyRowFault(body(), 'duplicates', undefined, cols))).toEqual([
+      [10, 1],
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+      [40, 4],
+      [50, 5],
+    ]);
+    expect(pairs(applyRowFault(body(), 'outOfOrder', undefined, cols))).toEqual([
+      [20, 2],
+      [10, 1],
+      [40, 4],
+      [30, 3],
+      [50, 5],
+    ]);
+    expect(pairs(applyRowFault(body(), 'gaps', undefined, cols))).toEqual([
+      [10, 1],
+      [30, 3],
+      [40, 4],
+      [50, 5],
+    ]);
+    // columns of different lengths: left as they are
+    const uneven = { r: { t: [1, 2, 3], v: [1, 2] } };
+    expect(applyRowFault(uneven, 'duplicates', undefined, cols)).toEqual({ r: { t: [1, 2, 3], v: [1, 2] } });
+  });
+
   test('HTTP admin API: POST adds (or replaces), GET lists, DELETE clears; bad input is a 400 naming the field', async () => {
     const post = (body: unknown) =>
       get('/__faults', { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });

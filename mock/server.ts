@@ -360,7 +360,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (status === 200) {
         for (const f of fired) {
           if (ROW_FAULTS.has(f.type)) {
-            body = applyRowFault(body, f.type, out.rowsPath);
+            body = applyRowFault(body, f.type, out.rowsPath, out.parallelRows);
           }
         }
       }

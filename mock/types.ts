@@ -31,6 +31,11 @@ export interface MockResponse {
    * (empty, gaps, duplicates, outOfOrder). Optional: by default the longest array in the body is used.
    */
   rowsPath?: Array<string | number>;
+  /**
+   * For answers whose rows are parallel column arrays (Deribit chart data, Kraken Futures analytics): the path of
+   * every column. A row fault then edits all of them alike, so the columns stay aligned. Takes precedence over rowsPath.
+   */
+  parallelRows?: Array<Array<string | number>>;
 }
 
 export interface MockRoute {

@@ -258,7 +258,9 @@ function chart(req: MockRequest): MockResponse {
     ),
     close: bars.map((b) => pxNum(b.close, dp)),
   };
-  return rpc(req, result);
+  // the columns form the rows together: a row fault must edit all of them alike
+  const columns = ['ticks', 'open', 'high', 'low', 'close', 'volume', 'cost'];
+  return { ...rpc(req, result), parallelRows: columns.map((c) => ['result', c]) };
 }
 
 function hourlyRate(i: Instrument, t: number): number {

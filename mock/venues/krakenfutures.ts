@@ -276,7 +276,13 @@ function analyticsOpenInterest(req: MockRequest, params: Record<string, string>)
     timestamp.push(t / 1000);
     data.push(Number(openInterestBase(VENUE_KEY, i.asset, at).toFixed(4)));
   }
-  return { body: { result: { timestamp, more, data }, errors: [] } };
+  return {
+    body: { result: { timestamp, more, data }, errors: [] },
+    parallelRows: [
+      ['result', 'timestamp'],
+      ['result', 'data'],
+    ],
+  };
 }
 
 const routes: MockRoute[] = [

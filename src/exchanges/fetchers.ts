@@ -330,7 +330,7 @@ export async function fetchOpenInterest(job: RangeJob): Promise<RangeResult> {
 }
 
 /** Kraken Futures analytics: {result: {timestamp: [s...], data: [...]}}; a data item is a number or [open, high, low, close]. */
-function krakenAnalyticsRows(resp: any, what: string, cs: number, venue: string): Row[] {
+export function krakenAnalyticsRows(resp: any, what: string, cs: number, venue: string): Row[] {
   const result = resp?.result ?? resp;
   const ts = listOrThrow(result?.timestamp, what);
   const data = listOrThrow(result?.data, what);

@@ -513,6 +513,9 @@ describe('fault matrix on OI and funding endpoints', () => {
     ['okx', 'fundingHistory', 'outOfOrder', 'funding'],
     ['bybit', 'openInterestHistory', 'outOfOrder', 'openInterest'],
     ['bybit', 'openInterestHistory', 'duplicates', 'openInterest'],
+    // parallel column arrays: the mock edits every column alike, so the rows stay aligned and are deduped / sorted
+    ['krakenfutures', 'openInterestHistory', 'duplicates', 'openInterest'],
+    ['krakenfutures', 'openInterestHistory', 'outOfOrder', 'openInterest'],
   ] as Array<[string, string, FaultSpec['type'], SeriesKind]>)(
     '%s %s %s: same series as without the fault',
     async (venue, endpoint, type, kind) => {
@@ -530,14 +533,6 @@ describe('fault matrix on OI and funding endpoints', () => {
     ['bitget', 'fundingHistory', 'malformed', 'funding', /bitget: funding left out: .*malformed answer/],
     ['bitget', 'openInterest', '429', 'openInterest', /bitget: openInterest left out: .*rate limited \(HTTP 429\)/],
     ['okx', 'openInterestHistory', 'empty', 'openInterest', /okx: openInterest left out: .*(empty answer|no data)/],
-    // parallel arrays (timestamp[], data[]) with rows duplicated in one of them no longer line up
-    [
-      'krakenfutures',
-      'openInterestHistory',
-      'duplicates',
-      'openInterest',
-      /krakenfutures: openInterest left out: .*malformed answer: .*\d+ timestamps for \d+ values/,
-    ],
   ] as Array<[string, string, FaultSpec['type'], SeriesKind, RegExp]>)(
     '%s %s %s: left out with a notice',
     async (venue, endpoint, type, kind, message) => {
@@ -552,6 +547,21 @@ describe('fault matrix on OI and funding endpoints', () => {
           .join('\n')
       ).toMatch(message);
       others(r, venue, kind);
+    }
+  );
+
+  it.each(['duplicates', 'outOfOrder'] as Array<FaultSpec['type']>)(
+    'deribit chart data (parallel column arrays) with %s: same perp series as without the fault',
+    async (type) => {
+      const req = { ...bundleReq, venues: ['deribit'], kinds: ['perp'] as SeriesKind[] };
+      const clean = await fetchBundle(req, ctxOf());
+      expect(clean.failed).toEqual([]);
+      srv.setFaults([{ venue: 'deribit', endpoint: 'klines', type }]);
+      const r = await fetchBundle(req, ctxOf());
+      expect(srv.stats().faulted).toBeGreaterThan(0);
+      expect(r.failed).toEqual([]);
+      expect(find(r, 'deribit', 'perp')).toEqual(find(clean, 'deribit', 'perp'));
+      expect(find(r, 'deribit', 'perp')!.points.length).toBeGreaterThan(30);
     }
   );
 

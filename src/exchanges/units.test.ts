@@ -2,8 +2,8 @@
 import { addInterval, Interval, SeriesCache, subtractIntervals } from './cache';
 import { applyBaseUrl, grafanaBase, rewriteUrl } from './baseUrl';
 import { CCXT_LOADER_IDS, loadCcxtClass } from './ccxtLoader';
-import { classifyError, parseRetryAfter, TransientHttpError } from './errors';
-import { inferIntervalHours, windowed } from './fetchers';
+import { classifyError, MalformedPayloadError, parseRetryAfter, TransientHttpError } from './errors';
+import { inferIntervalHours, krakenAnalyticsRows, windowed } from './fetchers';
 import { ExchangeContext } from './context';
 import { fetchTimeframeFor, validateSeriesRequest } from './fetchSeries';
 import { allVenueHosts, CCXT_IDS, getVenue, VENUES, venuesByRole } from './registry';
@@ -236,6 +236,18 @@ describe('faults and funding helpers', () => {
       kind: 'malformed',
       retryable: false,
     });
+  });
+
+  it('reads Kraken Futures analytics as parallel arrays, and rejects arrays of different lengths', () => {
+    const ok = { result: { timestamp: [1_700_000_000, 1_700_003_600], data: [5, [1, 2, 3, 7]], more: false } };
+    // contract size 1: values are coins; an OHLC item gives its close
+    expect(krakenAnalyticsRows(ok, 'oi', 1, 'krakenfutures')).toEqual([
+      [1_700_000_000_000, 5],
+      [1_700_003_600_000, 7],
+    ]);
+    const bad = { result: { timestamp: [1_700_000_000, 1_700_003_600, 1_700_007_200], data: [5, 6] } };
+    expect(() => krakenAnalyticsRows(bad, 'oi', 1, 'krakenfutures')).toThrow(MalformedPayloadError);
+    expect(() => krakenAnalyticsRows(bad, 'oi', 1, 'krakenfutures')).toThrow('oi: 3 timestamps for 2 values');
   });
 
   it('infers the funding interval from the spacing of points', () => {
