@@ -149,14 +149,15 @@ export class FaultTable {
   }
 
   /** The faults that fire for this request (consumes one count from each). */
-  take(venue: string, endpoint: string): ActiveFault[] {
+  take(venue: string, endpoint: string, aliases: readonly string[] = []): ActiveFault[] {
     const out: ActiveFault[] = [];
     let hasTerminal = false;
     for (const f of this.faults) {
       if (f.remaining !== null && f.remaining <= 0) {
         continue;
       }
-      if ((f.venue !== '*' && f.venue !== venue) || (f.endpoint !== '*' && f.endpoint !== endpoint)) {
+      const endpointMatches = f.endpoint === '*' || f.endpoint === endpoint || aliases.includes(f.endpoint);
+      if ((f.venue !== '*' && f.venue !== venue) || !endpointMatches) {
         continue;
       }
       const terminal = TERMINAL.has(f.type);

@@ -286,7 +286,18 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     }
     const venue = m.r.venue;
     const endpoint = m.r.route.endpoint;
-    const fired = faults.take(venue, endpoint);
+    let parsedBody: unknown;
+    if (method === 'POST') {
+      const raw = await readBody(req);
+      try {
+        parsedBody = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        send(res, 400, { error: 'request body is not JSON', simulated: true });
+        log(400, venue, endpoint, []);
+        return;
+      }
+    }
+    const fired = faults.take(venue, endpoint, m.r.route.endpointAliases?.(parsedBody) ?? []);
     const applied = fired.map((f) => f.type);
     let delay = latencyMs;
     for (const f of fired) {
@@ -335,17 +346,6 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     let out: MockResponse;
     let text: string;
     try {
-      let parsedBody: unknown;
-      if (method === 'POST') {
-        const raw = await readBody(req);
-        try {
-          parsedBody = raw ? JSON.parse(raw) : undefined;
-        } catch {
-          send(res, 400, { error: 'request body is not JSON', simulated: true });
-          log(400, venue, endpoint, applied);
-          return;
-        }
-      }
       const mreq: MockRequest = {
         method: method as 'GET' | 'POST',
         host: vhost,

@@ -44,6 +44,11 @@ export interface MockRoute {
   path: string;
   /** Logical endpoint name for stats and fault targeting: `markets`, `klines`, `openInterest`, `openInterestHistory`, `funding`, `fundingHistory`, `ticker`, `time`, ... */
   endpoint: string;
+  /**
+   * More endpoint names a fault may target for one request, from its JSON body (Hyperliquid serves every query type
+   * on `POST /info`: `fundingHistory`, `klines` for `candleSnapshot`, ...). Stats keep counting under `endpoint`.
+   */
+  endpointAliases?: (body: unknown) => string[];
   handler: (req: MockRequest, params: Record<string, string>) => MockResponse;
 }
 

@@ -105,6 +105,26 @@ test('fundingHistory: hourly, ≤ 500 rows from startTime, jittered times; next 
   expect(tail).toHaveLength(3);
 });
 
+test('faults can target one query type of POST /info by its name, or every type as `info`', async () => {
+  const since = Date.UTC(2024, 0, 1);
+  srv.setFaults([{ venue: 'hyperliquid', endpoint: 'fundingHistory', type: '500' }]);
+  expect((await post({ type: 'fundingHistory', coin: 'BTC', startTime: since })).status).toBe(500);
+  const candles = await post({ type: 'candleSnapshot', req: { coin: 'BTC', interval: '1h', startTime: since } });
+  expect(candles.status).toBe(200);
+  expect((candles.json as unknown[]).length).toBeGreaterThan(0);
+  expect((await post({ type: 'meta' })).status).toBe(200);
+  srv.setFaults([{ venue: 'hyperliquid', endpoint: 'klines', type: 'empty' }]);
+  expect((await post({ type: 'candleSnapshot', req: { coin: 'BTC', interval: '1h', startTime: since } })).json).toEqual(
+    []
+  );
+  expect(((await post({ type: 'fundingHistory', coin: 'BTC', startTime: since })).json as unknown[]).length).toBe(500);
+  srv.setFaults([{ venue: 'hyperliquid', endpoint: 'info', type: '500' }]);
+  expect((await post({ type: 'meta' })).status).toBe(500);
+  expect((await post({ type: 'fundingHistory', coin: 'BTC', startTime: since })).status).toBe(500);
+  // stats still count every type under `info`
+  expect(countEndpoint(srv, 'hyperliquid', 'info')).toBe(7);
+});
+
 test('open interest (current only, coins) and the ticker come from metaAndAssetCtxs', async () => {
   const ex = mk();
   await ex.loadMarkets();

@@ -13,7 +13,9 @@
  * - fundingHistory {coin, startTime, endTime?}   hourly, oldest first, at most 500 rows per answer from
  *                            startTime; `time` carries a few ms of settlement jitter, as on Hyperliquid
  * - exchangeStatus           fetchTime
- * All types share one route, so stats and faults see the endpoint name `info`.
+ * All types share one route, so stats count them under the endpoint name `info`; a fault on `info` hits every
+ * type, and a fault can target one type by its name (`fundingHistory`, `metaAndAssetCtxs`, ...; `klines` or
+ * `candleSnapshot` for candles).
  */
 import { fundingRate, markPrice, openInterestBase } from '../market';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from '../types';
@@ -287,7 +289,18 @@ function info(req: MockRequest): MockResponse {
   }
 }
 
-const routes: MockRoute[] = [{ method: 'POST', path: '/info', endpoint: 'info', handler: info }];
+/** Fault names per query type: `klines` for candles (as on the other venues), else the type itself (`fundingHistory`). */
+function infoAliases(body: unknown): string[] {
+  const type = body && typeof body === 'object' ? (body as Record<string, unknown>).type : undefined;
+  if (typeof type !== 'string') {
+    return [];
+  }
+  return type === 'candleSnapshot' ? ['klines', type] : [type];
+}
+
+const routes: MockRoute[] = [
+  { method: 'POST', path: '/info', endpoint: 'info', endpointAliases: infoAliases, handler: info },
+];
 
 export const venue: VenueMock = { id: 'hyperliquid', hosts: [HOST], routes };
 export default venue;
