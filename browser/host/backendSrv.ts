@@ -123,8 +123,14 @@ export class HarnessBackendSrv implements BackendSrv {
     });
   }
 
-  request<T = unknown>(options: BackendSrvRequest): Promise<T> {
+  /** The answer's data of one request (what the deprecated `request` and the shorthand methods below return). */
+  private dataOf<T>(options: BackendSrvRequest): Promise<T> {
     return lastValueFrom(this.fetch<T>(options)).then((r) => r.data);
+  }
+
+  // part of the BackendSrv interface (deprecated there in favour of fetch), kept for plugins that still call it
+  request<T = unknown>(options: BackendSrvRequest): Promise<T> {
+    return this.dataOf<T>(options);
   }
 
   datasourceRequest<T = unknown>(options: BackendSrvRequest): Promise<FetchResponse<T>> {
@@ -132,23 +138,23 @@ export class HarnessBackendSrv implements BackendSrv {
   }
 
   get<T = unknown>(url: string, params?: Record<string, unknown>, _requestId?: string, options?: Partial<BackendSrvRequest>): Promise<T> {
-    return this.request<T>({ ...options, url, params, method: 'GET' });
+    return this.dataOf<T>({ ...options, url, params, method: 'GET' });
   }
 
   delete<T = unknown>(url: string, data?: unknown, options?: Partial<BackendSrvRequest>): Promise<T> {
-    return this.request<T>({ ...options, url, data, method: 'DELETE' });
+    return this.dataOf<T>({ ...options, url, data, method: 'DELETE' });
   }
 
   post<T = unknown>(url: string, data?: unknown, options?: Partial<BackendSrvRequest>): Promise<T> {
-    return this.request<T>({ ...options, url, data, method: 'POST' });
+    return this.dataOf<T>({ ...options, url, data, method: 'POST' });
   }
 
   patch<T = unknown>(url: string, data?: unknown, options?: Partial<BackendSrvRequest>): Promise<T> {
-    return this.request<T>({ ...options, url, data, method: 'PATCH' });
+    return this.dataOf<T>({ ...options, url, data, method: 'PATCH' });
   }
 
   put<T = unknown>(url: string, data?: unknown, options?: Partial<BackendSrvRequest>): Promise<T> {
-    return this.request<T>({ ...options, url, data, method: 'PUT' });
+    return this.dataOf<T>({ ...options, url, data, method: 'PUT' });
   }
 
   chunked(options: BackendSrvRequest): Observable<FetchResponse<Uint8Array | undefined>> {

@@ -10,12 +10,11 @@
  */
 import React from 'react';
 import { createRoot, Root } from 'react-dom/client';
+import type { DataQuery, DataSourceRef } from '@grafana/schema';
 import {
   DataFrame,
-  DataQuery,
   DataQueryRequest,
   DataQueryResponse,
-  DataSourceRef,
   DataSourceApi,
   DataSourceInstanceSettings,
   DataSourcePlugin,
@@ -162,7 +161,8 @@ async function runQuery(ds: AnyDataSource, request: DataQueryRequest<DataQuery>)
     const result = ds.query(request) as Promise<DataQueryResponse> | Observable<DataQueryResponse>;
     const obs = isObservable(result) ? result : from(result);
     const response = await lastValueFrom(obs.pipe(tap(() => emissions++)));
-    const errors = [...(response.errors ?? []), ...(response.error ? [response.error] : [])].map((e) => ({
+    // the plugin reports errors in `errors` (the single `error` field is deprecated and never set)
+    const errors = (response.errors ?? []).map((e) => ({
       message: e.message,
       refId: e.refId,
       status: e.status,
