@@ -4,10 +4,12 @@
  * SIMULATED DATA: every value comes from `mock/market.ts`.
  */
 import { candle, SIM_START_MS, type SimCandle } from '../market';
+import { DAY, HOUR, MIN, Grid, ceilTo, fixed, floorTo, month, nextOpen, prevOpen } from './common';
 
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+// The grid arithmetic lives in common.ts (Grid); a BarSpec is the same grid in the shape these venues use.
+export const MINUTE_MS = MIN;
+export const HOUR_MS = HOUR;
+export const DAY_MS = DAY;
 /** 1970-01-05 was a Monday: weekly bars aligned to Monday 00:00 UTC use this offset. */
 export const MONDAY_OFFSET_MS = 4 * DAY_MS;
 
@@ -18,23 +20,16 @@ export function fixedBar(durMs: number, offsetMs = 0): BarSpec {
   return { kind: 'fixed', durMs, offsetMs };
 }
 
+const gridOf = (spec: BarSpec): Grid => (spec.kind === 'month' ? month() : fixed(spec.durMs, spec.offsetMs));
+
 /** Start of the bar containing t. */
 export function barStart(spec: BarSpec, t: number): number {
-  if (spec.kind === 'month') {
-    const d = new Date(t);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  }
-  const k = Math.floor((t - spec.offsetMs) / spec.durMs);
-  return k * spec.durMs + spec.offsetMs;
+  return floorTo(gridOf(spec), t);
 }
 
 /** Start of the bar after the one opening at `open`. */
 export function nextBar(spec: BarSpec, open: number): number {
-  if (spec.kind === 'month') {
-    const d = new Date(open);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  }
-  return open + spec.durMs;
+  return nextOpen(gridOf(spec), open);
 }
 
 /** Duration of the bar opening at `open`. */
@@ -44,8 +39,7 @@ export function barDuration(spec: BarSpec, open: number): number {
 
 /** First bar open time >= t. */
 export function firstBarAtOrAfter(spec: BarSpec, t: number): number {
-  const s = barStart(spec, t);
-  return s < t ? nextBar(spec, s) : s;
+  return ceilTo(gridOf(spec), t);
 }
 
 export interface Bar extends SimCandle {
@@ -86,15 +80,10 @@ export function barsBetween(
 
 /** Open times of the `count` most recent bars at or before `toMs` (oldest first), not before `floorMs`. */
 export function lastBarOpens(spec: BarSpec, toMs: number, count: number, floorMs: number): number[] {
+  const g = gridOf(spec);
   const opens: number[] = [];
-  for (let t = barStart(spec, toMs); opens.length < count && t >= floorMs;) {
+  for (let t = floorTo(g, toMs); opens.length < count && t >= floorMs; t = prevOpen(g, t)) {
     opens.push(t);
-    if (spec.kind === 'month') {
-      const d = new Date(t);
-      t = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1);
-    } else {
-      t -= spec.durMs;
-    }
   }
   return opens.reverse();
 }
