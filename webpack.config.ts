@@ -62,6 +62,15 @@ const config = async (env: Env): Promise<Configuration> => {
     },
     plugins: [...(base.plugins ?? []), new CopyWebpackPlugin({ patterns: EXTRA_COPIES })],
     performance: { hints: false },
+    ignoreWarnings: [
+      ...(base.ignoreWarnings ?? []),
+      // ccxt's Exchange.loadLighterLibrary() imports a user-given wasm_exec.js path (Node only, Lighter venue): an
+      // expression webpack cannot resolve and that BTC Flow never reaches. Only that one warning is hidden.
+      {
+        module: /[\\/]node_modules[\\/]ccxt[\\/]js[\\/]src[\\/]base[\\/]Exchange\.js$/,
+        message: /Critical dependency: the request of a dependency is an expression/,
+      },
+    ],
   };
 };
 
