@@ -90,6 +90,7 @@ export function computeStates(
   const score = new Float64Array(nb).fill(NaN);
   const avail = new Uint8Array(nb); // bit mask of available components
   const k = o.premiumSlopeBars;
+  const comp = new Float64Array(3); // the bar's three extreme components (bit j of `avail` = comp[j] known)
   let prevExtreme = 0;
   for (let b = 0; b < nb; b++) {
     let st = 0;
@@ -114,40 +115,25 @@ export function computeStates(
       st |= 4;
     }
     // extreme components, oriented so that positive points to a top (premium z is negated)
-    const c0 = -m.premiumZ[b];
+    comp[0] = -m.premiumZ[b];
+    comp[1] = oz;
+    comp[2] = fz;
     let n = 0;
     let sum = 0;
     let hi = 0;
     let lo = 0;
     let am = 0;
-    if (c0 === c0) {
-      n++;
-      sum += c0;
-      am |= 1;
-      if (c0 >= o.extremeZ) {
-        hi++;
-      } else if (c0 <= -o.extremeZ) {
-        lo++;
-      }
-    }
-    if (oz === oz) {
-      n++;
-      sum += oz;
-      am |= 2;
-      if (oz >= o.extremeZ) {
-        hi++;
-      } else if (oz <= -o.extremeZ) {
-        lo++;
-      }
-    }
-    if (fz === fz) {
-      n++;
-      sum += fz;
-      am |= 4;
-      if (fz >= o.extremeZ) {
-        hi++;
-      } else if (fz <= -o.extremeZ) {
-        lo++;
+    for (let j = 0; j < 3; j++) {
+      const x = comp[j];
+      if (x === x) {
+        n++;
+        sum += x;
+        am |= 1 << j;
+        if (x >= o.extremeZ) {
+          hi++;
+        } else if (x <= -o.extremeZ) {
+          lo++;
+        }
       }
     }
     avail[b] = am;
