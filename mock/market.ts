@@ -63,18 +63,7 @@ export function isSimAsset(asset: string): asset is SimAsset {
  * Seeded randomness
  * ---------------------------------------------------------------------------------------------- */
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = M.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + M.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n uniforms in [0, 1) of the mulberry32 stream `seed` (bulk: closures are slow in some runtimes). */
+/** n uniforms in [0, 1) of the mulberry32 stream `seed` (a loop, not a closure per stream: closures are slow in some runtimes). */
 function uniforms(seed: number, n: number): Float64Array {
   const out = new Float64Array(n);
   let a = seed >>> 0;
@@ -125,7 +114,7 @@ export function hashString(s: string): number {
 
 /** Deterministic uniform in [0, 1) from a string key. */
 function hashUnit(s: string): number {
-  return mulberry32(hashString(s))();
+  return uniforms(hashString(s), 1)[0];
 }
 
 /* ------------------------------------------------------------------------------------------------

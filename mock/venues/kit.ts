@@ -3,7 +3,7 @@
  * hyperliquid venue mocks: candle grids, number formatting and parameter parsing.
  * SIMULATED DATA: every value comes from `mock/market.ts`.
  */
-import { candle, SIM_START_MS, type SimCandle } from '../market';
+import { candle, hashString, SIM_START_MS, type SimCandle } from '../market';
 import { DAY, HOUR, MIN, Grid, ceilTo, fixed, floorTo, month, nextOpen, prevOpen } from './common';
 
 // The grid arithmetic lives in common.ts (Grid); a BarSpec is the same grid in the shape these venues use.
@@ -141,12 +141,7 @@ export function intParam(query: Record<string, string>, name: string): IntParam 
   return { ok: true, value: Math.trunc(Number(raw)) };
 }
 
-/** Deterministic pseudo-random integer in [0, n) from a key (for trade counts, jitter). */
+/** Deterministic pseudo-random integer in [0, n) from a key (for trade counts, jitter): the key's FNV-1a hash mod n. */
 export function hashInt(key: string, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % n;
+  return hashString(key) % n;
 }
