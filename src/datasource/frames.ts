@@ -16,13 +16,6 @@ import {
   createDataFrame,
 } from '@grafana/data';
 import type { Bar, BarCoverage, BarVenues, FlowEvent, StateKind } from '../core/types';
-
-/** The part of the engine result that falls in the panel's range. */
-export interface VisibleResult {
-  bars: Bar[];
-  events: FlowEvent[];
-  coverageBars: BarCoverage[];
-}
 import {
   EXTREME_KINDS,
   ExtremeKind,
@@ -33,6 +26,13 @@ import {
   StateFormat,
   DEFAULT_QUERIES,
 } from './types';
+
+/** The part of the engine result that falls in the panel's range. */
+export interface VisibleResult {
+  bars: Bar[];
+  events: FlowEvent[];
+  coverageBars: BarCoverage[];
+}
 
 /** Readable names of every fixed field (documented in docs/queries.md). */
 export const DISPLAY_NAMES = {
