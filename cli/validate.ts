@@ -33,40 +33,41 @@ export interface RequiredEpisode {
   windows: Array<{ from: string; to: string; name: string }>;
 }
 
+/** The windows: the March 2020 crash, and the two 2021 tops either of which counts. */
+const MARCH_2020: RequiredEpisode['windows'] = [{ from: '2020-03-01', to: '2020-03-31', name: 'March 2020' }];
+const TOP_2021: RequiredEpisode['windows'] = [
+  { from: '2021-01-01', to: '2021-04-30', name: 'the run into April 2021' },
+  { from: '2021-10-01', to: '2021-11-30', name: 'October–November 2021' },
+];
+
 export const REQUIRED_EPISODES: RequiredEpisode[] = [
   {
     label: 'March 2020 crash bottom',
     kind: 'extremeBottom',
     timeframe: '1d',
     required: true,
-    windows: [{ from: '2020-03-01', to: '2020-03-31', name: 'March 2020' }],
+    windows: MARCH_2020,
   },
   {
     label: '2021 top',
     kind: 'extremeTop',
     timeframe: '1d',
     required: true,
-    windows: [
-      { from: '2021-01-01', to: '2021-04-30', name: 'the run into April 2021' },
-      { from: '2021-10-01', to: '2021-11-30', name: 'October–November 2021' },
-    ],
+    windows: TOP_2021,
   },
   {
     label: '2021 top',
     kind: 'extremeTop',
     timeframe: '1w',
     required: true,
-    windows: [
-      { from: '2021-01-01', to: '2021-04-30', name: 'the run into April 2021' },
-      { from: '2021-10-01', to: '2021-11-30', name: 'October–November 2021' },
-    ],
+    windows: TOP_2021,
   },
   {
     label: 'March 2020 crash bottom (not required on weekly)',
     kind: 'extremeBottom',
     timeframe: '1w',
     required: false,
-    windows: [{ from: '2020-03-01', to: '2020-03-31', name: 'March 2020' }],
+    windows: MARCH_2020,
   },
 ];
 
