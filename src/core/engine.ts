@@ -909,26 +909,21 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     });
     return o;
   };
-  // only series with stale bars take part (most have none, and then the scan is skipped)
-  const staleGroup = (kind: StaleGroup['kind'], prefix: string, ks: number[], m: typeof priceMask, lab: number[]) => {
-    const with_ = ks.map((k, j) => [k, j]).filter(([k]) => m.staleBars[k] > 0);
-    return { kind, prefix, masks: with_.map(([k]) => m.stale[k]!), labels: with_.map(([, j]) => labels[lab[j]]) };
+  // only series with stale bars take part (most have none, and then the scan is skipped); `ks` index the group's
+  // masks, `seriesOf[k]` is the series behind mask k
+  const staleGroup = (
+    kind: StaleGroup['kind'],
+    prefix: string,
+    ks: number[],
+    m: typeof priceMask,
+    seriesOf: number[]
+  ): StaleGroup => {
+    const stale = ks.filter((k) => m.staleBars[k] > 0);
+    return { kind, prefix, masks: stale.map((k) => m.stale[k]!), labels: stale.map((k) => labels[seriesOf[k]]) };
   };
   const groups: StaleGroup[] = [
-    staleGroup(
-      'spot',
-      'spot',
-      spotK,
-      priceMask,
-      spotK.map((k) => priceIdx[k])
-    ),
-    staleGroup(
-      'perp',
-      'perp',
-      perpK,
-      priceMask,
-      perpK.map((k) => priceIdx[k])
-    ),
+    staleGroup('spot', 'spot', spotK, priceMask, priceIdx),
+    staleGroup('perp', 'perp', perpK, priceMask, priceIdx),
     staleGroup(
       'openInterest',
       'oi',
