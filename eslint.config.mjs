@@ -40,7 +40,7 @@ export default defineConfig([
   ...baseConfig,
   {
     // The scaffold's config lints src/ only; the Node-side tools and the dashboard generator get the same rules.
-    files: ['{cli,mock,bench,dashboards,browser,tests}/**/*.{ts,tsx}', '*.ts'],
+    files: ['{cli,mock,bench,dashboards,browser,tests,recorder,prometheus,provisioning}/**/*.{ts,tsx}', '*.ts'],
     languageOptions: {
       parserOptions: {
         project: './tsconfig.json',
