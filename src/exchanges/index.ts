@@ -26,4 +26,5 @@ export type { VenueSpec, VenueHost, CcxtId, FetchTimeframe } from './registry';
 export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase } from './baseUrl';
 export type { BaseUrl } from './baseUrl';
 export { VenueError } from './errors';
+export { redactText, redactUrl } from './redact';
 export { CCXT_LOADER_IDS } from './ccxtLoader';
