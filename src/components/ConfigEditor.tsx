@@ -23,20 +23,42 @@ import { CheckList, NumberField, RadioField, TextField, Toggle } from './fields'
 export type ConfigProps = DataSourcePluginOptionsEditorProps<BtcFlowOptions>;
 
 /** Venues that can be in each basket (from the registry) and the jsonData key that holds the choice. */
-export function basketCandidates(): Record<VenueRole, { key: keyof BtcFlowOptions; venues: string[]; label: string; tooltip: string }> {
+export function basketCandidates(): Record<
+  VenueRole,
+  { key: keyof BtcFlowOptions; venues: string[]; label: string; tooltip: string }
+> {
   const r = venuesByRole();
   return {
-    spot: { key: 'spotVenues', venues: r.spot, label: 'Spot basket', tooltip: 'Spot venues averaged into the spot price' },
-    perp: { key: 'perpVenues', venues: r.perp, label: 'Perp basket', tooltip: 'Perpetual venues averaged into the perp price' },
-    oi: { key: 'oiVenues', venues: r.openInterest, label: 'Open interest', tooltip: 'Venues whose open interest is summed' },
+    spot: {
+      key: 'spotVenues',
+      venues: r.spot,
+      label: 'Spot basket',
+      tooltip: 'Spot venues averaged into the spot price',
+    },
+    perp: {
+      key: 'perpVenues',
+      venues: r.perp,
+      label: 'Perp basket',
+      tooltip: 'Perpetual venues averaged into the perp price',
+    },
+    oi: {
+      key: 'oiVenues',
+      venues: r.openInterest,
+      label: 'Open interest',
+      tooltip: 'Venues whose open interest is summed',
+    },
     funding: { key: 'fundingVenues', venues: r.funding, label: 'Funding', tooltip: 'Venues in the funding composite' },
   };
 }
 
 /** What each threshold means, for the tooltips (docs/metrics.md has the rules in full). */
 const THRESHOLD_HELP: Record<ThresholdName, string> = {
-  premiumSlopeBars: 'Rising / falling premium compares with this many bars earlier (bars)',
-  premiumDeadbandPct: 'The premium counts as positive / negative beyond ± this (percent)',
+  premiumEmaBars: 'Bullish / bearish read an EMA of the premium over this many bars (1 = none)',
+  premiumSlopeBars: 'Rising / falling compares the EMA premium with this many bars earlier (bars)',
+  premiumDeadbandPct: 'To start, the EMA premium must be beyond ± this (percent)',
+  premiumSlopeDeadbandPct:
+    'To start, the EMA premium must have moved more than this over the slope bars (percentage points)',
+  premiumExitMarginPct: 'Bullish holds while the EMA premium stays above − this, bearish while below + this (percent)',
   bullishMaxOiZ: 'Bullish: OI z must be below this',
   bullishMaxFundingZ: 'Bullish: funding z must be below this',
   bullishMaxFundingAprPct: 'Bullish: funding APR must be below this (percent per year)',
@@ -45,13 +67,15 @@ const THRESHOLD_HELP: Record<ThresholdName, string> = {
   overLeverageOiZ: 'Over-leverage: OI z at or above this',
   overLeverageFundingZ: '… and funding z at or above this',
   overLeverageFundingAprPct: '… or funding APR at or above this (percent per year)',
+  overLeverageExitOiZ: 'Over-leverage: once flagged, the state holds while OI z stays at or above this',
+  stateMinBars: 'Bullish, bearish, over-leverage: once started, a state lasts at least this many bars',
   extremeZ: 'Extremes: a metric is extreme at or beyond this signed z',
   extremeMinCount: 'Extremes: at least this many metrics must be extreme',
   extremeScoreMin: 'Extremes: the mean signed z must reach this',
   extremeExitScore: 'Extremes: once flagged, the state holds while the score stays at or beyond this',
 };
 
-const INTEGER_THRESHOLDS: ThresholdName[] = ['premiumSlopeBars', 'extremeMinCount'];
+const INTEGER_THRESHOLDS: ThresholdName[] = ['premiumEmaBars', 'premiumSlopeBars', 'stateMinBars', 'extremeMinCount'];
 
 export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
   const j = options.jsonData ?? {};
@@ -103,7 +127,9 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
               tooltip={`${c.tooltip}. All ticked = the default set.`}
               options={c.venues}
               selected={chosen}
-              onChange={(sel) => set({ [c.key]: sel.length === c.venues.length ? undefined : sel } as Partial<BtcFlowOptions>)}
+              onChange={(sel) =>
+                set({ [c.key]: sel.length === c.venues.length ? undefined : sel } as Partial<BtcFlowOptions>)
+              }
             />
           );
         })}
@@ -199,7 +225,11 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
           value={j.mirrorUrl}
           placeholder="http://mock-exchanges:8788"
           width={40}
-          invalid={(t) => (t && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(t) ? 'Expected an http(s) URL such as http://host:port' : undefined)}
+          invalid={(t) =>
+            t && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(t)
+              ? 'Expected an http(s) URL such as http://host:port'
+              : undefined
+          }
           onCommit={(t) => set({ mirrorUrl: t ? t.replace(/\/+$/, '') : undefined })}
           testId="btcflow-mirror"
         />

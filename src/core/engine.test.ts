@@ -373,7 +373,16 @@ describe('lazy fields', () => {
         { venue: 'p', kind: 'perp', quote: 'USD', points: daily('2024-01-01', [100, 101, 102]) },
       ],
     };
-    const r = compute(b, { timeframe: '1d', lookback: 2 });
+    // one-bar rules on the raw premium (no EMA, no deadbands, no minimum duration): this test is about lazy fields
+    const r = compute(b, {
+      timeframe: '1d',
+      lookback: 2,
+      premiumEmaBars: 1,
+      premiumSlopeBars: 1,
+      premiumDeadbandPct: 0,
+      premiumSlopeDeadbandPct: 0,
+      stateMinBars: 1,
+    });
     expect(r.bars[2].counts).toEqual({ spot: 1, perp: 1, oi: 0, funding: 0 });
     expect(r.bars[2].counts).toBe(r.bars[2].counts); // kept after the first read
     expect(r.bars[1].venues.spot).toEqual({ s: 102 });
@@ -678,20 +687,30 @@ function metrics(rows: Array<[number, number, number, number, number]>) {
 
 describe('confluence and extreme rules', () => {
   const o = { ...DEFAULT_OPTIONS };
-  it('bullish / bearish / overLeverage follow the documented thresholds', () => {
+  it('bullish / bearish / overLeverage follow the documented thresholds (one-bar entry tests, hysteresis on exit)', () => {
+    // entry tests on the raw premium with a one-bar slope and no deadbands or minimum duration, so that each row's
+    // state can be read off the row; exits use the default hysteresis (premiumExitMarginPct 0.05, overLeverageExitOiZ 1)
+    const one = {
+      ...o,
+      premiumEmaBars: 1,
+      premiumSlopeBars: 1,
+      premiumDeadbandPct: 0,
+      premiumSlopeDeadbandPct: 0,
+      stateMinBars: 1,
+    };
     const m = metrics([
       [0.01, 0, 0, 0, 10],
       [0.02, 0, 0.5, 0.5, 10], // premium positive & rising, OI and funding cool → bullish
-      [0.03, 0, 1.2, 0, 10], // OI z ≥ bullishMaxOiZ (1) → not bullish
+      [0.03, 0, 1.2, 0, 10], // OI z ≥ bullishMaxOiZ (1) → not bullish (the filter applies while holding too)
       [0.04, 0, 0, 0, 35], // funding APR ≥ 30 → not bullish
       [-0.01, 0, 1.0, 0, 10], // negative & falling, OI z ≥ 1 → bearish
-      [-0.02, 0, 0.2, 0.3, 10], // negative & falling, no leverage → nothing
+      [-0.02, 0, 0.2, 0.3, 10], // negative & falling, no leverage → bearish ends
       [0.0, 0, 2.1, 1.0, 31], // OI z ≥ 2 and APR ≥ 30 → overLeverage
       [0.0, 0, 2.1, 2.0, 5], // OI z ≥ 2 and funding z ≥ 2 → overLeverage
-      [0.0, 0, 1.9, 3.0, 50], // OI z < 2 → not overLeverage
-      [0.05, NaN, NaN, NaN, NaN], // rising, metrics unknown → bullish (unknown does not block)
+      [0.0, 0, 1.9, 3.0, 50], // OI z < 2 would not start it, but 1.9 ≥ exit 1 → overLeverage holds
+      [0.05, NaN, NaN, NaN, NaN], // rising, metrics unknown → bullish (unknown does not block); OI z unknown ends overLeverage
     ]);
-    const states = statesOf(computeStates(m, 10, o));
+    const states = statesOf(computeStates(m, 10, one));
     expect(states).toEqual([
       [],
       ['bullish'],
@@ -701,9 +720,11 @@ describe('confluence and extreme rules', () => {
       [],
       ['overLeverage'],
       ['overLeverage'],
-      [],
+      ['overLeverage'],
       ['bullish'],
     ]);
+    // without hysteresis (exit threshold = entry threshold) row 8 is not overLeverage: the definition is unchanged
+    expect(statesOf(computeStates(m, 10, { ...one, overLeverageExitOiZ: 2 }))[8]).toEqual([]);
   });
   it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ (2) and mean beyond ±extremeScoreMin (2.5), hysteresis to ±1', () => {
     const m = metrics([
@@ -734,8 +755,9 @@ describe('confluence and extreme rules', () => {
     expect(notes).toMatch(/funding z unavailable on 2 of 7 bars/);
     expect(notes).toMatch(/OI z unavailable on 1 of 7 bars/);
     const cold = statesOf(computeStates(m, 7, { ...o, extremeExitScore: 99 }));
-    expect(cold[2]).toEqual([]);
-    expect(cold[6]).toEqual([]);
+    const coldExtremes = cold.map((st) => st.filter((k) => k.startsWith('extreme')));
+    expect(coldExtremes[2]).toEqual([]);
+    expect(coldExtremes[6]).toEqual([]);
   });
 });
 

@@ -22,6 +22,8 @@ export {
   rollingZF64,
   sma,
   smaF64,
+  ema,
+  emaF64,
   twapFunding8h,
   twapFunding8hF64,
   chainLinkedIndex,

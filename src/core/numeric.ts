@@ -163,6 +163,36 @@ export function smaF64(values: Float64Array, k: number): Float64Array {
   return out;
 }
 
+/**
+ * Exponential moving average over the valid values, Float64Array form (NaN = missing): `e = x` at the first valid
+ * value, then `e += α (x − e)` with `α = 2 / (n + 1)` (the usual "n-bar" EMA: its centre of mass is (n − 1) / 2 bars
+ * back, as for an n-bar SMA). Missing inputs give NaN and are skipped (the EMA carries on from the last valid value),
+ * as in smaF64. n = 1 returns the input array itself. O(length).
+ */
+export function emaF64(values: Float64Array, n: number): Float64Array {
+  const len = values.length;
+  if (n <= 1) {
+    return values; // identity (not copied: callers treat columns as read-only)
+  }
+  const a = 2 / (n + 1);
+  const out = new Float64Array(len).fill(NaN);
+  let e = NaN;
+  for (let i = 0; i < len; i++) {
+    const x = values[i];
+    if (x !== x) {
+      continue;
+    }
+    e = e === e ? e + a * (x - e) : x;
+    out[i] = e;
+  }
+  return out;
+}
+
+/** Exponential moving average (same unit as the input), α = 2 / (n + 1), seeded with the first valid value. */
+export function ema(values: ArrayLike<number | null>, n: number): Array<number | null> {
+  return fromF64(emaF64(toF64(values), n));
+}
+
 /** Simple moving average (same unit as the input) over the last `k` valid values; null until k exist. */
 export function sma(values: ArrayLike<number | null>, k: number): Array<number | null> {
   return fromF64(smaF64(toF64(values), k));

@@ -19,10 +19,16 @@ export interface EngineOptions {
   /** Convert USDT / USDC quoted prices to USD when a USDT/USD or USDC/USD fx series is present. */
   stablecoinToUsd: boolean;
 
-  /** "Rising"/"falling" premium compares premiumPct with its value this many bars earlier. */
+  /** EMA window (bars) of the premium the bullish / bearish rules read (after premiumSmoothing). 1 = no EMA. */
+  premiumEmaBars: number;
+  /** "Rising"/"falling" compares the EMA premium with its value this many bars earlier. */
   premiumSlopeBars: number;
-  /** |premiumPct| must exceed this (percent) to count as positive / negative. */
+  /** Entry: the EMA premium must be beyond ± this (percent) to count as positive / negative. */
   premiumDeadbandPct: number;
+  /** Entry: the EMA premium must have moved more than this (percentage points over premiumSlopeBars) to rise / fall. */
+  premiumSlopeDeadbandPct: number;
+  /** Exit hysteresis: bullish holds while the EMA premium stays above −this, bearish while below +this (percent). */
+  premiumExitMarginPct: number;
   /** bullish: OI not overheated means oiZ below this. */
   bullishMaxOiZ: number;
   /** bullish: funding not hot means fundingZ below this ... */
@@ -39,6 +45,10 @@ export interface EngineOptions {
   overLeverageFundingZ: number;
   /** ... or fundingAprPct at or above this (percent per year). */
   overLeverageFundingAprPct: number;
+  /** overLeverage exit hysteresis: once flagged, the state holds while oiZ stays at or above this. */
+  overLeverageExitOiZ: number;
+  /** Minimum duration (bars) of a bullish, bearish or over-leverage state once it starts. 1 = none. */
+  stateMinBars: number;
 
   /** Extreme rule: a metric counts as extreme when its signed z is at or beyond this. */
   extremeZ: number;
@@ -60,8 +70,11 @@ export const DEFAULT_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   basketWeighting: 'equal',
   stablecoinToUsd: true,
 
-  premiumSlopeBars: 1,
-  premiumDeadbandPct: 0,
+  premiumEmaBars: 7,
+  premiumSlopeBars: 5,
+  premiumDeadbandPct: 0.02,
+  premiumSlopeDeadbandPct: 0.01,
+  premiumExitMarginPct: 0.05,
   bullishMaxOiZ: 1,
   bullishMaxFundingZ: 1,
   bullishMaxFundingAprPct: 30,
@@ -70,6 +83,8 @@ export const DEFAULT_OPTIONS: Readonly<EngineOptions> = Object.freeze({
   overLeverageOiZ: 2,
   overLeverageFundingZ: 2,
   overLeverageFundingAprPct: 30,
+  overLeverageExitOiZ: 1,
+  stateMinBars: 2,
 
   extremeZ: 2,
   extremeMinCount: 2,
@@ -111,8 +126,11 @@ const SPECS: Record<OptionName, Spec> = {
   fundingWeighting: { type: 'enum', values: ['oi', 'equal'] },
   basketWeighting: { type: 'enum', values: ['equal', 'volume'] },
   stablecoinToUsd: { type: 'bool' },
+  premiumEmaBars: INT_WINDOW,
   premiumSlopeBars: INT_WINDOW,
   premiumDeadbandPct: NUM,
+  premiumSlopeDeadbandPct: NUM,
+  premiumExitMarginPct: NUM,
   bullishMaxOiZ: NUM,
   bullishMaxFundingZ: NUM,
   bullishMaxFundingAprPct: NUM,
@@ -121,6 +139,8 @@ const SPECS: Record<OptionName, Spec> = {
   overLeverageOiZ: NUM,
   overLeverageFundingZ: NUM,
   overLeverageFundingAprPct: NUM,
+  overLeverageExitOiZ: NUM,
+  stateMinBars: INT_WINDOW,
   extremeZ: NUM,
   extremeMinCount: { type: 'int', min: 1, max: 3 },
   extremeScoreMin: NUM,

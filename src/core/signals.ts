@@ -1,3 +1,8 @@
+/**
+ * Confluence states (bullish / bearish regimes, over-leverage), the extreme rule, and the events built from state
+ * runs. Pure: reads metric columns, returns masks, scores and events (docs/metrics.md sections 10-12).
+ */
+import { emaF64 } from './numeric';
 import { EngineOptions } from './options';
 import { Bar, EventKind, FlowEvent, STATE_KINDS, StateKind } from './types';
 
@@ -76,10 +81,29 @@ function missingNotes(avail: Uint8Array, i0: number, i1: number, o: EngineOption
 }
 
 /**
+ * One bar of a regime state with entry/exit hysteresis and a minimum duration. `age` is how many bars the state has
+ * been on up to the previous bar (0 = off). The state holds when it was on and the bar's input is known and either the
+ * exit test `keep` still passes or it has lasted fewer than `minBars` bars; otherwise it starts when the stricter entry
+ * test `enter` passes. Returns the new age (0 = off).
+ */
+export function regimeStep(age: number, known: boolean, enter: boolean, keep: boolean, minBars: number): number {
+  if (age > 0 && known && (keep || age < minBars)) {
+    return age + 1;
+  }
+  return enter ? 1 : 0;
+}
+
+/**
  * Evaluates the confluence rules and the extreme rule on every bar (see docs/metrics.md).
  * Returns a state bit mask per bar, the extreme `score` (mean of the available signed z components, positive = top
  * side: −premiumZ, oiZ, fundingZ) and `missing(i0, i1)`, which describes for an output range how often a metric was
  * missing while the extreme rule ran on the others.
+ *
+ * bullish and bearish are regimes of the EMA premium (`premiumEmaBars`): they start when the EMA premium is beyond
+ * ±premiumDeadbandPct and has moved more than premiumSlopeDeadbandPct over premiumSlopeBars bars in the same
+ * direction (with the leverage filters), and hold while it stays on its side of ∓premiumExitMarginPct (filters still
+ * applying) or for at least stateMinBars bars. overLeverage starts on its rule and holds while oiZ ≥
+ * overLeverageExitOiZ (or for stateMinBars bars).
  */
 export function computeStates(
   m: MetricArrays,
@@ -90,28 +114,50 @@ export function computeStates(
   const score = new Float64Array(nb).fill(NaN);
   const avail = new Uint8Array(nb); // bit mask of available components
   const k = o.premiumSlopeBars;
+  const ema = emaF64(m.premium, o.premiumEmaBars);
+  const minBars = o.stateMinBars;
   const comp = new Float64Array(3); // the bar's three extreme components (bit j of `avail` = comp[j] known)
   let prevExtreme = 0;
+  let bullAge = 0;
+  let bearAge = 0;
+  let olAge = 0;
   for (let b = 0; b < nb; b++) {
     let st = 0;
-    const p = m.premium[b];
-    const prev = b >= k ? m.premium[b - k] : NaN;
+    const p = ema[b];
+    const slope = b >= k ? p - ema[b - k] : NaN; // NaN when either end is unknown: no entry
     const oz = m.oiZ[b];
     const fz = m.fundingZ[b];
     const apr = m.fundingApr[b];
-    if (
-      p > o.premiumDeadbandPct &&
-      p > prev &&
-      !(oz >= o.bullishMaxOiZ) &&
-      !(fz >= o.bullishMaxFundingZ) &&
-      !(apr >= o.bullishMaxFundingAprPct)
-    ) {
+    const cool = !(oz >= o.bullishMaxOiZ) && !(fz >= o.bullishMaxFundingZ) && !(apr >= o.bullishMaxFundingAprPct);
+    const building = oz >= o.bearishMinOiZ || fz >= o.bearishMinFundingZ;
+    bullAge = regimeStep(
+      bullAge,
+      p === p,
+      p > o.premiumDeadbandPct && slope > o.premiumSlopeDeadbandPct && cool,
+      p > -o.premiumExitMarginPct && cool,
+      minBars
+    );
+    bearAge = regimeStep(
+      bearAge,
+      p === p,
+      p < -o.premiumDeadbandPct && slope < -o.premiumSlopeDeadbandPct && building,
+      p < o.premiumExitMarginPct && building,
+      minBars
+    );
+    olAge = regimeStep(
+      olAge,
+      oz === oz,
+      oz >= o.overLeverageOiZ && (fz >= o.overLeverageFundingZ || apr >= o.overLeverageFundingAprPct),
+      oz >= o.overLeverageExitOiZ,
+      minBars
+    );
+    if (bullAge > 0) {
       st |= 1;
     }
-    if (p < -o.premiumDeadbandPct && p < prev && (oz >= o.bearishMinOiZ || fz >= o.bearishMinFundingZ)) {
+    if (bearAge > 0) {
       st |= 2;
     }
-    if (oz >= o.overLeverageOiZ && (fz >= o.overLeverageFundingZ || apr >= o.overLeverageFundingAprPct)) {
+    if (olAge > 0) {
       st |= 4;
     }
     // extreme components, oriented so that positive points to a top (premium z is negated)

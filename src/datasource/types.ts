@@ -139,14 +139,7 @@ export interface CoverageQuery extends QueryBase<'coverage'> {
 
 /** Any BTC Flow panel target. */
 export type BtcFlowQuery =
-  | PremiumQuery
-  | OiQuery
-  | OiZQuery
-  | FundingQuery
-  | SignalsQuery
-  | ExtremesQuery
-  | PricesQuery
-  | CoverageQuery;
+  PremiumQuery | OiQuery | OiZQuery | FundingQuery | SignalsQuery | ExtremesQuery | PricesQuery | CoverageQuery;
 
 /** The target for a given query type. */
 export type QueryOf<T extends QueryType> = Extract<BtcFlowQuery, { queryType: T }>;
@@ -188,8 +181,11 @@ export const NON_THRESHOLD_OPTIONS = [
 export type ThresholdName = Exclude<keyof EngineOptions, (typeof NON_THRESHOLD_OPTIONS)[number]>;
 /** Threshold names in the engine's documentation order (kept equal to the engine's options by a test). */
 export const THRESHOLD_NAMES = [
+  'premiumEmaBars',
   'premiumSlopeBars',
   'premiumDeadbandPct',
+  'premiumSlopeDeadbandPct',
+  'premiumExitMarginPct',
   'bullishMaxOiZ',
   'bullishMaxFundingZ',
   'bullishMaxFundingAprPct',
@@ -198,6 +194,8 @@ export const THRESHOLD_NAMES = [
   'overLeverageOiZ',
   'overLeverageFundingZ',
   'overLeverageFundingAprPct',
+  'overLeverageExitOiZ',
+  'stateMinBars',
   'extremeZ',
   'extremeMinCount',
   'extremeScoreMin',
@@ -249,13 +247,21 @@ export const DEFAULT_COMMON: Required<Omit<CommonQueryOptions, 'venues'>> & { ve
 };
 
 /** A complete default for each query type (without refId). */
-export const DEFAULT_QUERIES: { [T in QueryType]: Omit<Required<QueryOf<T>>, 'refId' | 'datasource' | 'hide' | 'key'> } = {
+export const DEFAULT_QUERIES: {
+  [T in QueryType]: Omit<Required<QueryOf<T>>, 'refId' | 'datasource' | 'hide' | 'key'>;
+} = {
   premium: { ...DEFAULT_COMMON, queryType: 'premium', includeBaskets: false, includeZ: true },
   oi: { ...DEFAULT_COMMON, queryType: 'oi', perVenue: true, includeIndex: true },
   oiZ: { ...DEFAULT_COMMON, queryType: 'oiZ', includeIndex: false },
   funding: { ...DEFAULT_COMMON, queryType: 'funding', unit: 'rate', perVenue: false, includeZ: true },
   signals: { ...DEFAULT_COMMON, queryType: 'signals', format: 'states', kinds: [...SIGNAL_KINDS] },
-  extremes: { ...DEFAULT_COMMON, queryType: 'extremes', format: 'states', kinds: [...EXTREME_KINDS], includeScore: false },
+  extremes: {
+    ...DEFAULT_COMMON,
+    queryType: 'extremes',
+    format: 'states',
+    kinds: [...EXTREME_KINDS],
+    includeScore: false,
+  },
   prices: { ...DEFAULT_COMMON, queryType: 'prices', markets: ['spot', 'perp'], includeBaskets: true },
   coverage: { ...DEFAULT_COMMON, queryType: 'coverage', includeExcluded: false },
 };
