@@ -56,15 +56,17 @@ describe('warm-up', () => {
   it('fetches from that many bars before the bucket holding `from`', () => {
     const r = resolveQuery(q({ timeframe: '1d' }), ctx());
     expect(r.lookback).toBe(defaultLookback('1d'));
-    expect(r.warmupBars).toBe(92);
-    expect(r.fetchFrom).toBe(Date.UTC(2025, 5, 10) - 92 * DAY);
+    // 90 (lookback) + 0 (no smoothing) + 5 (premiumSlopeBars) + 1
+    expect(r.warmupBars).toBe(96);
+    expect(r.fetchFrom).toBe(Date.UTC(2025, 5, 10) - 96 * DAY);
   });
 
   it('counts calendar months on 1M and Monday weeks on 1w', () => {
     expect(barsBefore(Date.UTC(2025, 2, 1), 14, '1M')).toBe(Date.UTC(2024, 0, 1));
     const r = resolveQuery(q({ timeframe: '1w', lookback: 10 }), ctx());
     // 2025-06-10 is a Tuesday: its week starts Monday 2025-06-09
-    expect(r.fetchFrom).toBe(Date.UTC(2025, 5, 9) - 12 * 7 * DAY);
+    // 10 (lookback) + 5 (premiumSlopeBars) + 1 weeks
+    expect(r.fetchFrom).toBe(Date.UTC(2025, 5, 9) - 16 * 7 * DAY);
   });
 });
 
