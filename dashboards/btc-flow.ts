@@ -367,11 +367,15 @@ function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
     .title('Signal states')
     .description(
       'One lane per state, coloured while the state is active (default thresholds; a data source can change them). ' +
-        `Bullish confluence (green): spot premium positive and rising while OI z < ${O.bullishMaxOiZ}, funding z < ` +
-        `${O.bullishMaxFundingZ} and funding < ${O.bullishMaxFundingAprPct} %/yr. Bearish confluence (red): premium ` +
-        `negative and falling while leverage builds (OI z ≥ ${O.bearishMinOiZ} or funding z ≥ ${O.bearishMinFundingZ}). ` +
+        `States are regimes: each starts on a strict test and holds on a looser one, at least ${O.stateMinBars} bars. ` +
+        `Bullish confluence (green): the ${O.premiumEmaBars}-bar EMA of the spot premium above ${O.premiumDeadbandPct} % ` +
+        `and up by more than ${O.premiumSlopeDeadbandPct} pt over ${O.premiumSlopeBars} bars, while OI z < ` +
+        `${O.bullishMaxOiZ}, funding z < ${O.bullishMaxFundingZ} and funding < ${O.bullishMaxFundingAprPct} %/yr; ` +
+        `holds while the EMA premium stays above −${O.premiumExitMarginPct} %. Bearish confluence (red): the mirror ` +
+        `image (below −${O.premiumDeadbandPct} % and falling, held while below +${O.premiumExitMarginPct} %) while ` +
+        `leverage builds (OI z ≥ ${O.bearishMinOiZ} or funding z ≥ ${O.bearishMinFundingZ}). ` +
         `Over-leverage (orange): OI z ≥ ${O.overLeverageOiZ} with funding z ≥ ${O.overLeverageFundingZ} or funding ≥ ` +
-        `${O.overLeverageFundingAprPct} %/yr. Extreme top / bottom (purple): at least ${O.extremeMinCount} of −premium z, ` +
+        `${O.overLeverageFundingAprPct} %/yr, held until OI z falls below ${O.overLeverageExitOiZ}. Extreme top / bottom (purple): at least ${O.extremeMinCount} of −premium z, ` +
         `OI z and funding z beyond ±${O.extremeZ} with their mean beyond ±${O.extremeScoreMin} (held until the mean ` +
         `falls back inside ±${O.extremeExitScore}). Blank = inactive. The same periods are drawn as ` +
         'annotations on every time-series panel.'

@@ -67,7 +67,7 @@ const newDs = (jsonData: BtcFlowOptions = CONFIG, url = proxy.dsUrl) => new Data
 
 /**
  * Reference: the bundle straight from the mock, with the warm-up computed by hand (lookback + smoothing − 1 +
- * slope bars (1) + 1 bars before the first visible bar), and the engine on it.
+ * slope bars (default 5) + 1 bars before the first visible bar), and the engine on it.
  */
 async function reference(opts: {
   tf: Timeframe;
@@ -87,7 +87,8 @@ async function reference(opts: {
   if (opts.tf === '1w') {
     firstBar = Math.floor((from - 4 * DAY) / barMs) * barMs + 4 * DAY; // weeks start Monday
   }
-  const warm = opts.lookback + ((opts.smoothing ?? 1) - 1) + 1 + 1;
+  const slope = Number(opts.engine?.premiumSlopeBars ?? 5); // premiumSlopeBars, default 5
+  const warm = opts.lookback + ((opts.smoothing ?? 1) - 1) + slope + 1;
   const ctx = new ExchangeContext({ baseUrl: mock.url, now: () => NOW, retries: 0 });
   const r = await fetchBundle(
     { asset: opts.asset ?? 'BTC', timeframe: opts.tf, from: firstBar - warm * barMs, to, venues: opts.venues ?? ALL },
