@@ -1,0 +1,455 @@
+/**
+ * The embedded SQLite backend of the recorder store (better-sqlite3, synchronous under a Promise interface): one file,
+ * WAL journal, `WITHOUT ROWID` tables keyed by (asset, venue, kind, timeframe, ts), upserts, and versioned schema
+ * migrations kept in `PRAGMA user_version`. A database written by an older version is migrated on open; a newer one
+ * is refused with a clear error. Everything SQL-specific stays in this file; see types.ts for the contract.
+ */
+import Database from 'better-sqlite3';
+import {
+  ArchiveFileRecord,
+  checkKey,
+  mergeInterval,
+  PointSource,
+  RecorderStore,
+  RecorderStoreError,
+  SeriesKey,
+  SeriesMeta,
+  SeriesStats,
+  SeriesSummary,
+  SeriesWrite,
+  SOURCE_BY_CODE,
+  SOURCE_CODE,
+  StoredPoint,
+} from './types';
+
+/** One migration per schema version, applied in order inside one transaction each. */
+export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: string }> = [
+  {
+    version: 1,
+    what: 'series meta and points',
+    sql: `
+      CREATE TABLE series (
+        asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL,
+        quote TEXT, unit TEXT, interval_hours REAL, pair TEXT, symbol TEXT, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (asset, venue, kind, timeframe)
+      ) WITHOUT ROWID;
+      CREATE TABLE points (
+        asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL, ts INTEGER NOT NULL,
+        value REAL NOT NULL, volume REAL, source INTEGER NOT NULL, written_at INTEGER NOT NULL,
+        open INTEGER NOT NULL DEFAULT 0, archive_value REAL,
+        PRIMARY KEY (asset, venue, kind, timeframe, ts)
+      ) WITHOUT ROWID;`,
+  },
+  {
+    version: 2,
+    what: 'covered ranges per source (resumable backfill) and the archive file log',
+    sql: `
+      CREATE TABLE coverage (
+        asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL, source INTEGER NOT NULL,
+        from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL,
+        PRIMARY KEY (asset, venue, kind, timeframe, source, from_ts)
+      ) WITHOUT ROWID;
+      CREATE TABLE archive_files (
+        path TEXT NOT NULL PRIMARY KEY, sha256 TEXT, status TEXT NOT NULL, rows INTEGER NOT NULL, notice TEXT,
+        fetched_at INTEGER NOT NULL
+      ) WITHOUT ROWID;`,
+  },
+];
+
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
+
+export interface SqliteStoreOptions {
+  /** Open read-only (status, export). The file must exist. */
+  readonly?: boolean;
+  /** Migrate only up to this version (tests of the upgrade path). Default: the latest. */
+  targetVersion?: number;
+}
+
+const KEY_WHERE = 'asset = ? AND venue = ? AND kind = ? AND timeframe = ?';
+const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as const;
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements RecorderStore {
+  readonly backend = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly stmts: Record<string, Database.Statement>;
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    opts: SqliteStoreOptions = {}
+  ) {
+    try {
+      this.db = new Database(file, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly) });
+    } catch (e) {
+      throw new RecorderStoreError(`cannot open database ${file}: ${(e as Error).message}`);
+    }
+    try {
+      this.migrate(opts);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.pragma('busy_timeout = 5000');
+    this.stmts = this.prepare();
+  }
+
+  private migrate(opts: SqliteStoreOptions): void {
+    let version: number;
+    try {
+      version = Number(this.db.pragma('user_version', { simple: true }));
+    } catch (e) {
+      throw new RecorderStoreError(`${this.file} is not a recorder database: ${(e as Error).message}`);
+    }
+    const target = opts.targetVersion ?? SQLITE_SCHEMA_VERSION;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new RecorderStoreError(
+        `${this.file}: database schema version ${version} is newer than this recorder supports (${SQLITE_SCHEMA_VERSION}); ` +
+          'upgrade BTC Flow to open it (the file was not changed)'
+      );
+    }
+    if (version === 0) {
+      const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as Row;
+      if (Number(tables.n) > 0) {
+        throw new RecorderStoreError(`${this.file} is an SQLite file but not a recorder database (no schema version)`);
+      }
+    }
+    if (version >= target) {
+      return;
+    }
+    if (opts.readonly) {
+      throw new RecorderStoreError(
+        `${this.file}: database schema version ${version} needs an upgrade to ${target}; open it once read-write (e.g. recorder run or backfill)`
+      );
+    }
+    for (const m of SQLITE_MIGRATIONS) {
+      if (m.version > version && m.version <= target) {
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          this.db.pragma(`user_version = ${m.version}`);
+        })();
+      }
+    }
+  }
+
+  /** Statements are prepared on first use (a database kept at an older version in tests lacks later tables). */
+  private prepare(): Record<string, Database.Statement> {
+    const sqls = this.statementSql();
+    const cache: Record<string, Database.Statement> = {};
+    return new Proxy(cache, {
+      get: (target, name: string) => (target[name] ??= this.db.prepare(sqls[name])),
+    });
+  }
+
+  private statementSql(): Record<string, string> {
+    const cols = 'asset, venue, kind, timeframe, ts, value, volume, source, written_at, open, archive_value';
+    const changed =
+      'points.value IS NOT excluded.value OR points.volume IS NOT excluded.volume OR ' +
+      'points.source IS NOT excluded.source OR points.open IS NOT excluded.open';
+    const s: Record<string, string> = {
+      upsertPrimary: `INSERT INTO points (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+         ON CONFLICT (asset, venue, kind, timeframe, ts) DO UPDATE SET
+           value = excluded.value, volume = excluded.volume, source = excluded.source,
+           written_at = excluded.written_at, open = excluded.open,
+           archive_value = CASE WHEN points.source = 2 THEN points.value ELSE points.archive_value END
+         WHERE ${changed}`,
+      upsertArchive: `INSERT INTO points (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)
+         ON CONFLICT (asset, venue, kind, timeframe, ts) DO UPDATE SET
+           value = CASE WHEN points.source = 2 THEN excluded.value ELSE points.value END,
+           volume = CASE WHEN points.source = 2 THEN excluded.volume ELSE points.volume END,
+           archive_value = CASE WHEN points.source = 2 THEN NULL ELSE excluded.value END,
+           written_at = excluded.written_at
+         WHERE (points.source = 2 AND (points.value IS NOT excluded.value OR points.volume IS NOT excluded.volume
+                                       OR points.open <> 0))
+            OR (points.source <> 2 AND points.archive_value IS NOT excluded.value)`,
+      upsertMeta: `INSERT INTO series (asset, venue, kind, timeframe, quote, unit, interval_hours, pair, symbol, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (asset, venue, kind, timeframe) DO UPDATE SET
+           quote = coalesce(excluded.quote, series.quote), unit = coalesce(excluded.unit, series.unit),
+           interval_hours = coalesce(excluded.interval_hours, series.interval_hours),
+           pair = coalesce(excluded.pair, series.pair), symbol = coalesce(excluded.symbol, series.symbol),
+           updated_at = excluded.updated_at
+         WHERE series.quote IS NOT coalesce(excluded.quote, series.quote)
+            OR series.unit IS NOT coalesce(excluded.unit, series.unit)
+            OR series.interval_hours IS NOT coalesce(excluded.interval_hours, series.interval_hours)
+            OR series.pair IS NOT coalesce(excluded.pair, series.pair)
+            OR series.symbol IS NOT coalesce(excluded.symbol, series.symbol)`,
+      meta: `SELECT quote, unit, interval_hours, pair, symbol FROM series WHERE ${KEY_WHERE}`,
+      read: `SELECT ts, value, volume, source, written_at, open, archive_value FROM points
+         WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      count: `SELECT count(*) AS n FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
+      coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = ? ORDER BY from_ts`,
+      coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = ?`,
+      coverageInsert:
+        'INSERT INTO coverage (asset, venue, kind, timeframe, source, from_ts, to_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      summary: `SELECT asset, venue, kind, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS n,
+                sum(source = 1) AS rest, sum(source = 2) AS archive, sum(source = 3) AS import,
+                max(written_at) AS written
+         FROM points WHERE (? IS NULL OR asset = ?) GROUP BY asset, venue, kind, timeframe
+         ORDER BY asset, venue, kind, timeframe`,
+      allMeta:
+        'SELECT asset, venue, kind, timeframe, quote, unit, interval_hours, pair, symbol FROM series WHERE (? IS NULL OR asset = ?)',
+      keySummary: `SELECT min(ts) AS first, max(ts) AS last, count(*) AS n,
+                sum(source = 1) AS rest, sum(source = 2) AS archive, sum(source = 3) AS import,
+                max(written_at) AS written
+         FROM points WHERE ${KEY_WHERE}`,
+      gaps: `SELECT prev, ts FROM (SELECT ts, lag(ts) OVER (ORDER BY ts) AS prev FROM points WHERE ${KEY_WHERE})
+         WHERE prev IS NOT NULL AND ts - prev > ? ORDER BY ts`,
+      overlap: `SELECT count(*) AS n, max(abs(value - archive_value) / abs(value)) AS d FROM points
+         WHERE ${KEY_WHERE} AND archive_value IS NOT NULL`,
+      fileUpsert: `INSERT INTO archive_files (path, sha256, status, rows, notice, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, status = excluded.status, rows = excluded.rows,
+           notice = excluded.notice, fetched_at = excluded.fetched_at`,
+      file: 'SELECT path, sha256, status, rows, notice, fetched_at FROM archive_files WHERE path = ?',
+      files: 'SELECT path, sha256, status, rows, notice, fetched_at FROM archive_files ORDER BY path',
+    };
+    return s;
+  }
+
+  private check(): void {
+    if (this.closed) {
+      throw new RecorderStoreError(`${this.file}: the store is closed`);
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    this.check();
+    return Number(this.db.pragma('user_version', { simple: true }));
+  }
+
+  async write(batch: SeriesWrite[], writtenAt = Date.now()): Promise<number> {
+    this.check();
+    for (const w of batch) {
+      checkKey(w.key);
+      if (!SOURCE_CODE[w.source]) {
+        throw new RecorderStoreError(
+          `source: unknown source ${JSON.stringify(w.source)}; allowed: rest, archive, import`
+        );
+      }
+      for (const p of w.points) {
+        if (!Number.isFinite(p.ts) || !Number.isFinite(p.value) || (p.volume != null && !Number.isFinite(p.volume))) {
+          throw new RecorderStoreError(
+            `points: ${w.key.venue} ${w.key.kind}: non-finite point (ts ${String(p.ts)}, value ${String(p.value)})`
+          );
+        }
+      }
+    }
+    const s = this.stmts;
+    const run = this.db.transaction((): number => {
+      let changes = 0;
+      for (const w of batch) {
+        const k = w.key;
+        if (w.meta) {
+          const m = w.meta;
+          s.upsertMeta.run(
+            k.asset,
+            k.venue,
+            k.kind,
+            k.timeframe,
+            m.quote ?? null,
+            m.unit ?? null,
+            m.intervalHours ?? null,
+            m.pair ?? null,
+            m.symbol ?? null,
+            writtenAt
+          );
+        }
+        if (w.source === 'archive') {
+          for (const p of w.points) {
+            changes += s.upsertArchive.run(
+              k.asset,
+              k.venue,
+              k.kind,
+              k.timeframe,
+              p.ts,
+              p.value,
+              p.volume ?? null,
+              writtenAt
+            ).changes;
+          }
+        } else {
+          const code = SOURCE_CODE[w.source];
+          for (const p of w.points) {
+            changes += s.upsertPrimary.run(
+              k.asset,
+              k.venue,
+              k.kind,
+              k.timeframe,
+              p.ts,
+              p.value,
+              p.volume ?? null,
+              code,
+              writtenAt,
+              p.open ? 1 : 0
+            ).changes;
+          }
+        }
+        if (w.cover && w.cover[1] > w.cover[0]) {
+          const code = SOURCE_CODE[w.source];
+          const have = (s.coverage.all(...keyArgs(k), code) as Row[]).map(
+            (r) => [Number(r.from_ts), Number(r.to_ts)] as [number, number]
+          );
+          const merged = mergeInterval(have, w.cover);
+          if (JSON.stringify(merged) !== JSON.stringify(have)) {
+            s.coverageDelete.run(...keyArgs(k), code);
+            for (const [a, b] of merged) {
+              s.coverageInsert.run(...keyArgs(k), code, a, b);
+            }
+          }
+        }
+      }
+      return changes;
+    });
+    return run();
+  }
+
+  async readPoints(key: SeriesKey, from: number, to: number): Promise<StoredPoint[]> {
+    this.check();
+    const rows = this.stmts.read.raw(true).all(...keyArgs(key), from, to) as unknown[][];
+    return rows.map((r) => ({
+      ts: r[0] as number,
+      value: r[1] as number,
+      volume: (r[2] as number | null) ?? null,
+      source: SOURCE_BY_CODE[r[3] as number],
+      writtenAt: r[4] as number,
+      open: r[5] === 1,
+      archiveValue: (r[6] as number | null) ?? null,
+    }));
+  }
+
+  async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {
+    this.check();
+    return Number((this.stmts.count.get(...keyArgs(key), from, to) as Row).n);
+  }
+
+  async seriesMeta(key: SeriesKey): Promise<SeriesMeta | null> {
+    this.check();
+    const r = this.stmts.meta.get(...keyArgs(key)) as Row | undefined;
+    return r ? metaOf(r) : null;
+  }
+
+  async listSeries(filter: { asset?: string } = {}): Promise<SeriesSummary[]> {
+    this.check();
+    const a = filter.asset ?? null;
+    const metas = new Map<string, SeriesMeta>();
+    for (const r of this.stmts.allMeta.all(a, a) as Row[]) {
+      metas.set(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`, metaOf(r));
+    }
+    return (this.stmts.summary.all(a, a) as Row[]).map((r) => ({
+      asset: String(r.asset),
+      venue: String(r.venue),
+      kind: r.kind as SeriesKey['kind'],
+      timeframe: r.timeframe as SeriesKey['timeframe'],
+      meta: metas.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? {},
+      ...summaryOf(r),
+    }));
+  }
+
+  async seriesStats(key: SeriesKey, stepMs: number): Promise<SeriesStats> {
+    this.check();
+    const sum = summaryOf(this.stmts.keySummary.get(...keyArgs(key)) as Row);
+    const gaps: Array<[number, number]> = [];
+    let missing = 0;
+    if (stepMs > 0 && sum.count > 1) {
+      for (const r of this.stmts.gaps.all(...keyArgs(key), stepMs) as Row[]) {
+        const prev = Number(r.prev);
+        const ts = Number(r.ts);
+        gaps.push([prev + stepMs, ts]);
+        missing += Math.round((ts - prev) / stepMs) - 1;
+      }
+    }
+    const o = this.stmts.overlap.get(...keyArgs(key)) as Row;
+    return {
+      ...key,
+      meta: (await this.seriesMeta(key)) ?? {},
+      ...sum,
+      gaps,
+      missingPoints: missing,
+      overlapPoints: Number(o.n),
+      maxOverlapRelDiff: o.d === null || o.d === undefined ? null : Number(o.d),
+    };
+  }
+
+  async coverage(key: SeriesKey, source: PointSource): Promise<Array<[number, number]>> {
+    this.check();
+    return (this.stmts.coverage.all(...keyArgs(key), SOURCE_CODE[source]) as Row[]).map((r) => [
+      Number(r.from_ts),
+      Number(r.to_ts),
+    ]);
+  }
+
+  async recordArchiveFile(rec: ArchiveFileRecord): Promise<void> {
+    this.check();
+    this.stmts.fileUpsert.run(rec.path, rec.sha256, rec.status, rec.rows, rec.notice, rec.fetchedAt);
+  }
+
+  async archiveFile(path: string): Promise<ArchiveFileRecord | null> {
+    this.check();
+    const r = this.stmts.file.get(path) as Row | undefined;
+    return r ? fileOf(r) : null;
+  }
+
+  async listArchiveFiles(): Promise<ArchiveFileRecord[]> {
+    this.check();
+    return (this.stmts.files.all() as Row[]).map(fileOf);
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+  }
+}
+
+function metaOf(r: Row): SeriesMeta {
+  const m: SeriesMeta = {};
+  if (r.quote != null) {
+    m.quote = String(r.quote);
+  }
+  if (r.unit != null) {
+    m.unit = r.unit as 'usd' | 'base';
+  }
+  if (r.interval_hours != null) {
+    m.intervalHours = Number(r.interval_hours);
+  }
+  if (r.pair != null) {
+    m.pair = String(r.pair);
+  }
+  if (r.symbol != null) {
+    m.symbol = String(r.symbol);
+  }
+  return m;
+}
+
+function summaryOf(r: Row) {
+  const n = Number(r.n ?? 0);
+  return {
+    first: n ? Number(r.first) : null,
+    last: n ? Number(r.last) : null,
+    count: n,
+    bySource: { rest: Number(r.rest ?? 0), archive: Number(r.archive ?? 0), import: Number(r.import ?? 0) },
+    lastWrittenAt: n ? Number(r.written) : null,
+  };
+}
+
+function fileOf(r: Row): ArchiveFileRecord {
+  return {
+    path: String(r.path),
+    sha256: r.sha256 == null ? null : String(r.sha256),
+    status: r.status as ArchiveFileRecord['status'],
+    rows: Number(r.rows),
+    notice: r.notice == null ? null : String(r.notice),
+    fetchedAt: Number(r.fetched_at),
+  };
+}
+
+/** Opens (creating when missing, unless read-only) an SQLite store. */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  return new SqliteStore(file, opts);
+}
