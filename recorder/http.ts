@@ -1,0 +1,327 @@
+/**
+ * The recorder's HTTP API (node:http, no framework): `GET /api/v1/bundle`, `/api/v1/series`, `/api/v1/health`, plus
+ * any routes later code adds (`extraRoutes`, `addRoute`, e.g. Prometheus `/metrics`). Bad parameters are a 400 JSON
+ * error naming the parameter and the allowed values, too large a range a 413, a missing or wrong bearer token a 401.
+ * The store does the reading; this module only parses, checks and formats. The token is never logged.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { formatBundle } from '../cli/btc-flow';
+import { BtcFlowInputError } from '../src/core/errors';
+import { SERIES_KINDS, TIMEFRAMES, type SeriesKind, type Timeframe } from '../src/core/types';
+import { DEFAULT_VENUES } from '../src/exchanges/registry';
+import { redactText } from '../src/exchanges/redact';
+import { bundleFromStore, bundleNote, parseTime, planBundleReads, storeStepMs } from './bundle';
+import type { RecorderStore } from './store/types';
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
+
+export interface RecorderServerOptions {
+  store: RecorderStore;
+  /** Bearer token; when set every request without `Authorization: Bearer <token>` gets a 401. */
+  token?: string;
+  /** More routes by exact path, e.g. `{ '/metrics': handler }` (checked after the token, before the API). */
+  extraRoutes?: Record<string, RouteHandler>;
+  /** Most points one bundle request may return (413 above). Default 2,000,000. */
+  maxPoints?: number;
+  /** One line per request and per problem (already redacted). Default: none. */
+  log?: (line: string) => void;
+  /** Extra fields for /api/v1/health (the run loop's per-series state). */
+  healthExtra?: () => Record<string, unknown>;
+  /** Clock (default Date.now). */
+  now?: () => number;
+}
+
+export interface RecorderServer {
+  server: http.Server;
+  /** Adds or replaces a route (exact path). */
+  addRoute(path: string, handler: RouteHandler): void;
+  /** Starts listening (port 0 = any free port); resolves with the URL. Default host 127.0.0.1. */
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_POINTS = 2_000_000;
+
+/** A 4xx answer with a JSON body `{error, parameter?, allowed?}`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly parameter?: string,
+    readonly allowed?: string[]
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+  res.end(text);
+}
+
+function checkParams(url: URL, allowed: string[]): void {
+  for (const k of url.searchParams.keys()) {
+    if (!allowed.includes(k)) {
+      throw new HttpError(400, `unknown parameter ${JSON.stringify(k)}; allowed: ${allowed.join(', ')}`, k, allowed);
+    }
+  }
+  for (const k of allowed) {
+    if (url.searchParams.getAll(k).length > 1) {
+      throw new HttpError(400, `parameter ${k} given more than once`, k);
+    }
+  }
+}
+
+function timeParam(url: URL, name: string, fallback?: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw.trim() === '') {
+    if (fallback !== undefined) {
+      return fallback;
+    }
+    throw new HttpError(400, `${name}: required; epoch milliseconds or an ISO date such as 2021-04-14`, name);
+  }
+  try {
+    return parseTime(raw, name);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message, name);
+  }
+}
+
+function listParam<T extends string>(url: URL, name: string, allowed: readonly T[]): T[] | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) {
+    return undefined;
+  }
+  const items = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '')
+    ),
+  ];
+  if (!items.length) {
+    throw new HttpError(400, `${name}: empty list; allowed: ${allowed.join(', ')}`, name, [...allowed]);
+  }
+  for (const x of items) {
+    if (!(allowed as readonly string[]).includes(x)) {
+      throw new HttpError(400, `${name}: unknown value ${JSON.stringify(x)}; allowed: ${allowed.join(', ')}`, name, [
+        ...allowed,
+      ]);
+    }
+  }
+  return items as T[];
+}
+
+function assetParam(url: URL, required: boolean): string | undefined {
+  const raw = url.searchParams.get('asset');
+  if (raw === null) {
+    if (required) {
+      throw new HttpError(400, 'asset: required; an upper-case coin code such as BTC or ETH', 'asset');
+    }
+    return undefined;
+  }
+  const a = raw.trim().toUpperCase();
+  if (!/^[A-Z0-9]{1,15}$/.test(a)) {
+    throw new HttpError(
+      400,
+      `asset: bad asset ${JSON.stringify(raw)}; expected a coin code such as BTC or ETH`,
+      'asset'
+    );
+  }
+  return a;
+}
+
+export function createRecorderServer(opts: RecorderServerOptions): RecorderServer {
+  const { store } = opts;
+  const now = opts.now ?? Date.now;
+  const maxPoints = opts.maxPoints ?? DEFAULT_MAX_POINTS;
+  const log = opts.log ?? (() => undefined);
+  const expected = opts.token !== undefined ? Buffer.from(`Bearer ${opts.token}`) : undefined;
+  const routes = new Map<string, RouteHandler>(Object.entries(opts.extraRoutes ?? {}));
+
+  const authorised = (req: http.IncomingMessage): boolean => {
+    if (!expected) {
+      return true;
+    }
+    const got = Buffer.from(String(req.headers.authorization ?? ''));
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+
+  routes.set('/api/v1/bundle', async (_req, res, url) => {
+    checkParams(url, ['asset', 'timeframe', 'from', 'to', 'venues', 'kinds']);
+    const asset = assetParam(url, true)!;
+    const tfRaw = url.searchParams.get('timeframe');
+    if (tfRaw === null || !(TIMEFRAMES as readonly string[]).includes(tfRaw)) {
+      throw new HttpError(
+        400,
+        `timeframe: ${tfRaw === null ? 'required' : `unknown timeframe ${JSON.stringify(tfRaw)}`}; allowed: ${TIMEFRAMES.join(', ')}`,
+        'timeframe',
+        [...TIMEFRAMES]
+      );
+    }
+    const timeframe = tfRaw as Timeframe;
+    const t = now();
+    const from = timeParam(url, 'from');
+    const to = timeParam(url, 'to', t);
+    if (from > to) {
+      throw new HttpError(
+        400,
+        `from (${new Date(from).toISOString()}) is after to (${new Date(to).toISOString()})`,
+        'from'
+      );
+    }
+    const stored = await store.listSeries({ asset });
+    const venueIds = [...new Set([...DEFAULT_VENUES, ...stored.map((s) => s.venue)])];
+    const venues = listParam(url, 'venues', venueIds);
+    const kinds = listParam<SeriesKind>(url, 'kinds', SERIES_KINDS);
+    // `to` is inclusive, as `btc-flow fetch --to` and `export --to`
+    const q = { asset, timeframe, from, to: to + 1, venues, kinds, now: t };
+    let total = 0;
+    for (const r of await planBundleReads(store, q)) {
+      total += await store.countPoints(r.key, r.range[0], r.range[1]);
+    }
+    if (total > maxPoints) {
+      throw new HttpError(
+        413,
+        `range too large: ${total} points > the limit of ${maxPoints}; ask a shorter range, fewer venues or kinds, ` +
+          'or a coarser timeframe',
+        'from'
+      );
+    }
+    const bundle = await bundleFromStore(store, q);
+    const text = formatBundle(bundle, bundleNote(asset, timeframe, from, to));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(text);
+  });
+
+  routes.set('/api/v1/series', async (_req, res, url) => {
+    checkParams(url, ['asset']);
+    const asset = assetParam(url, false);
+    const list = await store.listSeries(asset ? { asset } : {});
+    sendJson(res, 200, {
+      series: list.map((s) => ({
+        asset: s.asset,
+        venue: s.venue,
+        kind: s.kind,
+        timeframe: s.timeframe,
+        ...s.meta,
+        first: s.first,
+        last: s.last,
+        count: s.count,
+        // the end of the last bar (grid series): everything before it is closed and stored
+        lastClosedEnd: s.last === null ? null : s.last + storeStepMs(s.timeframe),
+        sources: s.bySource,
+        lastWrittenAt: s.lastWrittenAt,
+      })),
+    });
+  });
+
+  routes.set('/api/v1/health', async (_req, res, url) => {
+    checkParams(url, []);
+    const t = now();
+    const venues: Record<string, { freshest: number; ageSeconds: number }> = {};
+    for (const s of await store.listSeries()) {
+      if (s.last !== null && (venues[s.venue] === undefined || s.last > venues[s.venue].freshest)) {
+        venues[s.venue] = { freshest: s.last, ageSeconds: Math.round((t - s.last) / 1000) };
+      }
+    }
+    sendJson(res, 200, {
+      status: 'ok',
+      now: t,
+      backend: store.backend,
+      schemaVersion: await store.schemaVersion(),
+      venues,
+      ...(opts.healthExtra ? opts.healthExtra() : {}),
+    });
+  });
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<number> => {
+    const url = new URL(req.url ?? '/', 'http://recorder.local');
+    if (!authorised(req)) {
+      sendJson(
+        res,
+        401,
+        { error: 'missing or wrong API token; send the header Authorization: Bearer <token>' },
+        { 'WWW-Authenticate': 'Bearer realm="btc-flow recorder"' }
+      );
+      return 401;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: `method ${req.method} not allowed; allowed: GET` }, { Allow: 'GET, HEAD' });
+      return 405;
+    }
+    const route = routes.get(url.pathname);
+    if (!route) {
+      sendJson(res, 404, { error: `no route ${url.pathname}; routes: ${[...routes.keys()].sort().join(', ')}` });
+      return 404;
+    }
+    try {
+      await route(req, res, url);
+      return res.statusCode;
+    } catch (e) {
+      let err = e;
+      if (e instanceof BtcFlowInputError) {
+        err = new HttpError(400, e.message, e.field);
+      }
+      if (err instanceof HttpError) {
+        const body: Record<string, unknown> = { error: err.message };
+        if (err.parameter !== undefined) {
+          body.parameter = err.parameter;
+        }
+        if (err.allowed !== undefined) {
+          body.allowed = err.allowed;
+        }
+        if (!res.headersSent) {
+          sendJson(res, err.status, body);
+        }
+        return err.status;
+      }
+      log(redactText(`recorder: error on ${url.pathname}: ${(e as Error)?.message ?? String(e)}`));
+      if (!res.headersSent) {
+        sendJson(res, 500, { error: 'internal error (see the recorder log)' });
+      } else {
+        res.destroy();
+      }
+      return 500;
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const started = Date.now();
+    handle(req, res).then(
+      (status) => {
+        // the path and query only: the Authorization header is never logged
+        log(redactText(`${req.method} ${req.url} ${status} ${Date.now() - started} ms`));
+      },
+      () => res.destroy()
+    );
+  });
+
+  return {
+    server,
+    addRoute(path, handler) {
+      routes.set(path, handler);
+    },
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const a = server.address() as AddressInfo;
+          const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+          resolve({ url: `http://${h}:${a.port}`, port: a.port });
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+    },
+  };
+}
