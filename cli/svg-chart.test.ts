@@ -1,6 +1,14 @@
 /** @jest-environment node */
 import { JSDOM } from 'jsdom';
-import { ChartInput, chartGeometry, renderChart } from './svg-chart';
+import {
+  ChartInput,
+  PriceChartInput,
+  chartGeometry,
+  niceLog,
+  priceChartGeometry,
+  renderChart,
+  renderPriceChart,
+} from './svg-chart';
 
 const WEEK = 7 * 86_400_000;
 const T0 = Date.UTC(2020, 0, 6); // a Monday
@@ -124,5 +132,61 @@ describe('renderChart', () => {
       input({ lines: [{ label: 'x', color: '#000', values: times.map((_, k) => (k === 3 ? -4.2 : 0)) }] })
     );
     expect(mid.yMax).toBe(5);
+  });
+});
+
+describe('renderPriceChart (log-scale price with onset lanes)', () => {
+  const DAYMS = 86_400_000;
+  const days = Array.from({ length: 400 }, (_, k) => T0 + k * DAYMS);
+  const pInput = (over: Partial<PriceChartInput> = {}): PriceChartInput => ({
+    title: 'Price & onsets',
+    times: days,
+    barMs: DAYMS,
+    prices: days.map((_, k) => (k === 50 ? null : 3000 * 10 ** (k / 399))), // 3,000 → 30,000, one gap
+    priceLabel: 'perp USD',
+    lanes: [
+      { kind: 'bullish', label: 'bullish', color: '#0a0' },
+      { kind: 'bearish', label: 'bearish', color: '#a00' },
+    ],
+    markers: [
+      { t: days[10], kind: 'bullish', shape: 'tick' },
+      { t: days[200], kind: 'bearish', shape: 'triangle' },
+      { t: days[300], kind: 'unknown', shape: 'tick' },
+    ],
+    split: { t: days[100], label: 'split' },
+    ...over,
+  });
+
+  it('y is logarithmic: equal price ratios are equal distances, between the decades around the data', () => {
+    const g = priceChartGeometry(pInput());
+    expect(10 ** g.logMin).toBeCloseTo(2000, 9); // 3,000 → the nice value below: 2,000
+    expect(10 ** g.logMax).toBeCloseTo(50_000, 9); // 30,000 → 50,000
+    near(g.y(2000), g.bottom);
+    near(g.y(50_000), g.top);
+    near(g.y(2000) - g.y(4000), g.y(20_000) - g.y(40_000));
+    near(g.y(3000) - g.y(30_000), (g.bottom - g.top) / (Math.log10(50_000) - Math.log10(2000)));
+    expect([niceLog(3000, true), niceLog(3000, false), niceLog(1000, true), niceLog(120_000, false)]).toEqual([
+      2000, 5000, 1000, 200_000,
+    ]);
+  });
+
+  it('draws the price line broken at the gap, one marker per known-kind onset in its lane, and the split line', () => {
+    const svgP = renderPriceChart(pInput());
+    const doc = parse(svgP);
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    const d = doc.querySelector('path.price')!.getAttribute('d')!;
+    expect(d.match(/M/g)).toHaveLength(2); // restarted after the null
+    expect(d.match(/[ML]/g)).toHaveLength(399);
+    const g = priceChartGeometry(pInput());
+    const tick = doc.querySelector('line.onset')!;
+    expect(tick.getAttribute('data-kind')).toBe('bullish');
+    near(Number(tick.getAttribute('x1')), g.x(days[10]));
+    expect(Number(tick.getAttribute('y1'))).toBeGreaterThanOrEqual(g.laneTop); // lane 0
+    expect(Number(tick.getAttribute('y2'))).toBeLessThanOrEqual(g.laneTop + g.laneHeight);
+    const tri = doc.querySelector('path.onset-w')!;
+    expect(tri.getAttribute('data-kind')).toBe('bearish');
+    expect(doc.querySelectorAll('.onset, .onset-w')).toHaveLength(2); // the unknown kind is not drawn
+    near(Number(doc.querySelector('line.split')!.getAttribute('x1')), g.x(days[100]));
+    expect(svgP).toContain('Price &amp; onsets');
   });
 });

@@ -74,6 +74,7 @@ function synthBundle() {
 let dir: string;
 let report: string;
 let svg: string;
+let onsetSvg: string;
 let bundle: ReturnType<typeof synthBundle>;
 let daily: EngineResult;
 let weekly: EngineResult;
@@ -104,6 +105,7 @@ beforeAll(async () => {
   expect(code).toBe(0);
   report = readFileSync(join(dir, 'out', 'validation.md'), 'utf8');
   svg = readFileSync(join(dir, 'out', 'img', 'chart.svg'), 'utf8');
+  onsetSvg = readFileSync(join(dir, 'out', 'img', 'validation-onsets.svg'), 'utf8');
   daily = compute(bundle as any, { timeframe: '1d', lookback: 90 });
   weekly = compute(bundle as any, { timeframe: '1w', lookback: 52 });
 });
@@ -264,6 +266,68 @@ describe('validation report on a synthetic bundle', () => {
     const regions = [...doc.querySelectorAll('rect.region')].map((r) => Number(r.getAttribute('data-start')));
     expect(regions.length).toBeGreaterThan(0);
     expect(regions).toEqual(weekly.events.filter((e) => e.kind.startsWith('extreme')).map((e) => e.time));
+  });
+
+  it('the regime table counts the engine events and marks each target met or not from the figures, not by hand', () => {
+    const rows = tableAfter(/^## 8\. Confluence regimes/);
+    const whole = rows.filter((r) => r[2] === 'whole history' && r[1] !== 'over-leverage');
+    expect(whole.map((r) => `${r[0]} ${r[1]}`)).toEqual(['1d bullish', '1d bearish', '1w bullish', '1w bearish']);
+    for (const r of whole) {
+      const res = r[0] === '1d' ? daily : weekly;
+      const barMs = r[0] === '1d' ? DAY : 7 * DAY;
+      // a second, simple count: events of the kind, lengths from their time span, years of bars with a premium
+      const lens = res.events.filter((e) => e.kind === r[1]).map((e) => (e.timeEnd - e.time) / barMs);
+      const years = res.bars.filter((b) => b.premiumPct !== null).length * (barMs / DAY / 365.25);
+      const s = [...lens].sort((a, b) => a - b);
+      const med = s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+      expect(Number(r[3])).toBe(lens.length);
+      expect(r[5]).toBe((lens.length / years).toFixed(1));
+      expect(r[6]).toBe(lens.length ? med.toFixed(1) : '–');
+      const [maxYear, minMed] = r[0] === '1d' ? [12, 3] : [4, 2];
+      const met = lens.length / years <= maxYear && med >= minMed;
+      expect(r[8]).toBe(met ? 'met' : '**not met**');
+    }
+    expect(report).toMatch(/^- Regime targets \(section 8, whole history\): bullish 1d (met|\*\*not met\*\*)/m);
+  });
+
+  it('the event study lists every kind at 1d and 1w, in- and out-of-sample, with a random baseline row', () => {
+    for (const heading of [
+      /^### Daily \(1d\), in-sample/,
+      /^### Daily \(1d\), out-of-sample/,
+      /^### Weekly \(1w\), in-sample/,
+      /^### Weekly \(1w\), out-of-sample/,
+    ]) {
+      const rows = tableAfter(heading);
+      const kinds = rows.map((r) => r[0]).filter((k) => k !== 'random, same n');
+      expect(kinds).toEqual(['bullish', 'bearish', 'over-leverage', 'extreme top', 'extreme bottom']);
+      for (let i = 0; i < rows.length; i++) {
+        if (rows[i][0] !== 'random, same n') {
+          // a random row follows every kind that has onsets
+          expect(rows[i + 1]?.[0] === 'random, same n').toBe(Number(rows[i][1]) > 0);
+        }
+      }
+    }
+    // onset counts: the daily in-sample bullish row counts the daily bullish events starting before 2023
+    const n = daily.events.filter((e) => e.kind === 'bullish' && e.time < Date.UTC(2023, 0, 1)).length;
+    expect(tableAfter(/^### Daily \(1d\), in-sample/)[0][1]).toBe(String(n));
+    expect(report).toMatch(/^- bullish: (\*\*no edge\*\*|\*\*no clear edge\*\*|too few onsets|\d+ of 10 figures)/m);
+  });
+
+  it('writes the onset chart: the perp price path and one marker per daily and weekly onset', () => {
+    const doc = new JSDOM(onsetSvg, { contentType: 'image/svg+xml' }).window.document;
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    expect(doc.querySelectorAll('path.price')).toHaveLength(1);
+    const ticks = [...doc.querySelectorAll('line.onset')].map((l) => Number(l.getAttribute('data-t')));
+    const tris = [...doc.querySelectorAll('path.onset-w')].map((l) => Number(l.getAttribute('data-t')));
+    const firstPerp = daily.bars.find((b) => b.perpUsd !== null)!.time;
+    expect(ticks.sort()).toEqual(
+      daily.events
+        .filter((e) => e.time >= firstPerp)
+        .map((e) => e.time)
+        .sort()
+    );
+    expect(tris.length).toBeLessThanOrEqual(weekly.events.length);
+    expect(report).toContain('](img/validation-onsets.svg)');
   });
 });
 

@@ -1,8 +1,10 @@
 /**
  * Validation report: runs the engine on a bundle of real history at 1d (lookback 90) and 1w (lookback 52) and writes
- * docs/validation.md plus docs/img/validation-weekly.svg (weekly premium z, OI z and funding z with the extreme events).
+ * docs/validation.md plus docs/img/validation-weekly.svg (weekly premium z, OI z and funding z with the extreme events)
+ * and docs/img/validation-onsets.svg (perp price, log scale, with the onsets of every signal kind; the event study).
  *
  *   npm run validate -- <bundle.json> [--report docs/validation.md] [--chart docs/img/validation-weekly.svg]
+ *                      [--onset-chart docs/img/validation-onsets.svg]
  *
  * Everything in the report is computed from the bundle and the engine output; nothing is typed in by hand.
  */
@@ -12,7 +14,26 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { Bar, Bundle, DEFAULT_OPTIONS, EngineResult, FlowEvent, OPTION_NAMES, Timeframe, compute } from '../src/core';
 import { CliUsageError, FlagSpec, flagHelp, parseArgs } from './args';
 import { CliIo, loadBundle, processIo, reportError } from './btc-flow';
-import { renderChart } from './svg-chart';
+import {
+  HORIZONS_DAYS,
+  Interval,
+  KindStudy,
+  MIN_ONSETS,
+  REGIME_TARGETS,
+  RESAMPLES,
+  SAMPLE_LABEL,
+  SEED,
+  SPLIT_MS,
+  STUDY_KINDS,
+  SampleStudy,
+  VOL_DAYS,
+  edges,
+  eventStudy,
+  onsets,
+  regimeStats,
+  targetMet,
+} from './event-study';
+import { renderChart, renderPriceChart } from './svg-chart';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -287,6 +308,10 @@ export interface ReportInput {
   results: Record<'1d' | '1w', EngineResult>;
   /** Relative link from the report to the chart. */
   chartLink: string;
+  /** Relative link from the report to the onset chart (event study). */
+  onsetChartLink?: string;
+  /** The event study per timeframe (computed by runStudies; computed on demand when absent). */
+  studies?: Record<'1d' | '1w', SampleStudy[]>;
   generated: Date;
 }
 
@@ -893,8 +918,283 @@ function sectionSummary(inp: ReportInput): string {
     `- Traps (section 6), extreme events close to them: ${line('series ends (±3 days / ±1 week)', t.seriesEnds)}; ` +
       `${line('USDC/USDT March 2023', t.march2023)}; ${line('venues starting or stopping (±3 days)', t.venueChanges)}. ` +
       'Closeness is not proof of cause: section 6 shows the values around each.',
+    ...summaryIssue12(inp),
     '',
   ].join('\n');
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * confluence regimes and the event study (issue 12)
+ * ---------------------------------------------------------------------------------------------- */
+
+const KIND_LABEL: Record<string, string> = {
+  bullish: 'bullish',
+  bearish: 'bearish',
+  overLeverage: 'over-leverage',
+  extremeTop: 'extreme top',
+  extremeBottom: 'extreme bottom',
+};
+
+/** The event study of both timeframes (prices from the daily run). */
+export function runStudies(results: Record<'1d' | '1w', EngineResult>): Record<'1d' | '1w', SampleStudy[]> {
+  return { '1d': eventStudy(results['1d'], results['1d']), '1w': eventStudy(results['1w'], results['1d']) };
+}
+
+function studiesOf(inp: ReportInput): Record<'1d' | '1w', SampleStudy[]> {
+  return inp.studies ?? runStudies(inp.results);
+}
+
+const REGIME_SAMPLES: Array<{ label: string; from: number; to: number }> = [
+  { label: 'whole history', from: -Infinity, to: Infinity },
+  { label: 'in-sample (to 2022-12-31)', from: -Infinity, to: SPLIT_MS },
+  { label: 'out-of-sample (2023 on)', from: SPLIT_MS, to: Infinity },
+];
+
+/** The regime targets on the whole history: one entry per timeframe and kind (bullish, bearish). */
+export function regimeTargetChecks(results: Record<'1d' | '1w', EngineResult>) {
+  return REGIME_TARGETS.flatMap((t) =>
+    (['bullish', 'bearish'] as const).map((kind) => {
+      const st = regimeStats(results[t.timeframe], kind);
+      return { target: t, kind, stats: st, met: targetMet(st, t) };
+    })
+  );
+}
+
+function sectionRegimes(inp: ReportInput): string {
+  const rows: string[][] = [];
+  for (const r of RUNS) {
+    const tf = r.timeframe as '1d' | '1w';
+    const target = REGIME_TARGETS.find((t) => t.timeframe === tf)!;
+    for (const kind of ['bullish', 'bearish', 'overLeverage'] as const) {
+      for (const smp of REGIME_SAMPLES) {
+        const st = regimeStats(inp.results[tf], kind, smp.from, smp.to);
+        const hasTarget = kind !== 'overLeverage';
+        rows.push([
+          tf,
+          KIND_LABEL[kind],
+          smp.label,
+          String(st.events),
+          num(st.years, 1),
+          num(st.perYear, 1),
+          num(st.medianBars, 1),
+          hasTarget ? `≤ ${target.maxPerYear} a year, median ≥ ${target.minMedianBars} bars` : '–',
+          hasTarget ? (targetMet(st, target) ? 'met' : '**not met**') : '–',
+        ]);
+      }
+    }
+  }
+  const checks = regimeTargetChecks(inp.results);
+  const failed = checks.filter((c) => !c.met);
+  return [
+    '## 8. Confluence regimes: how often and how long',
+    '',
+    'Bullish and bearish are regimes of the EMA premium with entry / exit hysteresis; over-leverage keeps its entry ' +
+      'rule and holds while OI z stays at or above its exit level (docs/metrics.md section 10). Events are counted by ' +
+      'the bar they start on; "years" are the years of bars on which the state can be evaluated (premium known for ' +
+      'bullish and bearish, OI z known for over-leverage), so the rate is not diluted by years without data. ' +
+      'Length: bars from the first to the last bar of the event. The targets (issue 12) apply to the whole history at ' +
+      'the defaults; the in-sample rows are what the defaults were chosen on, the out-of-sample rows were not used.',
+    '',
+    table(
+      ['tf', 'state', 'sample', 'events', 'years', 'events a year', 'median length (bars)', 'target', 'result'],
+      rows
+    ),
+    '',
+    failed.length
+      ? `**Targets not met:** ${failed.map((c) => `${c.kind} ${c.target.timeframe}`).join(', ')}.`
+      : '**Every target is met on the whole history.**',
+    '',
+  ].join('\n');
+}
+
+function fmtInt(i: Interval, fmt: (x: number) => string): string {
+  return i.value === i.value ? `${fmt(i.value)} [${fmt(i.lo)}, ${fmt(i.hi)}]` : '–';
+}
+
+const ret = (x: number) => signed(x, 1);
+const hit = (x: number) => (x === x ? `${Math.round(x * 100)}%` : '–');
+
+/** One kind's verdict against random onsets, in plain words. */
+export function verdict(k: KindStudy): string {
+  if (k.onsets < MIN_ONSETS) {
+    return `too few onsets (${k.onsets}) to read: no conclusion`;
+  }
+  const e = edges(k);
+  const total = HORIZONS_DAYS.length * 3 + 1;
+  if (!e.length) {
+    return `**no edge**: all ${total} figures lie within the range of random onsets`;
+  }
+  if (e.length <= 2) {
+    return (
+      `**no clear edge**: ${e.length} of ${total} figures outside the random range (${e.join('; ')}), ` +
+      'about what chance alone gives with this many figures'
+    );
+  }
+  return `${e.length} of ${total} figures outside the random range: ${e.join('; ')}`;
+}
+
+function studyTable(st: SampleStudy): string {
+  const head = [
+    'onsets of',
+    'n',
+    ...HORIZONS_DAYS.flatMap((h) => [`${h}d median %`, `${h}d mean %`, `${h}d hit`]),
+    `${VOL_DAYS}d vol % (median)`,
+    'vol ÷ unconditional',
+  ];
+  const rows: string[][] = [];
+  for (const k of st.kinds) {
+    const sig: string[] = [KIND_LABEL[k.kind], String(k.onsets)];
+    const rnd: string[] = ['random, same n', '–'];
+    for (const h of HORIZONS_DAYS) {
+      const r = k.returns[h];
+      const nTag = r.median.n < k.onsets ? ` (n ${r.median.n})` : '';
+      sig.push(fmtInt(r.median.signal, ret) + nTag, fmtInt(r.mean.signal, ret), fmtInt(r.hit.signal, hit));
+      rnd.push(fmtInt(r.median.random, ret), fmtInt(r.mean.random, ret), fmtInt(r.hit.random, hit));
+    }
+    sig.push(
+      fmtInt(k.vol.median.signal, (x) => num(x, 0)),
+      fmtInt(k.vol.ratio.signal, (x) => num(x, 2))
+    );
+    rnd.push(
+      fmtInt(k.vol.median.random, (x) => num(x, 0)),
+      fmtInt(k.vol.ratio.random, (x) => num(x, 2))
+    );
+    rows.push(sig);
+    if (k.onsets > 0) {
+      rows.push(rnd);
+    }
+  }
+  return table(head, rows);
+}
+
+function sectionStudy(inp: ReportInput): string {
+  const studies = studiesOf(inp);
+  const perpVenues = inp.bundle.series.flatMap((x) => (x.kind === 'perp' ? [`${x.venue} (${x.quote})`] : []));
+  const L: string[] = [
+    '## 9. Event study: what followed each signal',
+    '',
+    'For each kind at 1d and 1w, each event counts once, at its **onset**; the entry is the close of the onset bar ' +
+      '(when the state is first known; for a weekly onset the last daily close of that week). From there: the ' +
+      `forward return of the perp basket (${perpVenues.join(', ') || 'none'}; daily closes) over ` +
+      `${HORIZONS_DAYS.join(', ')} days (median, mean and hit rate = share of onsets followed by a rise) and the ` +
+      `forward ${VOL_DAYS}-day realised volatility (sd of the ${VOL_DAYS} daily log returns, × √365, %), against the ` +
+      `unconditional median of the same volatility over every daily close of the sample. Brackets: a 90 % ` +
+      `bootstrap interval (${RESAMPLES} resamples of the onsets, seed ${SEED}). Baseline rows: the same figures for ` +
+      `${RESAMPLES} random draws of as many onsets (without replacement) from the bars of the same sample and ` +
+      "timeframe on which the state's inputs exist; the value is the median of the draws and the brackets hold " +
+      '90 % of them. A signal has an edge on a figure when its value lies outside that random range.',
+    '',
+    '**In-sample** = onsets up to 2022-12-31: the confluence defaults were chosen on these bars only ' +
+      '(docs/metrics.md section 10). **Out-of-sample** = onsets from 2023-01-01: reported, never tuned on. The ' +
+      'forward windows of the last in-sample onsets run into early 2023. Onsets whose forward window passes the end ' +
+      'of the perp data are left out of that horizon (n shown where smaller). The extreme rule was calibrated on the ' +
+      'whole history before this split existed (docs/metrics.md section 11), so its out-of-sample rows are not a ' +
+      'clean out-of-sample test.',
+    '',
+  ];
+  if (inp.onsetChartLink) {
+    L.push(
+      `![Perp price, log scale, with the onsets of every signal kind](${inp.onsetChartLink})`,
+      '',
+      'Chart: daily perp basket close (log scale). Lanes: onsets of each kind; ticks daily (1d, lookback 90), ' +
+        'triangles weekly (1w, lookback 52). Dashed line: the in-sample / out-of-sample split.',
+      ''
+    );
+  }
+  for (const r of RUNS) {
+    const tf = r.timeframe as '1d' | '1w';
+    for (const st of studies[tf]) {
+      L.push(
+        `### ${r.label[0].toUpperCase()}${r.label.slice(1)} (${tf}), ${SAMPLE_LABEL[st.sample]}`,
+        '',
+        `Unconditional median ${VOL_DAYS}-day volatility: ${num(st.unconditionalVol, 1)} % a year.`,
+        '',
+        studyTable(st),
+        '',
+        ...st.kinds.map((k) => `- ${KIND_LABEL[k.kind]}: ${verdict(k)}.`),
+        ''
+      );
+    }
+  }
+  L.push(
+    'How to read this: each kind has ' +
+      `${HORIZONS_DAYS.length * 3 + 1} figures, each compared with a 90 % random range, so about one figure in ten ` +
+      'falls outside by chance alone even for a signal with no information; the figures of one kind are also ' +
+      'correlated (overlapping windows). An edge worth the name shows on several figures, in the same direction, in ' +
+      'both samples.',
+    ''
+  );
+  return L.join('\n');
+}
+
+/** Summary lines for the regimes and the event study. */
+function summaryIssue12(inp: ReportInput): string[] {
+  const checks = regimeTargetChecks(inp.results);
+  const studies = studiesOf(inp);
+  const lines = [
+    `- Regime targets (section 8, whole history): ${checks
+      .map(
+        (c) =>
+          `${c.kind} ${c.target.timeframe} ${c.met ? 'met' : '**not met**'} (${num(c.stats.perYear, 1)} a year, median ${num(c.stats.medianBars, 1)} bars)`
+      )
+      .join('; ')}.`,
+  ];
+  for (const r of RUNS) {
+    const tf = r.timeframe as '1d' | '1w';
+    for (const st of studies[tf]) {
+      lines.push(
+        `- Event study (section 9), ${tf} ${st.sample === 'in' ? 'in-sample' : 'out-of-sample'}: ` +
+          st.kinds
+            .map((k) => {
+              const m30 = k.returns[30].median.signal.value;
+              const r30 = k.returns[30].median.random.value;
+              const e =
+                k.onsets < MIN_ONSETS
+                  ? 'too few to read'
+                  : edges(k).length
+                    ? `${edges(k).length} of ${HORIZONS_DAYS.length * 3 + 1} figures outside the random range`
+                    : 'no edge';
+              return `${KIND_LABEL[k.kind]} n ${k.onsets}, 30d median ${ret(m30)} % vs random ${ret(r30)} % (${e})`;
+            })
+            .join('; ') +
+          '.'
+      );
+    }
+  }
+  return lines;
+}
+
+/** The onset chart: daily perp close, log scale, one lane per kind with daily and weekly onsets. */
+export function buildOnsetChart(results: Record<'1d' | '1w', EngineResult>): string {
+  const daily = results['1d'];
+  const first = daily.bars.findIndex((b) => b.perpUsd !== null);
+  let last = daily.bars.length - 1;
+  while (last >= 0 && daily.bars[last].perpUsd === null) {
+    last--;
+  }
+  const bars = first >= 0 ? daily.bars.slice(first, last + 1) : [];
+  const colors: Record<string, string> = {
+    bullish: '#2ca02c',
+    bearish: '#d62728',
+    overLeverage: '#ff7f0e',
+    extremeTop: '#9467bd',
+    extremeBottom: '#17becf',
+  };
+  const markers = STUDY_KINDS.flatMap((kind) => [
+    ...onsets(daily, kind).map((o) => ({ t: o.start, kind, shape: 'tick' as const })),
+    ...onsets(results['1w'], kind).map((o) => ({ t: o.start, kind, shape: 'triangle' as const })),
+  ]);
+  return renderPriceChart({
+    title: 'BTC Flow: perp price with the onsets of each signal',
+    subtitle: `daily perp basket close, ${bars.length ? `${isoDate(bars[0].time)} to ${isoDate(bars[bars.length - 1].time)}` : 'no data'}; onsets at 1d (lookback 90) and 1w (lookback 52), defaults; real history (docs/validation.md)`,
+    times: bars.map((b) => b.time),
+    barMs: DAY,
+    prices: bars.map((b) => b.perpUsd),
+    priceLabel: 'perp USD',
+    lanes: STUDY_KINDS.map((kind) => ({ kind, label: KIND_LABEL[kind], color: colors[kind] })),
+    markers,
+    split: { t: SPLIT_MS, label: 'out-of-sample →' },
+  });
 }
 
 /** Renders the whole Markdown report. */
@@ -927,6 +1227,8 @@ export function buildReport(inp: ReportInput): string {
     sectionEvents(inp),
     sectionTraps(inp),
     sectionCoverage(inp),
+    sectionRegimes(inp),
+    sectionStudy(inp),
   ].join('\n');
 }
 
@@ -962,6 +1264,12 @@ export function buildWeeklyChart(weekly: EngineResult, lookback: number): string
 const FLAGS: FlagSpec[] = [
   { name: 'report', type: 'string', value: 'FILE', help: 'Markdown report to write (default docs/validation.md)' },
   { name: 'chart', type: 'string', value: 'FILE', help: 'SVG chart to write (default docs/img/validation-weekly.svg)' },
+  {
+    name: 'onset-chart',
+    type: 'string',
+    value: 'FILE',
+    help: 'SVG price chart with signal onsets (default validation-onsets.svg beside --chart)',
+  },
   { name: 'help', type: 'bool', help: 'show this help' },
   { name: 'debug', type: 'bool', help: 'print the stack trace of an internal error' },
 ];
@@ -970,8 +1278,9 @@ function help(): string {
   return [
     'Usage: npm run validate -- <bundle.json> [flags]',
     '',
-    'Runs the engine on the bundle at 1d (lookback 90) and 1w (lookback 52) and writes a Markdown report and an SVG',
-    'chart of weekly premium z, OI z and funding z with the extreme events marked.',
+    'Runs the engine on the bundle at 1d (lookback 90) and 1w (lookback 52) and writes a Markdown report, an SVG',
+    'chart of weekly premium z, OI z and funding z with the extreme events marked, and an SVG of the perp price',
+    '(log scale) with the onsets of every signal kind (event study).',
     '',
     'Flags:',
     flagHelp(FLAGS),
@@ -999,6 +1308,9 @@ export async function validateMain(argv: string[], io: CliIo, now = new Date()):
     // npm scripts run in the repository root, so the reproduce command uses the path relative to it
     const bundleArg = relative(ROOT, resolve(file)) || file;
     const chartLink = relative(dirname(reportPath), chartPath).split('\\').join('/');
+    const onsetPath = resolve(args.strings['onset-chart'] ?? resolve(dirname(chartPath), 'validation-onsets.svg'));
+    const onsetChartLink = relative(dirname(reportPath), onsetPath).split('\\').join('/');
+    const studies = runStudies(results);
     const report = buildReport({
       bundle,
       bundleArg,
@@ -1006,20 +1318,28 @@ export async function validateMain(argv: string[], io: CliIo, now = new Date()):
       sha256: createHash('sha256').update(raw).digest('hex'),
       results,
       chartLink,
+      onsetChartLink,
+      studies,
       generated: now,
     });
     const svg = buildWeeklyChart(results['1w'], RUNS[1].lookback);
     mkdirSync(dirname(reportPath), { recursive: true });
     mkdirSync(dirname(chartPath), { recursive: true });
+    mkdirSync(dirname(onsetPath), { recursive: true });
     writeFileSync(reportPath, report);
     writeFileSync(chartPath, svg);
+    writeFileSync(onsetPath, buildOnsetChart(results));
     const checks = checkEpisodes(results);
-    io.stderr(
-      `validate: wrote ${relative(process.cwd(), reportPath) || reportPath} and ${relative(process.cwd(), chartPath) || chartPath}\n`
-    );
+    const shown = (p: string) => relative(process.cwd(), p) || p;
+    io.stderr(`validate: wrote ${shown(reportPath)}, ${shown(chartPath)} and ${shown(onsetPath)}\n`);
     for (const c of checks) {
       io.stderr(
         `validate: ${c.episode.label} (${c.episode.timeframe} ${c.episode.kind}): ${c.flagged ? 'flagged' : c.episode.required ? 'NOT FLAGGED' : 'not flagged'}\n`
+      );
+    }
+    for (const c of regimeTargetChecks(results)) {
+      io.stderr(
+        `validate: regime target ${c.kind} ${c.target.timeframe}: ${c.met ? 'met' : 'NOT MET'} (${num(c.stats.perYear, 1)} events a year, median ${num(c.stats.medianBars, 1)} bars)\n`
       );
     }
     return 0;
