@@ -278,7 +278,8 @@ export async function backfillRest(
     [...byVenue.values()].map(async (list) => {
       for (const s of list) {
         let r = await fillSeries(s, from, to, opts);
-        if (s.key.kind === 'fx' && r.failures.length) {
+        // fx: the next venue when the default one failed or has nothing in the range (as fetchBundle falls back)
+        if (s.key.kind === 'fx' && (r.failures.length || (r.written === 0 && r.unavailable.length))) {
           for (const alt of FX_FALLBACK) {
             const r2 = await fillSeries({ ...s, key: { ...s.key, venue: alt } }, from, to, opts);
             r = {
@@ -287,7 +288,7 @@ export async function backfillRest(
               failures: r2.failures,
               unavailable: [...r.unavailable, ...r2.unavailable],
             };
-            if (!r2.failures.length) {
+            if (!r2.failures.length && !r2.unavailable.length) {
               break;
             }
           }
