@@ -21,7 +21,6 @@ import { parseKlines, parseMetrics, resampleOi } from './binance';
 const MIN = 60_000;
 const SLOT = 5 * MIN;
 const H = 3_600_000;
-const DAY = 24 * H;
 const day = (s: string) => Date.parse(`${s}T00:00:00Z`);
 
 /** The true open interest (BTC) at snapshot time t. */
