@@ -11,6 +11,7 @@
  * options metricFindQuery returns, and `$venues` = All = every option. The time range is the dashboard's default
  * (now-2y … now) with the simulation clock frozen, so the run is deterministic.
  */
+import { lastValueFrom } from 'rxjs';
 import { DataFrame, DataQueryRequest, Field, FieldType, MetricFindValue, dateTime, fieldMatchers } from '@grafana/data';
 import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
 import { setSimNow } from '../mock/market';
@@ -178,7 +179,7 @@ describe('variable wiring', () => {
   } as BtcFlowQuery;
   const coverage = { ...premiumZ, queryType: 'coverage' } as BtcFlowQuery;
   const zValues = async () => {
-    const res = await ds.query(request([premiumZ]));
+    const res = await lastValueFrom(ds.query(request([premiumZ])));
     expect(res.errors).toBeUndefined();
     return (res.data as DataFrame[])[0].fields.find((f) => f.name === 'premiumZ')!.values;
   };
@@ -202,7 +203,7 @@ describe('variable wiring', () => {
 
   test('$venues narrows every basket to the selected venues', async () => {
     values.venues = ['coinbase', 'bybit'];
-    const res = await ds.query(request([coverage]));
+    const res = await lastValueFrom(ds.query(request([coverage])));
     expect(res.errors).toBeUndefined();
     const frame = (res.data as DataFrame[])[0];
     for (const name of ['spot', 'perp', 'oi', 'funding']) {
@@ -228,12 +229,12 @@ beforeAll(async () => {
   const t0 = Date.now();
   await Promise.all([
     ...panels.map(async (p) => {
-      const res = await ds.query(request(p.targets as BtcFlowQuery[]));
+      const res = await lastValueFrom(ds.query(request(p.targets as BtcFlowQuery[])));
       responses.set(p.id, { data: res.data as DataFrame[], errors: res.errors });
     }),
     ...dash.annotations.list.map(async (a: Json) => {
       const prepared = ds.annotations!.prepareQuery!(a as any) as BtcFlowQuery;
-      const res = await ds.query(request([prepared]));
+      const res = await lastValueFrom(ds.query(request([prepared])));
       annotationResponses.set(a.name, { data: res.data as DataFrame[], errors: res.errors });
     }),
   ]);
@@ -393,7 +394,7 @@ describe('a dashboard refresh', () => {
     const t0 = Date.now();
     await Promise.all(
       panels.map(async (p) => {
-        const res = await ds.query(request(p.targets as BtcFlowQuery[]));
+        const res = await lastValueFrom(ds.query(request(p.targets as BtcFlowQuery[])));
         warmResponses.set(p.id, res.data as DataFrame[]);
       })
     );

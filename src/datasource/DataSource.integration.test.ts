@@ -4,6 +4,7 @@
  * plugin.json's routes → the mock exchange server. Every value is checked against the engine run on a bundle the
  * test fetches itself, straight from the mock (no proxy, no data source code), with the warm-up range computed here.
  */
+import { lastValueFrom } from 'rxjs';
 import type { DataFrame } from '@grafana/data';
 import { marketSnapshot, setSimNow } from '../../mock/market';
 import { startMockServer, type MockServer } from '../../mock/server';
@@ -110,7 +111,7 @@ function inBaskets(b: Bundle): Bundle {
 }
 
 async function run(ds: DataSource, targets: BtcFlowQuery[], intervalMs = DAY, from = FROM, to = TO) {
-  const res = await ds.query(request(targets, from, to, intervalMs));
+  const res = await lastValueFrom(ds.query(request(targets, from, to, intervalMs)));
   if (res.errors?.length) {
     throw new Error(res.errors.map((e) => e.message).join('; '));
   }
@@ -262,7 +263,7 @@ describe('routes, mirror and sharing', () => {
   it('with the default venues, every host the queries need has a route and every route is used', async () => {
     const before = { ...proxy.counts };
     const ds = newDs({ requestTimeoutMs: 5000, retries: 0 });
-    const res = await ds.query(request([{ refId: 'A', queryType: 'signals', timeframe: '1d' }], NOW - 60 * DAY, NOW));
+    const res = await lastValueFrom(ds.query(request([{ refId: 'A', queryType: 'signals', timeframe: '1d' }], NOW - 60 * DAY, NOW)));
     expect(res.errors ?? []).toEqual([]);
     await ds.metricFindQuery('assets(all)');
     await ds.testDatasource();
@@ -293,7 +294,7 @@ describe('routes, mirror and sharing', () => {
     const single = mock.stats().total;
     mock.resetStats();
     const six = newDs();
-    const panels = ['A', 'B', 'C', 'D', 'E', 'F'].map((refId) => six.query(request([{ refId, queryType: 'signals', timeframe: '1d' }], FROM, TO, DAY)));
+    const panels = ['A', 'B', 'C', 'D', 'E', 'F'].map((refId) => lastValueFrom(six.query(request([{ refId, queryType: 'signals', timeframe: '1d' }], FROM, TO, DAY))));
     await Promise.all(panels);
     expect(mock.stats().total).toBe(single);
     // a refresh of the same data source re-fetches only open bars / new funding points, not the history
@@ -355,7 +356,7 @@ describe('options', () => {
   });
 
   it('bad input gets a clear error naming the field and the allowed values', async () => {
-    const res = await newDs().query(
+    const res = await lastValueFrom(newDs().query(
       request(
         [
           { refId: 'A', queryType: 'premium', timeframe: '2h' as never },
@@ -365,7 +366,7 @@ describe('options', () => {
         FROM,
         TO
       )
-    );
+    ));
     const msg = Object.fromEntries((res.errors ?? []).map((e) => [e.refId, e.message]));
     expect(msg.A).toBe('timeframe: unknown timeframe "2h"; allowed: auto, 1h, 4h, 1d, 3d, 1w, 1M');
     expect(msg.B).toMatch(/^venues: "kraken" is not a configured venue; allowed: coinbase, bitstamp, binance, binanceusdm, bybit, okx, deribit/);
@@ -408,7 +409,7 @@ describe('faults', () => {
 
   it('when every venue fails the query fails with the reasons', async () => {
     await fetch(`${mock.url}/__faults`, { method: 'POST', body: JSON.stringify({ venue: '*', endpoint: '*', type: '500' }) });
-    const res = await newDs({ ...CONFIG, retries: 0 }).query(request([{ refId: 'A', queryType: 'premium', timeframe: '1d' }], FROM, TO));
+    const res = await lastValueFrom(newDs({ ...CONFIG, retries: 0 }).query(request([{ refId: 'A', queryType: 'premium', timeframe: '1d' }], FROM, TO)));
     expect(res.errors?.[0].refId).toBe('A');
     expect(res.errors?.[0].message).toMatch(/^No venue answered for BTC: .*coinbase/);
   });

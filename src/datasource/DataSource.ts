@@ -2,7 +2,8 @@
  * The BTC Flow data source: a frontend-only DataSourceApi. Each target is resolved (variables, auto timeframe,
  * warm-up), the exchange layer fetches the bundle through Grafana's data proxy (one shared ExchangeContext per data
  * source instance, so panels share requests through its coalescing and cache), the engine computes bars and events,
- * and frames.ts turns them into frames.
+ * and frames.ts turns them into frames. query() is an Observable: partial frames while venues answer, then the
+ * final ones; unsubscribing cancels the fetch.
  */
 import {
   AnnotationSupport,
@@ -15,18 +16,20 @@ import {
   DataSourceInstanceSettings,
   LoadingState,
   MetricFindValue,
+  QueryResultMetaNotice,
   ScopedVars,
   TestDataSourceResponse,
 } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
+import { Observable } from 'rxjs';
 import { compute } from '../core/engine';
 import { BtcFlowInputError } from '../core/errors';
 import type { Bundle, EngineResult } from '../core/types';
-import { BaseUrl, BundleResult, ExchangeContext, getVenue } from '../exchanges';
+import { BaseUrl, BundleProgress, BundleResult, ExchangeContext, getVenue } from '../exchanges';
 import { AnnotationQueryEditor } from '../components/AnnotationQueryEditor';
 import { buildFrames, FrameContext, VisibleResult } from './frames';
 import { toNotices, warmupNotices } from './notices';
-import { fetchResolved, registryDefaults, resolveTarget } from './plan';
+import { fetchResolved, PlannedSeries, planKinds, plannedSeries, registryDefaults, resolveTarget } from './plan';
 import { allConfiguredVenues, configuredVenues, Interpolator, ResolvedQuery, RoleVenues } from './query';
 import { proxyBase } from './routes';
 import { pingVenue } from './ping';
@@ -50,12 +53,145 @@ export interface DataSourceSeams {
   now?: () => number;
 }
 
+/** The parts of a query request a target run reads. */
+export type RunRequest = Pick<DataQueryRequest<BtcFlowQuery>, 'range' | 'intervalMs' | 'scopedVars'>;
+
+export interface RunHooks {
+  /** Cancels the run's fetch. */
+  signal?: AbortSignal;
+  /** Partial frames while venues still load (not called after the run settles). */
+  onPartial?: (frames: DataFrame[]) => void;
+}
+
 export interface TargetRun {
   resolved: ResolvedQuery;
   fetched: BundleResult;
   bundle: Bundle;
   result: EngineResult;
   frames: DataFrame[];
+}
+
+/**
+ * The engine and the frames of a resolved target from a fetched bundle. `extra` notices go first (the partial
+ * frames' "still loading"). Throws when no venue answered.
+ */
+export function computeTarget(
+  resolved: ResolvedQuery,
+  fetched: BundleResult,
+  refId: string,
+  extra: QueryResultMetaNotice[] = []
+): Omit<TargetRun, 'fetched'> {
+  const bundle = fetched.bundle;
+  if (bundle.series.filter((s) => s.kind !== 'fx').length === 0) {
+    const why = fetched.notices.map((n) => n.message).join('; ');
+    throw new Error(`No venue answered for ${resolved.asset}${why ? `: ${why}` : ''}`);
+  }
+  const result = compute(bundle, {
+    ...resolved.engine,
+    timeframe: resolved.timeframe,
+    from: resolved.from,
+    to: resolved.to,
+  });
+  const visible: VisibleResult = {
+    bars: result.bars,
+    events: result.events.filter((e) => e.timeEnd > resolved.from && e.time <= resolved.to),
+    coverageBars: result.coverage.bars,
+  };
+  const notices = [
+    ...extra,
+    ...toNotices(
+      fetched.notices.filter((n) => n.level !== 'info').map((n) => n.message),
+      // the extreme rule's notes matter only where its output is shown
+      result.notices.filter(
+        (n) => !/^extreme rule/.test(n) || ['extremes', 'coverage'].includes(resolved.query.queryType)
+      )
+    ),
+    ...warmupNotices(result.bars, resolved.query.queryType, resolved.lookback, resolved.timeframe),
+  ];
+  const ctx: FrameContext = { refId, notices, timeframe: resolved.timeframe };
+  const frames = buildFrames(visible, resolved.query, ctx);
+  return { resolved, bundle, result, frames };
+}
+
+/** Shortest time between two partial emissions of one target, ms (the panels redraw on each). */
+export const PARTIAL_INTERVAL_MS = 250;
+
+/**
+ * Partial frames of one target: keeps the series that answered, and (at most every PARTIAL_INTERVAL_MS, the first
+ * at once) computes frames from them with an info notice naming the series still loading. A partial bundle the
+ * engine cannot use yet (e.g. no perp basket) gives no emission.
+ */
+export class PartialFrames {
+  private readonly pending: Map<string, PlannedSeries>;
+  private readonly total: number;
+  private readonly got: BundleResult = { bundle: { asset: '', series: [] }, notices: [], coverage: [], failed: [] };
+  private last = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly resolved: ResolvedQuery,
+    private readonly refId: string,
+    private readonly onPartial: (frames: DataFrame[]) => void
+  ) {
+    const planned = plannedSeries(resolved.venues, planKinds(resolved));
+    this.pending = new Map(planned.map((p) => [p.kind === 'fx' ? 'fx' : `${p.venue}|${p.kind}`, p]));
+    this.total = planned.length;
+    this.got.bundle.asset = resolved.asset;
+  }
+
+  readonly progress = (p: BundleProgress): void => {
+    if (this.stopped) {
+      return;
+    }
+    if (p.ok && p.result) {
+      this.got.bundle.series.push(p.result.series);
+      this.pending.delete(p.kind === 'fx' ? 'fx' : `${p.venue}|${p.kind}`);
+    } else if (p.kind !== 'fx') {
+      this.pending.delete(`${p.venue}|${p.kind}`);
+    }
+    if (this.pending.size === 0) {
+      return; // the final frames follow
+    }
+    const wait = this.last + PARTIAL_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.emit();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.emit();
+      }, wait);
+    }
+  };
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private emit(): void {
+    if (this.stopped || this.pending.size === 0) {
+      return;
+    }
+    this.last = Date.now();
+    const loading = [...this.pending.values()].map(
+      (p) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`
+    );
+    const notice: QueryResultMetaNotice = {
+      severity: 'info',
+      text: `Partial result: ${this.total - this.pending.size} of ${this.total} series answered; still loading ${loading.join(', ')}`,
+    };
+    let frames: DataFrame[];
+    try {
+      frames = computeTarget(this.resolved, this.got, this.refId, [notice]).frames;
+    } catch {
+      return; // not enough yet for this query type
+    }
+    this.onPartial(frames);
+  }
 }
 
 export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
@@ -126,8 +262,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     return out;
   }
 
-  /** Resolves, fetches and computes one target. Errors in the input throw BtcFlowInputError. */
-  async runTarget(target: BtcFlowQuery, request: Pick<DataQueryRequest<BtcFlowQuery>, 'range' | 'intervalMs' | 'scopedVars'>): Promise<TargetRun> {
+  /** Resolves a target against this instance's settings and the request's variables, range and interval. */
+  resolve(target: BtcFlowQuery, request: RunRequest): ResolvedQuery {
     const resolved = resolveTarget(target, {
       settings: this.settings,
       tpl: this.interpolator(request.scopedVars),
@@ -135,62 +271,104 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       intervalMs: request.intervalMs,
     });
     if (allConfiguredVenues(resolved.venues).length === 0) {
-      throw new BtcFlowInputError('venues', "venues: no venue left after the query's venue subset; pick at least one configured venue");
+      throw new BtcFlowInputError(
+        'venues',
+        "venues: no venue left after the query's venue subset; pick at least one configured venue"
+      );
     }
-    const fetched = await fetchResolved(this.exchange, resolved);
-    const bundle = fetched.bundle;
-    if (bundle.series.filter((s) => s.kind !== 'fx').length === 0) {
-      const why = fetched.notices.map((n) => n.message).join('; ');
-      throw new Error(`No venue answered for ${resolved.asset}${why ? `: ${why}` : ''}`);
-    }
-    const result = compute(bundle, {
-      ...resolved.engine,
-      timeframe: resolved.timeframe,
-      from: resolved.from,
-      to: resolved.to,
-    });
-    const visible: VisibleResult = {
-      bars: result.bars,
-      events: result.events.filter((e) => e.timeEnd > resolved.from && e.time <= resolved.to),
-      coverageBars: result.coverage.bars,
-    };
-    const notices = [
-      ...toNotices(
-        fetched.notices.filter((n) => n.level !== 'info').map((n) => n.message),
-        // the extreme rule's notes matter only where its output is shown
-        result.notices.filter((n) => !/^extreme rule/.test(n) || ['extremes', 'coverage'].includes(resolved.query.queryType))
-      ),
-      ...warmupNotices(result.bars, resolved.query.queryType, resolved.lookback, resolved.timeframe),
-    ];
-    const ctx: FrameContext = { refId: target.refId, notices, timeframe: resolved.timeframe };
-    const frames = buildFrames(visible, resolved.query, ctx);
-    return { resolved, fetched, bundle, result, frames };
+    return resolved;
   }
 
-  async query(request: DataQueryRequest<BtcFlowQuery>): Promise<DataQueryResponse> {
+  /**
+   * Resolves, fetches and computes one target. Errors in the input throw BtcFlowInputError. `hooks.signal` cancels
+   * the fetch (the promise then rejects with an AbortedError); `hooks.onPartial` receives frames computed from the
+   * series that have answered so far, with a notice naming those still loading.
+   */
+  async runTarget(target: BtcFlowQuery, request: RunRequest, hooks: RunHooks = {}): Promise<TargetRun> {
+    const resolved = this.resolve(target, request);
+    const partial = hooks.onPartial ? new PartialFrames(resolved, target.refId, hooks.onPartial) : undefined;
+    let fetched: BundleResult;
+    try {
+      fetched = await fetchResolved(this.exchange, resolved, { signal: hooks.signal, onProgress: partial?.progress });
+    } finally {
+      partial?.stop();
+    }
+    return { ...computeTarget(resolved, fetched, target.refId), fetched };
+  }
+
+  /**
+   * Progressive results: one Observable for the request. Each target runs on its own; while venues answer, a target
+   * emits partial frames (LoadingState.Streaming, with a notice naming the venues still loading), then its final
+   * frames. Every emission carries the latest frames of every target; the last one is LoadingState.Done (or Error
+   * when a target failed). Unsubscribing (Grafana does it when the range changes or the dashboard is left) aborts
+   * every target's fetch; requests that another live query shares go on (src/exchanges/abort.ts).
+   */
+  query(request: DataQueryRequest<BtcFlowQuery>): Observable<DataQueryResponse> {
     const targets = request.targets.filter((t) => !t.hide);
-    const data: DataFrame[] = [];
-    const errors: DataQueryError[] = [];
-    const runs = await Promise.all(
-      targets.map((t) =>
-        this.runTarget(t, request).then(
-          (r) => ({ ok: true as const, r }),
-          (e: unknown) => ({ ok: false as const, e, refId: t.refId })
-        )
-      )
-    );
-    for (const run of runs) {
-      if (run.ok) {
-        data.push(...run.r.frames);
-      } else {
-        errors.push({ refId: run.refId, message: errorMessage(run.e) });
+    const key = `btcflow-${request.requestId ?? 'query'}`;
+    return new Observable<DataQueryResponse>((subscriber) => {
+      const controller = new AbortController();
+      const states = targets.map(() => ({
+        frames: [] as DataFrame[],
+        done: false,
+        error: undefined as DataQueryError | undefined,
+      }));
+      const emit = () => {
+        const errors = states.flatMap((st) => (st.error ? [st.error] : []));
+        const done = states.every((st) => st.done);
+        subscriber.next({
+          key,
+          data: states.flatMap((st) => st.frames),
+          errors: errors.length ? errors : undefined,
+          state: !done ? LoadingState.Streaming : errors.length ? LoadingState.Error : LoadingState.Done,
+        });
+        if (done) {
+          subscriber.complete();
+        }
+      };
+      if (targets.length === 0) {
+        emit();
+        return undefined;
       }
-    }
-    return { data, errors: errors.length ? errors : undefined, state: errors.length ? LoadingState.Error : LoadingState.Done };
+      targets.forEach((t, i) => {
+        const st = states[i];
+        // annotation targets (events) are read once, whole: no partial events
+        const onPartial =
+          (t as { format?: string }).format === 'events'
+            ? undefined
+            : (frames: DataFrame[]) => {
+                if (!st.done && !controller.signal.aborted) {
+                  st.frames = frames;
+                  emit();
+                }
+              };
+        this.runTarget(t, request, { signal: controller.signal, onPartial })
+          .then(
+            (r) => {
+              st.frames = r.frames;
+            },
+            (e: unknown) => {
+              st.frames = [];
+              st.error = { refId: t.refId, message: errorMessage(e) };
+            }
+          )
+          .finally(() => {
+            if (controller.signal.aborted) {
+              return;
+            }
+            st.done = true;
+            emit();
+          });
+      });
+      return () => controller.abort();
+    });
   }
 
-  async metricFindQuery(query: string | { query?: string }, options?: { scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
-    const text = typeof query === 'string' ? query : query?.query ?? '';
+  async metricFindQuery(
+    query: string | { query?: string },
+    options?: { scopedVars?: ScopedVars }
+  ): Promise<MetricFindValue[]> {
+    const text = typeof query === 'string' ? query : (query?.query ?? '');
     return runVariableQuery(this.interpolator(options?.scopedVars).one(text), this);
   }
 

@@ -4,7 +4,17 @@
  * (DataSource.ts) and the browser test's Node-side reference (browser/reference.ts) run the same plan.
  */
 import type { SeriesKind } from '../core/types';
-import { BundleResult, ExchangeContext, VENUES, fetchBundle, venuesByRole } from '../exchanges';
+import {
+  BundleProgress,
+  BundleResult,
+  DEFAULT_FX_VENUE,
+  ExchangeContext,
+  VENUES,
+  fetchBundle,
+  getVenue,
+  venueKinds,
+  venuesByRole,
+} from '../exchanges';
 import { resolveQuery, type ResolveContext, type ResolvedQuery, type RoleVenues } from './query';
 import type { BtcFlowQuery, QueryType } from './types';
 
@@ -47,6 +57,42 @@ const ROLE_OF_KIND: Record<Exclude<SeriesKind, 'fx'>, keyof RoleVenues> = {
   funding: 'funding',
 };
 
+/** Cancellation and progress of one fetch (both optional). */
+export interface FetchHooks {
+  /** Aborting it stops the fetch (see src/exchanges/abort.ts); the fetch then rejects with an AbortedError. */
+  signal?: AbortSignal;
+  /** Called as each series answers (with its data) or fails. */
+  onProgress?: (p: BundleProgress) => void;
+}
+
+/** One series a fetch plan asks for. */
+export interface PlannedSeries {
+  venue: string;
+  kind: SeriesKind;
+}
+
+/**
+ * The series a plan fetches: each kind from its basket's venues that serve it, and the USDT/USD reference (named by
+ * its first venue; a fallback venue may answer instead).
+ */
+export function plannedSeries(venues: RoleVenues, kinds: SeriesKind[]): PlannedSeries[] {
+  const out: PlannedSeries[] = [];
+  for (const k of Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>) {
+    if (!kinds.includes(k)) {
+      continue;
+    }
+    for (const v of new Set(venues[ROLE_OF_KIND[k]])) {
+      if (venueKinds(getVenue(v)).includes(k)) {
+        out.push({ venue: v, kind: k });
+      }
+    }
+  }
+  if (kinds.includes('fx') && out.length > 0) {
+    out.push({ venue: DEFAULT_FX_VENUE, kind: 'fx' });
+  }
+  return out;
+}
+
 /**
  * Fetches each kind from its own basket only (a venue in the perp basket but not in the OI basket gives its perp
  * closes, not its OI), one fetchBundle per kind through the shared context, merged into one bundle.
@@ -55,7 +101,8 @@ export async function fetchByRole(
   ctx: ExchangeContext,
   req: { asset: string; timeframe: ResolvedQuery['timeframe']; from: number; to: number },
   venues: RoleVenues,
-  kinds: SeriesKind[]
+  kinds: SeriesKind[],
+  hooks: FetchHooks = {}
 ): Promise<BundleResult> {
   const parts = await Promise.all(
     (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
@@ -64,7 +111,9 @@ export async function fetchByRole(
         fetchBundle(
           // the USDT/USD reference rides along with the first call
           { ...req, venues: venues[ROLE_OF_KIND[k]], kinds: i === 0 && kinds.includes('fx') ? [k, 'fx'] : [k] },
-          ctx
+          ctx,
+          hooks.onProgress,
+          hooks.signal
         )
       )
   );
@@ -77,11 +126,21 @@ export async function fetchByRole(
 }
 
 /** Fetches what a resolved target needs: its kinds, from its baskets, over its warm-up range to its end. */
-export function fetchResolved(ctx: ExchangeContext, resolved: ResolvedQuery): Promise<BundleResult> {
+export function fetchResolved(
+  ctx: ExchangeContext,
+  resolved: ResolvedQuery,
+  hooks: FetchHooks = {}
+): Promise<BundleResult> {
   return fetchByRole(
     ctx,
     { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
     resolved.venues,
-    kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting)
+    planKinds(resolved),
+    hooks
   );
+}
+
+/** Kinds a resolved target fetches. */
+export function planKinds(resolved: ResolvedQuery): SeriesKind[] {
+  return kindsFor(resolved.query.queryType, resolved.engine.fundingWeighting);
 }

@@ -16,6 +16,7 @@ import {
 } from './errors';
 import { CcxtId, VENUES, VenueSpec } from './registry';
 import { SeriesCache } from './cache';
+import { abortableSleep, AbortedError, isAborted, SharedJobs, throwIfAborted } from './abort';
 
 export interface ExchangeOptions {
   /** Where requests go: undefined = the real hosts; a prefix (`http://127.0.0.1:8788` → `<prefix>/<host>/...`); or host → base. */
@@ -56,8 +57,8 @@ type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & {
 export class ExchangeContext {
   readonly options: Resolved;
   readonly cache: SeriesCache;
-  /** In-flight fetchSeries calls by request key (coalescing). */
-  readonly inflight = new Map<string, Promise<unknown>>();
+  /** In-flight fetchSeries calls and page ranges by request key (coalescing, counted per caller for cancellation). */
+  readonly jobs = new SharedJobs();
   /** HTTP requests sent per ccxt class (attempts included). */
   readonly requestCounts: Record<string, number> = {};
   private readonly instances = new Map<CcxtId, Promise<CcxtExchange>>();
@@ -180,15 +181,20 @@ export class ExchangeContext {
   /**
    * Runs one request with retries: 429, 5xx, timeouts and network errors are retried up to `retries` times with
    * exponential backoff (backoffMs × 2^n), waiting at least what Retry-After asks (capped at maxRetryWaitMs).
-   * Anything else, or the last failure, becomes a VenueError with a readable message.
+   * Anything else, or the last failure, becomes a VenueError with a readable message. Once `signal` aborts no new
+   * attempt starts, a backoff wait ends at once, and the call rejects with an AbortedError (never retried).
    */
-  async call<T>(venueId: string, what: string, fn: () => Promise<T>): Promise<T> {
+  async call<T>(venueId: string, what: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { retries, backoffMs, maxRetryWaitMs, timeoutMs } = this.options;
     for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal, `${venueId} ${what}`);
       try {
         this.options.onRequest?.({ venue: venueId, what, attempt });
         return await fn();
       } catch (e) {
+        if (isAborted(e) || signal?.aborted) {
+          throw isAborted(e) ? e : new AbortedError(`${venueId} ${what}`);
+        }
         const c = classifyError(e);
         if (e instanceof VenueError) {
           throw e;
@@ -197,7 +203,7 @@ export class ExchangeContext {
           throw new VenueError(venueId, c.kind, `${what}: ${describeFailure(c, attempt + 1, timeoutMs)}`, attempt + 1);
         }
         const wait = Math.min(maxRetryWaitMs, Math.max(c.retryAfterMs ?? 0, backoffMs * 2 ** attempt));
-        await new Promise((r) => setTimeout(r, wait));
+        await abortableSleep(wait, signal);
       }
     }
   }

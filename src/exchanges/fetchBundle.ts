@@ -1,12 +1,14 @@
 /**
  * fetchBundle: every series of an asset over all (or the chosen) venues, fetched concurrently with per-series failure
  * isolation: a series that fails is left out, with a notice naming the venue and a readable reason; the rest go on.
+ * A cancelled call (its signal aborted) rejects with an AbortedError and is no venue's failure.
  */
 import { BtcFlowInputError } from '../core/errors';
 import { parseTimeframe } from '../core/timeframe';
 import { SERIES_KINDS, type Bundle, type Series, type SeriesKind, type Timeframe } from '../core/types';
 import { ExchangeContext } from './context';
 import { VenueError } from './errors';
+import { isAborted } from './abort';
 import { fetchSeries, SeriesResult } from './fetchSeries';
 import { DEFAULT_FX_VENUE, DEFAULT_VENUES, getVenue, VENUES, venueKinds } from './registry';
 
@@ -48,6 +50,8 @@ export interface BundleProgress {
   venue: string;
   kind: SeriesKind;
   ok: boolean;
+  /** The series fetched (when ok), for callers that show partial results while the rest loads. */
+  result?: SeriesResult;
 }
 
 export interface BundleResult {
@@ -63,7 +67,8 @@ const KIND_ORDER: SeriesKind[] = ['spot', 'perp', 'openInterest', 'funding', 'fx
 export async function fetchBundle(
   req: BundleRequest,
   ctx: ExchangeContext,
-  onProgress?: (p: BundleProgress) => void
+  onProgress?: (p: BundleProgress) => void,
+  signal?: AbortSignal
 ): Promise<BundleResult> {
   parseTimeframe(req.timeframe);
   const venues = [...new Set((req.venues ?? DEFAULT_VENUES).map((id, i) => getVenue(id, `venues[${i}]`)))];
@@ -99,7 +104,8 @@ export async function fetchBundle(
     try {
       const r = await fetchSeries(
         { venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to },
-        ctx
+        ctx,
+        signal
       );
       for (const m of r.notices) {
         notices.push({
@@ -109,10 +115,10 @@ export async function fetchBundle(
           message: m,
         });
       }
-      onProgress?.({ done: ++done, total, venue, kind, ok: true });
+      onProgress?.({ done: ++done, total, venue, kind, ok: true, result: r });
       return r;
     } catch (e) {
-      if (e instanceof BtcFlowInputError) {
+      if (e instanceof BtcFlowInputError || isAborted(e)) {
         throw e;
       }
       const reason =

@@ -13,6 +13,7 @@ import { SERIES_KINDS, type Point, type Series, type SeriesKind, type Timeframe 
 import { ExchangeContext, resolveMarket } from './context';
 import { Interval, Row, subtractIntervals } from './cache';
 import { classifyError, describeFailure, VenueError } from './errors';
+import { abortableView, isAborted, loadFetchClient, throwIfAborted } from './abort';
 import {
   FETCH_TF_MS,
   fetchCandles,
@@ -106,31 +107,41 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
   return venue;
 }
 
-/** Fetches one series. Failures throw a VenueError (readable message); bad input throws a BtcFlowInputError. */
-export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext): Promise<SeriesResult> {
+/**
+ * Fetches one series. Failures throw a VenueError (readable message); bad input throws a BtcFlowInputError. When
+ * `signal` aborts, the call rejects with an AbortedError at once; the shared work stops only when no other caller
+ * still waits for it (no new page request starts, the request in flight is aborted).
+ */
+export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext, signal?: AbortSignal): Promise<SeriesResult> {
   const venue = validateSeriesRequest(req);
   // funding does not depend on the timeframe: panels on different timeframes share one fetch
   const tfKey = req.kind === 'funding' ? '*' : req.timeframe;
   const key = `series|${req.venue}|${req.kind}|${req.asset}|${tfKey}|${req.from}|${req.to}`;
-  const running = ctx.inflight.get(key) as Promise<SeriesResult> | undefined;
-  if (running) {
-    return running;
-  }
-  const p = doFetch(req, venue, ctx)
-    .catch((e: unknown) => {
-      if (e instanceof VenueError || e instanceof BtcFlowInputError) {
-        throw e;
-      }
-      const c = classifyError(e);
-      throw new VenueError(venue.id, c.kind, `${req.kind}: ${describeFailure(c, 1, ctx.options.timeoutMs)}`);
-    })
-    .finally(() => ctx.inflight.delete(key));
-  ctx.inflight.set(key, p);
-  return p;
+  return ctx.jobs.run(
+    key,
+    (jobSignal) =>
+      doFetch(req, venue, ctx, jobSignal).catch((e: unknown) => {
+        if (e instanceof VenueError || e instanceof BtcFlowInputError || isAborted(e)) {
+          throw e;
+        }
+        const c = classifyError(e);
+        throw new VenueError(venue.id, c.kind, `${req.kind}: ${describeFailure(c, 1, ctx.options.timeoutMs)}`);
+      }),
+    signal
+  );
 }
 
-async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContext): Promise<SeriesResult> {
-  const ex = await ctx.markets(venue);
+async function doFetch(
+  req: SeriesRequest,
+  venue: VenueSpec,
+  ctx: ExchangeContext,
+  signal: AbortSignal
+): Promise<SeriesResult> {
+  const shared = await ctx.markets(venue);
+  throwIfAborted(signal, `${venue.id} ${req.kind}`);
+  await loadFetchClient(shared);
+  // this job's requests follow its signal; the markets, throttle and hooks stay the shared instance's
+  const ex = abortableView(shared, signal);
   const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
   const market = symbolWanted
     ? ex.markets?.[symbolWanted]
@@ -176,13 +187,13 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     );
   }
   const job = { ctx, venue, ex, market, tf, now, kind: req.kind };
-  const runKind = (s: number, e: number): Promise<RangeResult> => {
-    const j = { ...job, start: s, end: e };
+  const runKind = (s: number, e: number, rangeSignal: AbortSignal): Promise<RangeResult> => {
+    const j = { ...job, ex: abortableView(shared, rangeSignal), start: s, end: e, signal: rangeSignal };
     return req.kind === 'openInterest' ? fetchOpenInterest(j) : isFunding ? fetchFunding(j) : fetchCandles(j);
   };
 
   if (isCurrentOi) {
-    const r = await runKind(start, end);
+    const r = await runKind(start, end, signal);
     fetched = r.rows;
     firstAvailable = r.firstAvailable;
     notices.push(...r.notices);
@@ -202,23 +213,18 @@ async function doFetch(req: SeriesRequest, venue: VenueSpec, ctx: ExchangeContex
     for (const [s, e] of missing) {
       // the same range of the same series in flight (e.g. 1d and 1w panels both reading 1d bars) is fetched once
       const rangeKey = `range|${key}|${s}|${e}`;
-      let pending = ctx.inflight.get(rangeKey) as Promise<RangeResult> | undefined;
-      if (!pending) {
-        pending = runKind(s, e).then((r) => {
-          const closedTo = Math.min(e, closedEnd);
-          if (closedTo > s) {
-            ctx.cache.commit(key, r.rows, [s, closedTo], r.firstAvailable);
-          }
-          return r;
-        });
-        const p = pending;
-        ctx.inflight.set(rangeKey, p);
-        p.then(
-          () => ctx.inflight.delete(rangeKey),
-          () => ctx.inflight.delete(rangeKey)
-        );
-      }
-      const r = await pending;
+      const r = await ctx.jobs.run(
+        rangeKey,
+        (rangeSignal) =>
+          runKind(s, e, rangeSignal).then((res) => {
+            const closedTo = Math.min(e, closedEnd);
+            if (closedTo > s) {
+              ctx.cache.commit(key, res.rows, [s, closedTo], res.firstAvailable);
+            }
+            return res;
+          }),
+        signal
+      );
       fetched.push(...r.rows); // also the closed rows: the result does not depend on them surviving cache eviction
       rangeNotices.push(...r.notices);
     }

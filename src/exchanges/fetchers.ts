@@ -25,6 +25,13 @@ export interface RangeJob {
   /** Exclusive end. */
   end: number;
   now: number;
+  /** Cancellation: no page request starts after it aborts (see abort.ts). */
+  signal?: AbortSignal;
+}
+
+/** One request of a job, with the context's retries and the job's cancellation. */
+function callJob<T>(job: RangeJob, what: string, fn: () => Promise<T>): Promise<T> {
+  return job.ctx.call(job.venue.id, what, fn, job.signal);
 }
 
 export interface RangeResult {
@@ -88,10 +95,10 @@ export async function windowed(
       const n = Math.max(1, Math.min(limit, Math.ceil((to - cursor) / bar)));
       const since = cursor;
       const until = Math.min(cursor + n * bar, to) - 1;
-      let got = await job.ctx.call(job.venue.id, what, () => page(since, n, until));
+      let got = await callJob(job, what, () => page(since, n, until));
       let inWindow = got.filter((r) => r[0] >= since && r[0] <= until);
       if (inWindow.length === 0 && rows.length === 0 && since <= job.now - bar) {
-        got = await job.ctx.call(job.venue.id, what, () => page(since, n, until));
+        got = await callJob(job, what, () => page(since, n, until));
         inWindow = got.filter((r) => r[0] >= since && r[0] <= until);
       }
       if (inWindow.length === 0) {
@@ -148,7 +155,7 @@ export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
   const barMs = FETCH_TF_MS[tf];
   if (venue.ohlcv.mode === 'latest') {
     // kraken: one call returns the latest `limit` candles after `since`, nothing older
-    const raw = await job.ctx.call(venue.id, what, () => ex.fetchOHLCV(market.symbol, tf, job.start));
+    const raw = await callJob(job, what, () => ex.fetchOHLCV(market.symbol, tf, job.start));
     const rows = candleRows(venue.id, what, raw).filter((r) => r[0] >= job.start && r[0] < job.end);
     if (rows.length === 0) {
       throw new EmptyPayloadError(`${what}: no data between ${iso(job.start)} and ${iso(job.end)}`);
@@ -305,9 +312,7 @@ export async function fetchOpenInterest(job: RangeJob): Promise<RangeResult> {
         return krakenAnalyticsRows(resp, what, cs, venue.id);
       });
     case 'current': {
-      const r = await job.ctx.call(venue.id, `current open interest ${market.id}`, () =>
-        ex.fetchOpenInterest(market.symbol)
-      );
+      const r = await callJob(job, `current open interest ${market.id}`, () => ex.fetchOpenInterest(market.symbol));
       const info = r?.info ?? {};
       let v: number;
       if (venue.ccxtId === 'deribit') {
@@ -401,7 +406,7 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
     case 'window': {
       const periodMs = f.intervalHours * HOUR_MS;
       if (!expectData) {
-        const raw = await job.ctx.call(venue.id, what, () =>
+        const raw = await callJob(job, what, () =>
           ex.fetchFundingRateHistory(market.symbol, start, f.limit, { until: job.end - 1 })
         );
         return finish(fundingRowsFrom(venue, raw, what));
@@ -422,7 +427,7 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
       const rows: Row[] = [];
       let after = job.end;
       for (;;) {
-        const raw = await job.ctx.call(venue.id, what, () =>
+        const raw = await callJob(job, what, () =>
           ex.fetchFundingRateHistory(market.symbol, undefined, f.limit, { after: String(after) })
         );
         const page = fundingRowsFrom(venue, raw, what).filter((r) => r[0] < after);
@@ -442,7 +447,7 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
       // newest first, page numbers, no time filter: read pages until one reaches `start`
       const rows: Row[] = [];
       for (let pageNo = 1; pageNo < 1000; pageNo++) {
-        const raw = await job.ctx.call(venue.id, what, () =>
+        const raw = await callJob(job, what, () =>
           ex.fetchFundingRateHistory(market.symbol, undefined, f.limit, { pageNo })
         );
         const page = fundingRowsFrom(venue, raw, what);
@@ -458,7 +463,7 @@ export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
       return finish(rows);
     }
     case 'allAtOnce': {
-      const raw = await job.ctx.call(venue.id, what, () => ex.fetchFundingRateHistory(market.symbol));
+      const raw = await callJob(job, what, () => ex.fetchFundingRateHistory(market.symbol));
       return finish(fundingRowsFrom(venue, raw, what));
     }
   }

@@ -26,5 +26,6 @@ export type { VenueSpec, VenueHost, CcxtId, FetchTimeframe } from './registry';
 export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase } from './baseUrl';
 export type { BaseUrl } from './baseUrl';
 export { VenueError } from './errors';
+export { AbortedError, isAborted, SharedJobs } from './abort';
 export { redactText, redactUrl } from './redact';
 export { CCXT_LOADER_IDS } from './ccxtLoader';
