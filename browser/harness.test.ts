@@ -59,6 +59,20 @@ const LAZY_DS: ProvisionedDataSource = {
   access: 'proxy',
   jsonData: { spotVenues: ['coinbase'], perpVenues: ['bybit'], oiVenues: ['bybit'], fundingVenues: ['bybit'] },
 };
+// Small baskets for the streaming and cancellation checks (each check uses its own uid: its own, empty cache).
+const SMALL: BtcFlowOptions = {
+  spotVenues: ['coinbase', 'bitstamp', 'binance'],
+  perpVenues: ['binanceusdm', 'bybit', 'okx'],
+  oiVenues: ['binanceusdm', 'bybit', 'okx'],
+  fundingVenues: ['binanceusdm', 'bybit', 'okx'],
+};
+const STREAM_DS: ProvisionedDataSource[] = ['stream', 'cancel-old', 'cancel-new', 'cancel'].map((n) => ({
+  name: `BTC Flow (${n})`,
+  uid: `harness-${n}`,
+  type: PLUGIN_ID,
+  access: 'proxy',
+  jsonData: { ...SMALL },
+}));
 // Same settings as the provisioned live data source, but a fresh instance (empty cache) for the fault case.
 const FAULT_UID = 'harness-fault';
 const FAULT_VENUE = 'bybit';
@@ -176,7 +190,7 @@ beforeAll(async () => {
   h = await startHarness({
     mockUrl: mock.url,
     log: (s) => console.log(s),
-    extraDataSources: [LAZY_DS, { ...live, uid: FAULT_UID, name: 'fault' }],
+    extraDataSources: [LAZY_DS, { ...live, uid: FAULT_UID, name: 'fault' }, ...STREAM_DS],
   });
 }, 15 * 60_000);
 
@@ -515,6 +529,116 @@ describe('the built plugin in Chromium', () => {
     expect(h.pageErrors).toEqual([]);
     expect(h.server.stats.proxy.filter((p) => p.status === 502 || p.error?.startsWith('no plugin.json route'))).toEqual([]);
   });
+});
+
+describe('progressive results and cancellation in Chromium', () => {
+  let nextId = 300;
+  /** A fresh instance (empty in-memory cache) of one of STREAM_DS. */
+  async function fresh(uid: string): Promise<string> {
+    const ds = STREAM_DS.find((d) => d.uid === uid)!;
+    await h.call('createDataSource', instanceSettings(ds, nextId++, h.pluginJson) as never);
+    return uid;
+  }
+  const mockLog = async (): Promise<Array<{ at: number; host: string; path: string; query: Record<string, string> }>> =>
+    ((await (await fetch(`${mock.url}/__stats`)).json()) as { log: Array<{ at: number; host: string; path: string; query: Record<string, string> }> }).log;
+  const requestKey = (e: { host: string; path: string; query: Record<string, string> }) =>
+    `${e.host}${e.path}?${Object.entries(e.query)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&')}`;
+
+  beforeAll(async () => {
+    await h.reload();
+    await h.call('loadPlugin', MODULE_URL, pluginMeta(h.pluginJson));
+  }, 5 * 60_000);
+  afterEach(() => {
+    mock.setLatency(0);
+  });
+
+  test('partial frames (Streaming, naming the series still loading) come before the final ones, which equal the Node run', async () => {
+    mock.setLatency(50);
+    const uid = await fresh('harness-stream');
+    const panels = dashboardPanels();
+    const premium = panels.find((p) => p.targets.some((t) => t.queryType === 'premium'))!.targets.find((t) => t.queryType === 'premium')!;
+    const signals = panels.flatMap((p) => p.targets).find((t) => t.queryType === 'signals' && (t as { format?: string }).format !== 'events')!;
+    // the dashboard's targets with its variables' defaults written in (this check runs without the variables)
+    const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
+    const targets = [
+      { ...premium, ...fixed, refId: 'P' },
+      { ...signals, ...fixed, refId: 'S' },
+    ] as BtcFlowQuery[];
+    const handle = await h.call('startQuery', uid, request(targets));
+    const run = await h.call('awaitQuery', handle);
+    const { emissions, last } = run;
+    expect(last.thrown).toBeUndefined();
+    expect(last.errors).toEqual([]);
+    expect(emissions[emissions.length - 1].state).toBe('Done');
+    const streaming = emissions.slice(0, -1);
+    expect(streaming.length).toBeGreaterThan(0);
+    expect(streaming.every((e) => e.state === 'Streaming')).toBe(true);
+    // partial frames came first, and the premium panel had its final frames while signals still loaded
+    expect(streaming.some((e) => e.partial.length > 0)).toBe(true);
+    const premiumDone = streaming.find((e) => e.final.includes('P') && !e.final.includes('S'));
+    expect(premiumDone).toBeDefined();
+    console.log(
+      `streaming in Chromium: ${emissions.length} emissions; first frame ${emissions[0].atMs} ms, premium final ${premiumDone!.atMs} ms, done ${emissions[emissions.length - 1].atMs} ms`
+    );
+    // the final values equal the Node-side run (exchange layer straight to the mock + compute)
+    const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
+    const tpl = { one: (v: string) => nodeTpl.replace(v), many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(',') };
+    for (const t of targets) {
+      const ref = await referenceRun(t, { settings: SMALL, tpl, range: { from: FROM, to: TO }, intervalMs: INTERVAL_MS, exchange });
+      const frame = last.frames.find((f) => f.refId === t.refId)!;
+      expect(frame.notices.some((n) => /^Partial result/.test(n.text))).toBe(false);
+      const cmp = compareFrame(frame, ref);
+      expect(cmp.mismatches).toEqual([]);
+      expect(cmp.unknownFields).toEqual([]);
+    }
+  }, 10 * 60_000);
+
+  test('changing the range mid-load: the mock shows no request of the old range started after the unsubscribe', async () => {
+    const target = { refId: 'A', queryType: 'signals', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery;
+    const OLD = { from: TO - 900 * DAY, to: TO - 600 * DAY };
+    const NEW = { from: TO - 200 * DAY, to: TO };
+    const at = (r: { from: number; to: number }) => ({ ...request([target]), range: { from: r.from, to: r.to } });
+    // the request sets of complete runs of each range (fresh instances, empty caches)
+    mock.resetStats();
+    expect((await h.call('query', await fresh('harness-cancel-old'), at(OLD))).errors).toEqual([]);
+    const oldSet = new Set((await mockLog()).map(requestKey));
+    mock.resetStats();
+    expect((await h.call('query', await fresh('harness-cancel-new'), at(NEW))).errors).toEqual([]);
+    const newSet = new Set((await mockLog()).map(requestKey));
+    const oldOnly = new Set([...oldSet].filter((k) => !newSet.has(k)));
+    expect(oldOnly.size).toBeGreaterThan(20);
+
+    // the panel: the old range loads, the user changes the range
+    mock.resetStats();
+    mock.setLatency(100);
+    const uid = await fresh('harness-cancel');
+    const handle = await h.call('startQuery', uid, at(OLD));
+    for (let i = 0; i < 600 && (await mockLog()).filter((e) => oldOnly.has(requestKey(e))).length < 5; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const unsubscribedAt = await h.call('cancelQuery', handle);
+    const res = await h.call('query', uid, at(NEW));
+    expect(res.errors).toEqual([]);
+    // quiet: no request at the mock for 500 ms
+    for (let n = -1; n !== (await mockLog()).length; ) {
+      n = (await mockLog()).length;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const log = await mockLog();
+    const old = log.filter((e) => oldOnly.has(requestKey(e)));
+    const before = old.filter((e) => e.at <= unsubscribedAt);
+    // a request the page sent just before the unsubscribe reaches the mock through the proxy a little later
+    const after = old.filter((e) => e.at > unsubscribedAt + 250);
+    console.log(
+      `cancellation in Chromium: ${before.length} old-range requests before the unsubscribe, ${after.length} after; a full old-range run makes ${oldOnly.size}`
+    );
+    expect(before.length).toBeGreaterThanOrEqual(5);
+    expect(after.map(requestKey)).toEqual([]);
+    expect(old.length).toBeLessThan(oldOnly.size);
+  }, 10 * 60_000);
 });
 
 function toEventRows(frame: SerializedFrame) {

@@ -35,6 +35,17 @@ export interface SerializedResponse {
   thrown?: string;
 }
 
+/** One emission of a streaming query (ds.query as a panel subscribes to it). */
+export interface StreamEmission {
+  state: string;
+  /** ms since the query was subscribed */
+  atMs: number;
+  /** refIds whose frames carry the "Partial result" notice */
+  partial: string[];
+  /** refIds with final frames (no such notice) */
+  final: string[];
+}
+
 export interface SerializedAnnotationEvent {
   time?: number;
   timeEnd?: number;

@@ -15,7 +15,11 @@ import { PLUGIN_ID } from './target';
 type Json = Record<string, any>;
 
 // semver ships no type declarations (and @types/semver is not installed): type the one function used.
-const semver: { satisfies(version: string, range: string): boolean } = require('semver');
+const semver: {
+  satisfies(version: string, range: string): boolean;
+  minVersion(range: string): { version: string } | null;
+  gte(a: string, b: string): boolean;
+} = require('semver');
 
 const ROOT = join(__dirname, '..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
@@ -161,6 +165,15 @@ describe('docker-compose.yml', () => {
     expect(m).not.toBeNull();
     const range = pluginJson.dependencies.grafanaDependency;
     expect(semver.satisfies(m![1], range)).toBe(true);
+  });
+
+  test('grafanaDependency starts no lower than the @grafana/* packages the plugin is built and tested against', () => {
+    // At run time Grafana supplies its own @grafana/data, ui and runtime: an older Grafana may lack an export used here.
+    const min = semver.minVersion(pluginJson.dependencies.grafanaDependency)!.version;
+    for (const name of ['@grafana/data', '@grafana/ui', '@grafana/runtime']) {
+      const built = String(packageJson.dependencies[name]).replace(/^[\^~]/, '');
+      expect({ name, min, ok: semver.gte(min, built) }).toEqual({ name, min, ok: true });
+    }
   });
 
   test('dist/ (the webpack output) is mounted as the plugin, provisioning at /etc/grafana/provisioning', () => {

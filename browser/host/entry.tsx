@@ -42,6 +42,7 @@ import type {
   SerializedAnnotationResult,
   SerializedFrame,
   SerializedResponse,
+  StreamEmission,
 } from '../protocol';
 
 type AnyDataSource = DataSourceApi<DataQuery>;
@@ -176,6 +177,45 @@ async function runQuery(ds: AnyDataSource, request: DataQueryRequest<DataQuery>)
   }
 }
 
+const streams = new Map<
+  number,
+  { sub: { unsubscribe(): void }; startedAt: number; emissions: StreamEmission[]; last?: DataQueryResponse; done: Promise<void>; thrown?: string }
+>();
+let streamSeq = 0;
+
+/** Subscribes to ds.query like a panel does and records every emission; `cancelStream` unsubscribes. */
+function startStream(ds: AnyDataSource, request: DataQueryRequest<DataQuery>): number {
+  request.targets = request.targets.filter((t) => !t.hide && (ds.filterQuery ? ds.filterQuery(t) : true));
+  const id = ++streamSeq;
+  const startedAt = Date.now();
+  const emissions: StreamEmission[] = [];
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const entry = { sub: { unsubscribe() {} }, startedAt, emissions, done } as NonNullable<ReturnType<typeof streams.get>>;
+  streams.set(id, entry);
+  const result = ds.query(request) as Promise<DataQueryResponse> | Observable<DataQueryResponse>;
+  const obs = isObservable(result) ? result : from(result);
+  entry.sub = obs.subscribe({
+    next: (r) => {
+      const frames = (r.data ?? []) as DataFrame[];
+      const isPartial = (f: DataFrame) => (f.meta?.notices ?? []).some((n) => /^Partial result: /.test(n.text));
+      emissions.push({
+        state: String(r.state),
+        atMs: Date.now() - startedAt,
+        partial: [...new Set(frames.filter(isPartial).map((f) => String(f.refId)))],
+        final: [...new Set(frames.filter((f) => !isPartial(f)).map((f) => String(f.refId)))],
+      });
+      entry.last = r;
+    },
+    error: (e) => {
+      entry.thrown = errorText(e);
+      resolveDone();
+    },
+    complete: () => resolveDone(),
+  });
+  return id;
+}
+
 /** Grafana's standard annotation event mapping (fields time, timeEnd, title, text, tags). */
 function framesToEvents(frames: SerializedFrame[]): SerializedAnnotationEvent[] {
   const events: SerializedAnnotationEvent[] = [];
@@ -307,6 +347,12 @@ export interface HarnessApi {
   /** Runs a dashboard query variable's query through the data source (metricFindQuery), as Grafana does on load. */
   variableQuery(uid: string, query: string, range: HarnessQueryRequest['range']): Promise<{ values?: Array<{ text: string; value?: string | number }>; thrown?: string }>;
   testDatasource(uid: string): Promise<{ status?: string; message?: string; thrown?: string }>;
+  /** Starts a query and records its emissions (like a panel subscribed to it); returns a handle. */
+  startQuery(uid: string, request: HarnessQueryRequest): number;
+  /** Unsubscribes (as Grafana does when the range changes); returns the page's clock at that moment. */
+  cancelQuery(handle: number): number;
+  /** Waits for a started query to complete; its emissions and its last response. */
+  awaitQuery(handle: number): Promise<{ emissions: StreamEmission[]; last: SerializedResponse; startedAt: number }>;
   /** Runs one target through the plugin's own `runTarget` (when it has one) and returns the error stack, for diagnostics. */
   debugTarget(uid: string, target: Record<string, unknown>, request: HarnessQueryRequest): Promise<string>;
   renderConfigEditor(settings: DataSourceSettings<any, any>): void;
@@ -394,6 +440,33 @@ const api: HarnessApi = {
     } catch (e) {
       return { thrown: errorText(e) };
     }
+  },
+  startQuery(uid, req) {
+    return startStream(requireInstance(uid), buildRequest(uid, req, CoreApp.Dashboard));
+  },
+  cancelQuery(handle) {
+    const s = streams.get(handle);
+    if (!s) {
+      throw new Error(`no query ${handle}`);
+    }
+    s.sub.unsubscribe();
+    streams.delete(handle);
+    return Date.now();
+  },
+  async awaitQuery(handle) {
+    const s = streams.get(handle);
+    if (!s) {
+      throw new Error(`no query ${handle}`);
+    }
+    await s.done;
+    streams.delete(handle);
+    const r = s.last;
+    const errors = (r?.errors ?? []).map((e) => ({ message: e.message, refId: e.refId, status: e.status }));
+    return {
+      emissions: s.emissions,
+      startedAt: s.startedAt,
+      last: { frames: (r?.data ?? []).map(serializeFrame), errors, emissions: s.emissions.length, thrown: s.thrown },
+    };
   },
   async debugTarget(uid, target, req) {
     const ds = requireInstance(uid) as unknown as { runTarget?: (t: unknown, r: unknown) => Promise<unknown> };
