@@ -15,10 +15,11 @@ import {
   ExtremeKind,
   SIGNAL_KINDS,
   SignalKind,
+  SignalsAnnotationQuery,
 } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
 import { RadioField } from './fields';
-import { KindsField } from './query/views';
+import { KindsField, RegimeEmaField } from './query/views';
 
 type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
 
@@ -39,12 +40,15 @@ export function AnnotationQueryEditor({ query: raw, onChange, datasource }: Prop
         ]}
         value={query.queryType}
         onChange={(t) => {
-          const { kinds: _drop, ...rest } = query;
+          const { kinds: _drop, premiumEmaBars: _ema, ...rest } = query as SignalsAnnotationQuery;
           emit({ ...rest, queryType: t } as BtcFlowAnnotationQuery);
         }}
       />
       {query.queryType === 'signals' ? (
-        <KindsField<SignalKind> all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => emit({ ...query, kinds: k })} />
+        <>
+          <KindsField<SignalKind> all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => emit({ ...query, kinds: k })} />
+          <RegimeEmaField value={query.premiumEmaBars} onChange={(v) => emit({ ...query, premiumEmaBars: v })} />
+        </>
       ) : (
         <KindsField<ExtremeKind>
           all={EXTREME_KINDS}

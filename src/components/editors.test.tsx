@@ -105,6 +105,10 @@ describe('QueryEditor', () => {
     expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', format: 'events' });
     fireEvent.click(screen.getByLabelText('Bearish'));
     expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', kinds: ['bullish', 'overLeverage'] });
+    typeInto('Regime EMA (bars)', '14');
+    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', premiumEmaBars: 14 });
+    typeInto('Regime EMA (bars)', '$ema');
+    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', premiumEmaBars: '$ema' });
     s.view.unmount();
     const e = renderQuery({ refId: 'A', queryType: 'extremes', kinds: ['extremeTop'] });
     fireEvent.click(screen.getByLabelText('Extreme bottom'));
@@ -135,6 +139,16 @@ describe('AnnotationQueryEditor', () => {
     rerender(
       <AnnotationQueryEditor
         query={{ refId: 'Anno', queryType: 'signals', kinds: ['bullish'] }}
+        onChange={onChange}
+        onRunQuery={jest.fn()}
+        datasource={fakeDs}
+      />
+    );
+    typeInto('Regime EMA (bars)', '3');
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'Anno', queryType: 'signals', kinds: ['bullish'], premiumEmaBars: 3 });
+    rerender(
+      <AnnotationQueryEditor
+        query={{ refId: 'Anno', queryType: 'signals', kinds: ['bullish'], premiumEmaBars: 3 }}
         onChange={onChange}
         onRunQuery={jest.fn()}
         datasource={fakeDs}

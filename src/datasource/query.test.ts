@@ -92,6 +92,18 @@ describe('resolution', () => {
     expect(r.engine).toMatchObject({ lookback: 45, fundingWeighting: 'equal', premiumSmoothing: 1 });
   });
 
+  it("a signals query's premiumEmaBars (number or variable) wins over the data source's threshold; other types ignore it", () => {
+    const settings = { thresholds: { premiumEmaBars: 10 } };
+    const sig = (x: Record<string, unknown>) => q({ queryType: 'signals', ...x } as Partial<BtcFlowQuery>);
+    expect(resolveQuery(sig({}), ctx({ settings })).engine.premiumEmaBars).toBe(10);
+    expect(resolveQuery(sig({ premiumEmaBars: 3 }), ctx({ settings })).engine.premiumEmaBars).toBe(3);
+    expect(resolveQuery(sig({ premiumEmaBars: '$lb' }), ctx({ settings })).engine.premiumEmaBars).toBe(30);
+    expect(resolveQuery(sig({ premiumEmaBars: '' }), ctx()).engine.premiumEmaBars).toBeUndefined(); // engine default
+    const other = q({ queryType: 'premium', premiumEmaBars: 3 } as Partial<BtcFlowQuery>);
+    expect(resolveQuery(other, ctx({ settings })).engine.premiumEmaBars).toBe(10);
+    expect(() => resolveQuery(sig({ premiumEmaBars: 0 }), ctx())).toThrow('premiumEmaBars: bad value 0; allowed: an integer ≥ 1');
+  });
+
   it('auto timeframe comes from the panel interval', () => {
     expect(resolveQuery(q({}), ctx({ intervalMs: 3 * HOUR })).timeframe).toBe('4h');
   });

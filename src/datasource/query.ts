@@ -200,6 +200,11 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
     premiumSmoothing,
     fundingSmoothing,
   };
+  // signals only: the regime EMA of the premium, over the data source's threshold setting
+  const emaRaw = queryType === 'signals' ? (target as { premiumEmaBars?: number | string }).premiumEmaBars : undefined;
+  if (emaRaw !== undefined && emaRaw !== '') {
+    engine.premiumEmaBars = smoothing(emaRaw, 'premiumEmaBars');
+  }
 
   // Venues: configured baskets, narrowed by the query's subset.
   const configured = configuredVenues(ctx.settings, ctx.defaults);

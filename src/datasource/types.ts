@@ -7,7 +7,7 @@
  */
 import type { DataQuery } from '@grafana/schema';
 import type { DataSourceJsonData } from '@grafana/data';
-import type { EngineOptions } from '../core/options';
+import { DEFAULT_OPTIONS, type EngineOptions } from '../core/options';
 import type { StateKind, Timeframe } from '../core/types';
 
 /* ------------------------------------------------------------------------------------------------
@@ -111,6 +111,8 @@ export interface SignalsQuery extends QueryBase<'signals'> {
   format?: StateFormat;
   /** Kinds to return; default all. */
   kinds?: SignalKind[];
+  /** EMA window (bars) of the premium the bullish / bearish regimes read; absent = the data source's setting. */
+  premiumEmaBars?: number | VariableRef;
 }
 
 /** Extreme cycle tops and bottoms (experimental). */
@@ -155,6 +157,8 @@ interface AnnotationBase<T extends 'signals' | 'extremes'> extends DataQuery, Co
 /** Annotation query: signal events, filtered by kind (default all three). */
 export interface SignalsAnnotationQuery extends AnnotationBase<'signals'> {
   kinds?: SignalKind[];
+  /** As in SignalsQuery. */
+  premiumEmaBars?: number | VariableRef;
 }
 
 /** Annotation query: extreme events, filtered by kind (default both). */
@@ -254,7 +258,14 @@ export const DEFAULT_QUERIES: {
   oi: { ...DEFAULT_COMMON, queryType: 'oi', perVenue: true, includeIndex: true },
   oiZ: { ...DEFAULT_COMMON, queryType: 'oiZ', includeIndex: false },
   funding: { ...DEFAULT_COMMON, queryType: 'funding', unit: 'rate', perVenue: false, includeZ: true },
-  signals: { ...DEFAULT_COMMON, queryType: 'signals', format: 'states', kinds: [...SIGNAL_KINDS] },
+  // premiumEmaBars: the engine default, for display; a target without it uses the data source's setting
+  signals: {
+    ...DEFAULT_COMMON,
+    queryType: 'signals',
+    format: 'states',
+    kinds: [...SIGNAL_KINDS],
+    premiumEmaBars: DEFAULT_OPTIONS.premiumEmaBars,
+  },
   extremes: {
     ...DEFAULT_COMMON,
     queryType: 'extremes',

@@ -14,7 +14,8 @@ import {
   SignalKind,
   StateFormat,
 } from '../../datasource/types';
-import { CheckList, RadioField, Toggle } from '../fields';
+import { DEFAULT_OPTIONS } from '../../core/options';
+import { CheckList, NumberField, RadioField, Toggle } from '../fields';
 
 export interface ViewProps<T extends QueryType> {
   query: QueryOf<T>;
@@ -112,11 +113,30 @@ export function FundingView({ query, onChange }: ViewProps<'funding'>) {
   );
 }
 
+type RegimeEma = QueryOf<'signals'>['premiumEmaBars'];
+
+/** The signals' regime EMA of the premium (bars); empty = the data source's setting (docs/metrics.md section 10). */
+export function RegimeEmaField({ value, onChange }: { value: RegimeEma; onChange: (v: RegimeEma) => void }) {
+  return (
+    <NumberField
+      label="Regime EMA (bars)"
+      tooltip={`Bullish / bearish read an EMA of the premium over this many bars (1 = none). Empty = the data source setting (default ${DEFAULT_OPTIONS.premiumEmaBars}).`}
+      value={value}
+      placeholder={String(DEFAULT_OPTIONS.premiumEmaBars)}
+      width={8}
+      rule={{ integer: true, min: 1, allowVariable: true }}
+      onValue={(v) => onChange(v as RegimeEma)}
+      testId="btcflow-premium-ema"
+    />
+  );
+}
+
 export function SignalsView({ query, onChange }: ViewProps<'signals'>) {
   return (
     <Stack direction="column" gap={0}>
       <FormatPicker value={query.format ?? DEFAULT_QUERIES.signals.format} onChange={(v) => onChange({ ...query, format: v })} />
       <KindsField all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => onChange({ ...query, kinds: k })} />
+      <RegimeEmaField value={query.premiumEmaBars} onChange={(v) => onChange({ ...query, premiumEmaBars: v })} />
     </Stack>
   );
 }
