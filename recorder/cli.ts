@@ -15,15 +15,15 @@ import { bundleFromStore, bundleNote, parseTime, planImport, storeStepMs } from 
 import { createRecorderServer, RecorderServer } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
 import { Recorder } from './run';
-import { openSqliteStore } from './store/sqlite';
+import { openRecorderStore } from './store/open';
 import { RecorderStoreError, type RecorderStore } from './store/types';
 import { archiveBackfill, DEFAULT_ARCHIVE_URL } from './archive/backfill';
 
 const DB: FlagSpec = {
   name: 'db',
   type: 'string',
-  value: 'FILE',
-  help: 'the SQLite database file (created if missing)',
+  value: 'DB',
+  help: 'the SQLite database file (created if missing), or a PostgreSQL URL postgres://user@host:5432/dbname',
 };
 const HELP: FlagSpec = { name: 'help', type: 'bool', help: 'show this help' };
 const QUIET: FlagSpec = { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' };
@@ -275,7 +275,7 @@ function timeFlag(args: ParsedArgs, name: string, fallback?: number): number {
 async function openStore(args: ParsedArgs, readonly = false): Promise<RecorderStore> {
   const file = need(args, 'db');
   try {
-    return await openSqliteStore(file, { readonly });
+    return await openRecorderStore(file, { readonly });
   } catch (e) {
     if (e instanceof RecorderStoreError) {
       throw new CliUsageError(e.message);
@@ -554,7 +554,7 @@ export interface RunOptions {
 /** Starts the recorder: store, HTTP API (listening at once), first fill, then the poll loop. */
 export async function startRecorder(o: RunOptions): Promise<RunHandle> {
   const log = o.log ?? (() => undefined);
-  const store = await openSqliteStore(o.db);
+  const store = await openRecorderStore(o.db);
   const ctx = await exchangeContext(o.baseUrl, o.timeoutSecs, o.now);
   const fd = o.fillDays;
   const recorder = new Recorder({
