@@ -21,11 +21,13 @@ import {
   parseTimeframe,
   validateBundle,
 } from '../src/core';
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { CliUsageError, FlagSpec, ParsedArgs, flagHelp, parseArgs, parseIsoDate } from './args';
 import { readJsonFile } from './bundle-io';
 import type { BundleProgress, BundleResult } from '../src/exchanges';
-import { OUTPUT_FORMATS, OutputFormat, formatDocument, toOutputDocument } from './format';
+import { redactText, redactUrl } from '../src/exchanges/redact';
+import { OUTPUT_FORMATS, OutputFormat, writeDocument } from './format';
 
 /** Where the CLI writes; injectable so tests can run `main` in-process. */
 export interface CliIo {
@@ -279,7 +281,7 @@ function runCompute(argv: string[], io: CliIo): number {
   const bundle = loadBundle(args.positionals[0]);
   const computeOptions: ComputeOptions = { ...options, timeframe, from, to };
   const result = compute(bundle, computeOptions);
-  io.stdout(formatDocument(toOutputDocument(result), format));
+  writeDocument(result, format, (t) => io.stdout(t));
   if (!args.bools.quiet) {
     for (const n of result.notices ?? []) {
       io.stderr(`btc-flow: note: ${oneLine(String(n))}\n`);
@@ -344,25 +346,20 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
   }
   let baseUrl: string | undefined;
   if (args.strings['base-url'] !== undefined) {
-    baseUrl = args.strings['base-url'].trim();
-    let u: URL | undefined;
+    // the exchange layer's own check: http(s)://host[:port][/path], no user:password@ (the message hides a password)
     try {
-      u = new URL(baseUrl);
-    } catch {
-      u = undefined;
-    }
-    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      throw new CliUsageError(
-        `--base-url: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(baseUrl)}`
-      );
+      baseUrl = ex.checkMirrorUrl(args.strings['base-url'], '--base-url');
+    } catch (e) {
+      throw new CliUsageError((e as Error).message);
     }
   }
   let timeoutMs: number | undefined;
   if (args.strings.timeout !== undefined) {
     const secs = Number(args.strings.timeout);
-    if (!Number.isFinite(secs) || secs <= 0 || secs > 600) {
+    const min = ex.MIN_TIMEOUT_MS / 1000;
+    if (!Number.isFinite(secs) || secs < min || secs > 600) {
       throw new CliUsageError(
-        `--timeout: expected seconds between 0 and 600, got ${JSON.stringify(args.strings.timeout)}`
+        `--timeout: expected seconds from ${min} to 600, got ${JSON.stringify(args.strings.timeout)}`
       );
     }
     timeoutMs = Math.round(secs * 1000);
@@ -378,18 +375,33 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
 async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boolean): Promise<BundleResult> {
   const ctx = new ex.ExchangeContext({ baseUrl: plan.baseUrl, timeoutMs: plan.timeoutMs });
   const started = Date.now();
-  const where = plan.baseUrl ? ` via ${plan.baseUrl}` : '';
+  const where = plan.baseUrl ? ` via ${redactUrl(plan.baseUrl)}` : '';
   if (!quiet) {
     io.stderr(
       `btc-flow: fetching ${plan.asset} ${plan.timeframe} ${new Date(plan.from).toISOString()} .. ${new Date(plan.to).toISOString()}` +
         `${where}\n`
     );
   }
+  // progress: a line when a venue starts (its first series) and one per series as it ends, so a hanging venue shows
+  const startedVenues = new Set<string>();
   const progress = (p: BundleProgress) => {
-    if (!quiet) {
-      const secs = ((Date.now() - started) / 1000).toFixed(1);
-      io.stderr(`btc-flow: [${p.done}/${p.total}] ${p.venue} ${p.kind} ${p.ok ? 'ok' : 'FAILED'} (${secs} s)\n`);
+    if (quiet) {
+      return;
     }
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (p.phase === 'start') {
+      if (!startedVenues.has(p.venue)) {
+        startedVenues.add(p.venue);
+        io.stderr(`btc-flow: ${p.venue} started (${secs} s)\n`);
+      }
+      return;
+    }
+    if (p.status === 'fallback') {
+      io.stderr(`btc-flow: ${p.venue} ${p.kind} failed, trying the next ${p.kind} venue (${secs} s)\n`);
+      return;
+    }
+    const word = p.status === 'ok' ? 'ok' : p.status === 'notApplicable' ? 'not applicable' : 'FAILED';
+    io.stderr(`btc-flow: [${p.done}/${p.total}] ${p.venue} ${p.kind} ${word} (${secs} s)\n`);
   };
   // --to is inclusive: the bar that contains it (and a funding settlement exactly at it) is fetched
   const res = await ex.fetchBundle(
@@ -402,9 +414,7 @@ async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boole
   res.bundle = { asset: res.bundle.asset, series: kept };
   if (!quiet) {
     for (const n of res.notices) {
-      if (n.level !== 'info') {
-        io.stderr(`btc-flow: warning: ${oneLine(n.message)}\n`);
-      }
+      io.stderr(`btc-flow: ${n.level === 'info' ? 'info' : 'warning'}: ${oneLine(n.message)}\n`);
     }
     for (const s of dropped) {
       io.stderr(`btc-flow: warning: ${s.venue} ${s.kind}: no points in the range, left out of the bundle\n`);
@@ -426,7 +436,8 @@ async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boole
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const pts = kept.reduce((a, s) => a + s.points.length, 0);
     io.stderr(
-      `btc-flow: fetched ${kept.length} series, ${pts} points in ${secs} s${res.failed.length ? `; ${res.failed.length} failed` : ''}\n`
+      `btc-flow: fetched ${kept.length} series, ${pts} points in ${secs} s${res.failed.length ? `; ${res.failed.length} failed` : ''}` +
+        `${res.notApplicable.length ? `; ${res.notApplicable.length} not applicable` : ''}\n`
     );
   }
   return res;
@@ -447,6 +458,47 @@ export function formatBundle(bundle: Bundle, note?: string): string {
   const open = JSON.stringify(head).slice(0, -1);
   const series = bundle.series.map((s) => '    ' + JSON.stringify(s)).join(',\n');
   return `${open},\n  "series": [\n${series}\n  ]\n}\n`;
+}
+
+/**
+ * Checks before any fetch that `file` can be written: its folder exists and is writable, and the file, when it exists,
+ * is a writable file (so a long fetch does not end in a bare ENOENT). `-` and undefined mean stdout.
+ */
+export function checkWritable(file: string | undefined, flag: string): void {
+  if (file === undefined || file === '-') {
+    return;
+  }
+  const full = resolvePath(file);
+  const dir = dirname(full);
+  let why: string | undefined;
+  try {
+    if (!statSync(dir).isDirectory()) {
+      why = `${dir} is not a directory`;
+    } else {
+      accessSync(dir, fsConstants.W_OK);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    why = code === 'ENOENT' ? `the directory ${dir} does not exist` : `the directory ${dir} is not writable (${code})`;
+  }
+  if (why === undefined) {
+    try {
+      const st = statSync(full);
+      if (st.isDirectory()) {
+        why = `${full} is a directory`;
+      } else {
+        accessSync(full, fsConstants.W_OK);
+      }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if (code !== 'ENOENT') {
+        why = `${full} is not writable (${code})`;
+      }
+    }
+  }
+  if (why !== undefined) {
+    throw new CliUsageError(`${flag}: cannot write ${file}: ${why}`);
+  }
 }
 
 function writeOut(file: string | undefined, text: string, io: CliIo): void {
@@ -474,10 +526,11 @@ async function runFetch(argv: string[], io: CliIo): Promise<number> {
     );
   }
   const plan = parseFetchPlan(args, ex, Date.now());
+  checkWritable(args.strings.out, '--out');
   const res = await fetchPlan(plan, ex, io, args.bools.quiet);
   const note =
     `fetched by btc-flow fetch: ${plan.asset} ${plan.timeframe} ${new Date(plan.from).toISOString()} .. ` +
-    `${new Date(plan.to).toISOString()}${plan.baseUrl ? ` from ${plan.baseUrl}` : ''}`;
+    `${new Date(plan.to).toISOString()}${plan.baseUrl ? ` from ${redactUrl(plan.baseUrl)}` : ''}`;
   writeOut(args.strings.out, formatBundle(res.bundle, note), io);
   if (!args.bools.quiet && args.strings.out !== undefined && args.strings.out !== '-') {
     io.stderr(`btc-flow: wrote ${args.strings.out}\n`);
@@ -498,10 +551,22 @@ async function runMetrics(argv: string[], io: CliIo): Promise<number> {
   const plan = parseFetchPlan(args, ex, Date.now());
   const options = parseSetFlags(args.lists.set);
   const format = parseFormat(args.strings.format, io);
+  checkWritable(args.strings['save-bundle'], '--save-bundle');
   // warm-up: lookback bars before --from, so the z-scores exist from the first output bar
   const lookback = typeof options.lookback === 'number' ? options.lookback : defaultLookback(plan.timeframe);
   const barMs = plan.timeframe === '1M' ? 31 * 24 * HOUR_MS : TIMEFRAME_HOURS[plan.timeframe] * HOUR_MS;
-  const fetchFrom = plan.from - lookback * barMs;
+  // ... but never before the first data of every chosen venue (the registry knows it): a lookback of 100,000 bars
+  // would otherwise start centuries back
+  const specs = (plan.venues ?? ex.DEFAULT_VENUES).map((v) => ex.getVenue(v));
+  const earliest = ex.earliestFirstDataMs(specs, ['spot', 'perp', 'openInterest', 'funding']);
+  const wanted = plan.from - lookback * barMs;
+  const fetchFrom = Math.min(plan.from, Math.max(wanted, earliest));
+  if (fetchFrom > wanted && !args.bools.quiet) {
+    io.stderr(
+      `btc-flow: info: warm-up capped: ${lookback} ${plan.timeframe} bars before --from would start ${isoDay(wanted)}; ` +
+        `no chosen venue has data before ${isoDay(earliest)}, so the fetch starts there\n`
+    );
+  }
   // one bar past --to, so the last output bar also has the funding settlements that fall after its start
   const fetchTo = Math.min(plan.to + barMs, Math.max(plan.to, Date.now()));
   const res = await fetchPlan({ ...plan, from: fetchFrom, to: fetchTo }, ex, io, args.bools.quiet);
@@ -510,13 +575,19 @@ async function runMetrics(argv: string[], io: CliIo): Promise<number> {
     writeOut(args.strings['save-bundle'], formatBundle(bundle), io);
   }
   const result = compute(bundle, { ...options, timeframe: plan.timeframe, from: plan.from, to: plan.to });
-  io.stdout(formatDocument(toOutputDocument(result), format));
+  writeDocument(result, format, (t) => io.stdout(t));
   if (!args.bools.quiet) {
     for (const n of result.notices ?? []) {
       io.stderr(`btc-flow: note: ${oneLine(String(n))}\n`);
     }
   }
   return 0;
+}
+
+/** YYYY-MM-DD of a time (UTC). */
+function isoDay(t: number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? 'before any date' : d.toISOString().slice(0, 10);
 }
 
 const TIMEFRAME_HOURS: Record<Exclude<Timeframe, '1M'>, number> = { '1h': 1, '4h': 4, '1d': 24, '3d': 72, '1w': 168 };
@@ -540,7 +611,9 @@ function inputErrorText(e: BtcFlowInputError): string {
  * Runs the CLI on `argv` (the words after the program name) and returns the exit code. Never throws and never calls
  * process.exit, so tests can call it in-process.
  */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  // every line on stderr passes through redactText: a base URL's user:password@ is never printed
+  const io: CliIo = { ...rawIo, stderr: (t) => rawIo.stderr(redactText(t)) };
   const debug = argv.includes('--debug') || io.env.BTC_FLOW_DEBUG === '1';
   try {
     const [cmd, ...rest] = argv;

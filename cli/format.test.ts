@@ -1,5 +1,21 @@
 /** @jest-environment node */
-import { compactUsd, formatCsv, formatJson, formatTable, isoTime, toOutputDocument } from './format';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Bundle, EngineResult, compute } from '../src/core';
+import {
+  BAR_FIELDS,
+  COVERAGE_BAR_FIELDS,
+  EVENT_FIELDS,
+  OutputFormat,
+  compactUsd,
+  formatCsv,
+  formatJson,
+  formatTable,
+  isoTime,
+  sanitize,
+  toOutputDocument,
+  writeDocument,
+} from './format';
 
 /** An engine-like result with every kind of bad number in it, and extra fields that must not leak out. */
 function nasty(): any {
@@ -109,3 +125,117 @@ describe('csv and table details', () => {
     expect(compactUsd(1.2e12)).toBe('1.20T');
   });
 });
+
+describe('JSON of engine results: the documented fields, read from the row views (issue 16 item 1)', () => {
+  // the documented shape: the example block of docs/cli.md (`--format json`)
+  const md = readFileSync(join(__dirname, '..', 'docs', 'cli.md'), 'utf8');
+  const block = /### `--format json`[\s\S]*?```json\n([\s\S]*?)```/.exec(md)![1];
+  const keysOfLine = (re: RegExp): string[] => Object.keys(JSON.parse(re.exec(block)![1]));
+  const docBar = keysOfLine(/^\s*(\{"time":\d+,"spotUsd".*\}),?$/m);
+  const docEvent = keysOfLine(/"events": \[\n\s*(\{.*\})\n/);
+  const docCovSeries = keysOfLine(/"series": \[ (\{.*?\}), \.\.\. \]/);
+  const docCovBar = keysOfLine(/"bars": \[ (\{.*?\}), \.\.\. \]/);
+  const docCoverage = [...block.matchAll(/^ {4}"(\w+)":/gm)].map((m) => m[1]);
+
+  const H = 3_600_000;
+  const t0 = Date.UTC(2024, 0, 1);
+  const n = 30 * 24;
+  const hours = Array.from({ length: n }, (_, i) => t0 + i * H);
+  const bundle: Bundle = {
+    asset: 'BTC',
+    series: [
+      { venue: 'coinbase', kind: 'spot', quote: 'USD', points: hours.map((t, i) => [t, 100 + Math.sin(i / 9)]) },
+      // kraken stops an hour early every day: the no-stale rule leaves it out of some 1d bars
+      {
+        venue: 'kraken',
+        kind: 'spot',
+        quote: 'USD',
+        points: hours.filter((t) => t % 86_400_000 < 20 * H).map((t, i) => [t, 100.2 + Math.cos(i / 7)]),
+      },
+      { venue: 'bybit', kind: 'perp', quote: 'USD', points: hours.map((t, i) => [t, 99.8 + Math.sin(i / 8)]) },
+      { venue: 'bybit', kind: 'openInterest', unit: 'usd', points: hours.map((t, i) => [t, 1e9 + 1e7 * (i % 50)]) },
+      {
+        venue: 'bybit',
+        kind: 'funding',
+        intervalHours: 8,
+        points: hours.filter((t) => t % (8 * H) === 0 && t > t0).map((t, i) => [t, 0.0001 * Math.sin(i)]),
+      },
+    ],
+  };
+  const result = compute(bundle, { timeframe: '1d', lookback: 5 });
+  let writes = 0;
+  const text = collectWrites(result, 'json', () => writes++);
+  const doc = JSON.parse(text);
+
+  it('the docs example names the fields this test checks', () => {
+    expect(docBar).toEqual(['time', ...BAR_FIELDS.slice(1), 'states']);
+    expect(docEvent).toEqual([...EVENT_FIELDS]);
+    expect(docCovBar).toEqual([...COVERAGE_BAR_FIELDS]);
+    expect(docCovSeries.length).toBeGreaterThan(3);
+  });
+
+  it('bars, events and coverage rows carry exactly the documented fields, with the engine values', () => {
+    expect(doc.bars.length).toBe(result.bars.length);
+    expect(doc.bars.length).toBe(30);
+    doc.bars.forEach((b: Record<string, unknown>, i: number) => {
+      expect(Object.keys(b)).toEqual(docBar);
+      expect(b.time).toBe(result.bars[i].time);
+      expect(b.oiUsd).toBe(result.bars[i].oiUsd);
+    });
+    expect(doc.events.length).toBe(result.events.length);
+    doc.events.forEach((e: Record<string, unknown>) => expect(Object.keys(e)).toEqual(docEvent));
+    expect(Object.keys(doc.coverage)).toEqual(docCoverage);
+    doc.coverage.series.forEach((s: Record<string, unknown>) => expect(Object.keys(s)).toEqual(docCovSeries));
+    expect(doc.coverage.bars.length).toBe(30);
+    let excludedSeen = 0;
+    doc.coverage.bars.forEach((c: Record<string, unknown>, i: number) => {
+      expect(Object.keys(c)).toEqual(docCovBar);
+      const counts = result.bars[i].counts;
+      expect(c).toEqual({
+        time: result.bars[i].time,
+        spot: counts.spot,
+        perp: counts.perp,
+        oi: counts.oi,
+        funding: counts.funding,
+        excluded: [...result.coverage.bars[i].excluded],
+      });
+      excludedSeen += (c.excluded as string[]).length;
+    });
+    expect(doc.coverage.bars[3]).toMatchObject({ spot: 1, perp: 1, oi: 1, funding: 1, excluded: ['spot:kraken'] });
+    expect(excludedSeen).toBe(30);
+  });
+
+  it('the streamed text equals the whole-document text, for json and csv, and comes in chunks', () => {
+    const whole = toOutputDocument(result);
+    expect(text).toBe(formatJson(whole));
+    expect(collectWrites(result, 'csv')).toBe(formatCsv(whole));
+    expect(collectWrites(result, 'table')).toBe(formatTable(whole));
+    expect(writes).toBe(1); // small output: one chunk
+    const big = compute(bundle, { timeframe: '1h', lookback: 5 });
+    let bigWrites = 0;
+    const bigText = collectWrites(big, 'json', () => bigWrites++);
+    expect(bigText).toBe(formatJson(toOutputDocument(big)));
+    expect(bigWrites).toBeGreaterThan(2);
+  });
+
+  it('sanitize copies objects with toJSON (views) through it', () => {
+    class View {
+      get a() {
+        return 1;
+      }
+      toJSON() {
+        return { a: this.a, b: Infinity };
+      }
+    }
+    expect(sanitize({ rows: [new View()] })).toEqual({ rows: [{ a: 1, b: null }] });
+  });
+});
+
+function collectWrites(result: EngineResult, format: OutputFormat, onWrite: () => void = () => undefined): string {
+  const parts: string[] = [];
+  writeDocument(result, format, (t) => {
+    onWrite();
+    parts.push(t);
+  });
+  return parts.join('');
+}

@@ -162,7 +162,9 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       return send(res, 200, { ok: true });
     }
     if (path === '/__health') {
-      return send(res, 200, { ok: true, simulated: true, now: simNow(), venues: loaded.venues.map((v) => v.id) });
+      // one entry per venue (binance answers on two hosts: api. and dapi.)
+      const venues = [...new Set(loaded.venues.map((v) => v.id))];
+      return send(res, 200, { ok: true, simulated: true, now: simNow(), venues });
     }
     if (path === '/__routes' && method === 'GET') {
       return send(res, 200, {

@@ -122,6 +122,7 @@ export async function fetchByRole(
     notices: parts.flatMap((p) => p.notices),
     coverage: parts.flatMap((p) => p.coverage),
     failed: parts.flatMap((p) => p.failed),
+    notApplicable: parts.flatMap((p) => p.notApplicable),
   };
 }
 

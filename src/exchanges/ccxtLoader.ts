@@ -17,6 +17,8 @@ export interface CcxtExchange {
   rateLimit: number;
   enableRateLimit: boolean;
   loadMarkets(reload?: boolean): Promise<Record<string, CcxtMarket>>;
+  /** Fills `{name}` placeholders of a URL path template (an instance property in ccxt, replaced by installPathEncoding). */
+  implodeParams(template: string, params: unknown): string;
   market(symbol: string): CcxtMarket;
   fetchOHLCV(symbol: string, timeframe?: string, since?: number, limit?: number, params?: object): Promise<number[][]>;
   fetchOpenInterestHistory(

@@ -3,7 +3,7 @@
  * venue's throttle holds), loads each venue's markets once, retries transient failures, and holds the series cache.
  */
 import { BtcFlowInputError } from '../core/errors';
-import { applyBaseUrl, BaseUrl } from './baseUrl';
+import { applyBaseUrl, BaseUrl, checkMirrorUrl, installPathEncoding } from './baseUrl';
 import { CcxtExchange, CcxtMarket, loadCcxtClass } from './ccxtLoader';
 import {
   classifyError,
@@ -38,6 +38,9 @@ export interface ExchangeOptions {
   /** Called before every request attempt (e.g. CLI progress during long paged fetches). */
   onRequest?: (e: { venue: string; what: string; attempt: number }) => void;
 }
+
+/** Shortest per-request timeout accepted, ms: a venue under load needs about a second for a page (docs/venues.md). */
+export const MIN_TIMEOUT_MS = 1000;
 
 export const DEFAULT_EXCHANGE_OPTIONS = {
   timeoutMs: 10_000,
@@ -81,16 +84,18 @@ export class ExchangeContext {
         );
       }
     }
-    const b = options.baseUrl;
-    if (b !== undefined && typeof b !== 'function' && (typeof b !== 'string' || !/^https?:\/\/[^/]/.test(b))) {
+    if (o.timeoutMs < MIN_TIMEOUT_MS) {
       throw new BtcFlowInputError(
-        'baseUrl',
-        `baseUrl: expected an http(s) URL such as http://127.0.0.1:8788, got ${JSON.stringify(b)}`
+        'timeoutMs',
+        `timeoutMs: at least ${MIN_TIMEOUT_MS} ms (${MIN_TIMEOUT_MS / 1000} s), got ${o.timeoutMs}`
       );
     }
+    const b = options.baseUrl;
+    // a prefix is checked here, where it is used: http(s)://host[:port][/path], no user:password@
+    const baseUrl = b === undefined || typeof b === 'function' ? b : checkMirrorUrl(b, 'baseUrl');
     this.options = {
       ...o,
-      baseUrl: options.baseUrl,
+      baseUrl,
       now: options.now ?? (() => Date.now()),
       onRequest: options.onRequest,
     };
@@ -125,6 +130,8 @@ export class ExchangeContext {
     if (this.options.baseUrl !== undefined) {
       applyBaseUrl(ex, this.options.baseUrl);
     }
+    // market ids and other values filled into URL paths are percent-encoded (they come from the venue's answer)
+    installPathEncoding(ex);
     this.installHook(ex, ccxtId);
     return ex;
   }
@@ -219,7 +226,16 @@ export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string)
     ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])]
     : [undefined];
   for (const side of sides) {
-    const candidates = markets.filter((m) => m.base === asset && marketMatches(m, venue, side));
+    const all = markets.filter((m) => m.base === asset && marketMatches(m, venue, side));
+    // ids come from the venue's answer and go into URL paths: one that does not look like the venue's ids is refused
+    const candidates = all.filter((m) => typeof m.id === 'string' && venue.idPattern.test(m.id));
+    if (all.length && !candidates.length) {
+      throw new VenueError(
+        venue.id,
+        'malformed',
+        `refused market id ${JSON.stringify(String(all[0].id)).slice(0, 80)} for ${asset}: it does not match the venue's id pattern ${venue.idPattern}`
+      );
+    }
     if (candidates.length) {
       const rank = (m: CcxtMarket) => {
         const q = venue.quotes.indexOf(m.quote);

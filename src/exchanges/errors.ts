@@ -1,10 +1,20 @@
 /**
  * Errors of the exchange layer. Every failure of a venue ends as a VenueError whose message a user can read
- * ("binanceusdm: rate limited (HTTP 429), gave up after 4 attempts").
+ * ("binanceusdm: rate limited (HTTP 429), gave up after 4 attempts"), with any URL userinfo hidden (redact.ts).
  */
+import { redactText } from './redact';
 
 export type FailureKind =
-  'rateLimit' | 'server' | 'timeout' | 'network' | 'malformed' | 'empty' | 'unsupported' | 'exchange';
+  | 'rateLimit'
+  | 'server'
+  | 'timeout'
+  | 'network'
+  | 'malformed'
+  | 'empty'
+  | 'unsupported'
+  | 'exchange'
+  /** The venue has no data of this kind for the range by design (before its first data, current-only OI in the past). */
+  | 'notApplicable';
 
 /** HTTP 429 or 5xx seen by the response hook, with the Retry-After the server asked for (ms). */
 export class TransientHttpError extends Error {
@@ -54,7 +64,8 @@ export class VenueError extends Error {
   readonly kind: FailureKind;
   readonly attempts: number;
   constructor(venue: string, kind: FailureKind, message: string, attempts = 1) {
-    super(`${venue}: ${message}`);
+    // a URL in the message (a base URL, a mirror) never shows its user:password@
+    super(redactText(`${venue}: ${message}`));
     this.name = 'VenueError';
     this.venue = venue;
     this.kind = kind;
@@ -80,7 +91,7 @@ export interface Classified {
 }
 
 function shorten(s: string, n = 160): string {
-  const one = s.replace(/\s+/g, ' ').trim();
+  const one = redactText(s).replace(/\s+/g, ' ').trim();
   return one.length > n ? `${one.slice(0, n)}…` : one;
 }
 

@@ -2,6 +2,9 @@
  * fetchBundle: every series of an asset over all (or the chosen) venues, fetched concurrently with per-series failure
  * isolation: a series that fails is left out, with a notice naming the venue and a readable reason; the rest go on.
  * A cancelled call (its signal aborted) rejects with an AbortedError and is no venue's failure.
+ * A series that cannot exist for the range (before the venue's first data, current-only OI for a past range) is "not
+ * applicable": an info notice, not a failure. Progress is reported as each series starts and as it ends. Every notice
+ * and reason has URL userinfo hidden (redact.ts).
  */
 import { BtcFlowInputError } from '../core/errors';
 import { parseTimeframe } from '../core/timeframe';
@@ -10,7 +13,8 @@ import { ExchangeContext } from './context';
 import { VenueError } from './errors';
 import { isAborted } from './abort';
 import { fetchSeries, SeriesResult } from './fetchSeries';
-import { DEFAULT_FX_VENUE, DEFAULT_VENUES, getVenue, VENUES, venueKinds } from './registry';
+import { redactText } from './redact';
+import { DEFAULT_FX_VENUE, DEFAULT_VENUES, earliestFirstDataMs, getVenue, VENUES, venueKinds } from './registry';
 
 export interface BundleRequest {
   asset: string;
@@ -45,13 +49,22 @@ export interface SeriesCoverageInfo {
 }
 
 export interface BundleProgress {
+  /** `start`: the series' fetch begins; `end`: it is over (see `status`). */
+  phase: 'start' | 'end';
+  /** Series finished so far (an fx attempt that a fallback venue replaces is not counted). */
   done: number;
   total: number;
   venue: string;
   kind: SeriesKind;
+  /** True for `ok` (and for `start`). */
   ok: boolean;
   /** The series fetched (when ok), for callers that show partial results while the rest loads. */
   result?: SeriesResult;
+  /**
+   * `started` (phase start); `ok`; `failed`; `notApplicable` (no data can exist for the range, not a failure);
+   * `fallback` (an fx venue failed and the next one is tried).
+   */
+  status: 'started' | 'ok' | 'failed' | 'notApplicable' | 'fallback';
 }
 
 export interface BundleResult {
@@ -60,6 +73,8 @@ export interface BundleResult {
   coverage: SeriesCoverageInfo[];
   /** Series that failed, with the reason. */
   failed: Array<{ venue: string; kind: SeriesKind; reason: string }>;
+  /** Series that cannot exist for the range (before the venue's first data, current-only OI), with the reason. */
+  notApplicable: Array<{ venue: string; kind: SeriesKind; reason: string }>;
 }
 
 const KIND_ORDER: SeriesKind[] = ['spot', 'perp', 'openInterest', 'funding', 'fx'];
@@ -98,9 +113,21 @@ export async function fetchBundle(
   let done = 0;
   const notices: VenueNotice[] = [];
   const failed: BundleResult['failed'] = [];
+  const notApplicable: BundleResult['notApplicable'] = [];
+
+  // a range that starts before every chosen venue's first data: said once (each series also says where it starts)
+  const earliest = earliestFirstDataMs(venues, kinds);
+  if (Number.isFinite(earliest) && req.from < earliest && req.to > earliest) {
+    notices.push({
+      venue: '*',
+      level: 'info',
+      message: `the range starts ${new Date(req.from).toISOString().slice(0, 10)}, before the first data of every chosen venue (${new Date(earliest).toISOString().slice(0, 10)}): nothing is asked before each venue's first data`,
+    });
+  }
 
   /** `final` = false for an fx attempt that a fallback venue may still replace (progress counts the fx series once). */
   const run = async (venue: string, kind: SeriesKind, final = true): Promise<SeriesResult | undefined> => {
+    onProgress?.({ phase: 'start', done, total, venue, kind, ok: true, status: 'started' });
     try {
       const r = await fetchSeries(
         { venue, kind, asset: req.asset, timeframe: req.timeframe, from: req.from, to: req.to },
@@ -112,20 +139,43 @@ export async function fetchBundle(
           venue,
           kind,
           level: r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m) ? 'warning' : 'info',
-          message: m,
+          message: redactText(m),
         });
       }
-      onProgress?.({ done: ++done, total, venue, kind, ok: true, result: r });
+      onProgress?.({ phase: 'end', done: ++done, total, venue, kind, ok: true, status: 'ok', result: r });
       return r;
     } catch (e) {
       if (e instanceof BtcFlowInputError || isAborted(e)) {
         throw e;
       }
-      const reason =
-        e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e);
+      const reason = redactText(
+        e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e)
+      );
+      if (e instanceof VenueError && e.kind === 'notApplicable') {
+        notApplicable.push({ venue, kind, reason });
+        notices.push({ venue, kind, level: 'info', message: `${venue}: ${kind} not applicable: ${reason}` });
+        onProgress?.({
+          phase: 'end',
+          done: final ? ++done : done,
+          total,
+          venue,
+          kind,
+          ok: false,
+          status: final ? 'notApplicable' : 'fallback',
+        });
+        return undefined;
+      }
       failed.push({ venue, kind, reason });
       notices.push({ venue, kind, level: 'error', message: `${venue}: ${kind} left out: ${reason}` });
-      onProgress?.({ done: final ? ++done : done, total, venue, kind, ok: false });
+      onProgress?.({
+        phase: 'end',
+        done: final ? ++done : done,
+        total,
+        venue,
+        kind,
+        ok: false,
+        status: final ? 'failed' : 'fallback',
+      });
       return undefined;
     }
   };
@@ -157,5 +207,5 @@ export async function fetchBundle(
     openBarTime: r.openBarTime,
     fetchedTimeframe: r.fetchedTimeframe,
   }));
-  return { bundle: { asset: req.asset, series }, notices, coverage, failed };
+  return { bundle: { asset: req.asset, series }, notices, coverage, failed, notApplicable };
 }

@@ -6,6 +6,9 @@
  *   points since the last fetch. Current-only OI (deribit, bitget, hyperliquid) is one fresh request each time.
  * - Identical requests in flight share one fetch.
  * - Timeframes the venues do not serve alike (3d, 1w, 1M, and 4h where missing) are fetched finer; the engine resamples.
+ * - Nothing is asked before the venue's first data of the kind (registry `since` / `firstData`): a range that ends before
+ *   it, or a past range of a current-only OI venue, is "not applicable" (a VenueError of kind `notApplicable`, no
+ *   request made); a range that starts before it is clamped, with an info notice.
  */
 import { parseTimeframe } from '../core/timeframe';
 import { BtcFlowInputError } from '../core/errors';
@@ -22,7 +25,7 @@ import {
   inferIntervalHours,
   RangeResult,
 } from './fetchers';
-import { FetchTimeframe, getVenue, VenueSpec, venueKinds } from './registry';
+import { FetchTimeframe, firstDataMs, getVenue, VenueSpec, venueKinds } from './registry';
 
 export interface SeriesRequest {
   venue: string;
@@ -131,12 +134,33 @@ export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext, signal?: A
   );
 }
 
+const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
 async function doFetch(
   req: SeriesRequest,
   venue: VenueSpec,
   ctx: ExchangeContext,
   signal: AbortSignal
 ): Promise<SeriesResult> {
+  // checks that need no request: a range before the venue's first data, a past range of current-only OI
+  const firstMs = firstDataMs(venue, req.kind);
+  if (req.to <= firstMs) {
+    throw new VenueError(
+      venue.id,
+      'notApplicable',
+      `${req.kind}: no data before ${isoDay(firstMs)} (the venue's first ${req.kind} data); the range ends before it, nothing asked`
+    );
+  }
+  if (req.kind === 'openInterest' && venue.openInterest?.method === 'current') {
+    const barMs0 = FETCH_TF_MS[fetchTimeframeFor(venue, req.kind, req.timeframe)];
+    if (req.to <= Math.floor(ctx.now() / barMs0) * barMs0) {
+      throw new VenueError(
+        venue.id,
+        'notApplicable',
+        `openInterest: current value only (the venue publishes no OI history); the range ends before the open bar`
+      );
+    }
+  }
   const shared = await ctx.markets(venue);
   throwIfAborted(signal, `${venue.id} ${req.kind}`);
   await loadFetchClient(shared);
@@ -171,7 +195,14 @@ async function doFetch(
 
   // Bar grid: [start, end) holds the bars whose open time is in [from, to); the open bar starts at openStart.
   const openStart = Math.floor(now / barMs) * barMs;
-  const start = isFunding ? req.from : Math.floor(req.from / barMs) * barMs;
+  let start = isFunding ? req.from : Math.floor(req.from / barMs) * barMs;
+  if (start < firstMs && !isCurrentOi) {
+    // known-empty: nothing is asked before the venue's first data of this kind
+    start = isFunding ? firstMs : Math.ceil(firstMs / barMs) * barMs;
+    notices.push(
+      `${venue.id}: ${req.kind} not asked before ${isoDay(firstMs)} (the venue's first ${req.kind} data); the range begins ${isoDay(req.from)}`
+    );
+  }
   const end = isFunding ? Math.min(req.to, now + 1) : Math.min(Math.ceil(req.to / barMs) * barMs, openStart + barMs);
   // closed part: bars that ended before now; funding points settled up to now
   const closedEnd = isFunding ? end : Math.min(end, openStart);

@@ -43,6 +43,14 @@ export interface RangeResult {
   notices: string[];
 }
 
+/**
+ * A market's name in messages: its venue id, or its ccxt symbol where the id is a bare number (Hyperliquid's ids are
+ * asset indexes: "0" would name nothing).
+ */
+export function marketLabel(m: CcxtMarket): string {
+  return /^\d+$/.test(String(m.id)) ? m.symbol : m.id;
+}
+
 const iso = (t: number) => new Date(t).toISOString().replace(':00.000Z', 'Z').replace('T00:00Z', '');
 
 function num(x: unknown): number {
@@ -151,7 +159,7 @@ function candleRows(venue: string, what: string, raw: unknown): Row[] {
 
 export async function fetchCandles(job: RangeJob): Promise<RangeResult> {
   const { ex, market, tf, venue } = job;
-  const what = `${tf} candles ${market.id}`;
+  const what = `${tf} candles ${marketLabel(market)}`;
   const barMs = FETCH_TF_MS[tf];
   if (venue.ohlcv.mode === 'latest') {
     // kraken: one call returns the latest `limit` candles after `since`, nothing older
@@ -233,7 +241,7 @@ async function oiHistory(
   const barMs = FETCH_TF_MS[tf];
   const start = retentionStart(job, barMs);
   const notices: string[] = [];
-  const what = `${tf} open interest ${job.market.id}`;
+  const what = `${tf} open interest ${marketLabel(job.market)}`;
   if (start >= job.end) {
     throw new EmptyPayloadError(
       `${what}: the venue keeps no OI history for this range (it keeps ${retentionText(venue)})`
@@ -268,7 +276,7 @@ export function retentionText(venue: VenueSpec): string {
 export async function fetchOpenInterest(job: RangeJob): Promise<RangeResult> {
   const { venue, ex, market, tf } = job;
   const oi = venue.openInterest!;
-  const what = `${tf} open interest ${market.id}`;
+  const what = `${tf} open interest ${marketLabel(market)}`;
   const cs = typeof market.contractSize === 'number' && market.contractSize > 0 ? market.contractSize : 1;
   switch (oi.method) {
     case 'unifiedHistory':
@@ -312,7 +320,9 @@ export async function fetchOpenInterest(job: RangeJob): Promise<RangeResult> {
         return krakenAnalyticsRows(resp, what, cs, venue.id);
       });
     case 'current': {
-      const r = await callJob(job, `current open interest ${market.id}`, () => ex.fetchOpenInterest(market.symbol));
+      const r = await callJob(job, `current open interest ${marketLabel(market)}`, () =>
+        ex.fetchOpenInterest(market.symbol)
+      );
       const info = r?.info ?? {};
       let v: number;
       if (venue.ccxtId === 'deribit') {
@@ -375,7 +385,7 @@ function fundingRowsFrom(venue: VenueSpec, raw: unknown, what: string): Row[] {
 export async function fetchFunding(job: RangeJob): Promise<RangeResult> {
   const { venue, ex, market } = job;
   const f = venue.funding!;
-  const what = `funding history ${market.id}`;
+  const what = `funding history ${marketLabel(market)}`;
   const notices: string[] = [];
   let start = job.start;
   if (f.retentionDays !== undefined) {

@@ -1,7 +1,7 @@
 /**
  * Public API of the exchange layer. See docs/venues.md for the venues and their units.
  */
-export { ExchangeContext, DEFAULT_EXCHANGE_OPTIONS, resolveMarket } from './context';
+export { ExchangeContext, DEFAULT_EXCHANGE_OPTIONS, MIN_TIMEOUT_MS, resolveMarket } from './context';
 export type { ExchangeOptions } from './context';
 export { fetchSeries, fetchTimeframeFor, validateSeriesRequest } from './fetchSeries';
 export type { SeriesRequest, SeriesResult } from './fetchSeries';
@@ -21,9 +21,11 @@ export {
   venuesByRole,
   allVenueHosts,
   routePathForHost,
+  firstDataMs,
+  earliestFirstDataMs,
 } from './registry';
 export type { VenueSpec, VenueHost, CcxtId, FetchTimeframe } from './registry';
-export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase } from './baseUrl';
+export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase, checkMirrorUrl, mirrorUrlProblem } from './baseUrl';
 export type { BaseUrl } from './baseUrl';
 export { VenueError } from './errors';
 export { AbortedError, isAborted, SharedJobs } from './abort';

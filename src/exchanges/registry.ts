@@ -134,6 +134,21 @@ export interface VenueSpec {
   /** Stablecoin reference pair this venue can serve (kind `fx`). */
   fx?: { symbol: string; pair: string };
   hosts: HostRoute[];
+  /**
+   * Venue-wide first data, ISO date (UTC): the venue serves nothing of any kind before it (its launch), whatever the
+   * asset. Requests never start before it (see firstDataMs), so a long warm-up cannot page through empty centuries.
+   */
+  since: string;
+  /**
+   * First data of one kind where it is later than `since` (ISO date, UTC), e.g. Bybit's open-interest history starts in
+   * August 2020. Windows before it are not asked for; windows after it must hold rows (see fetchers.windowed).
+   */
+  firstData?: Partial<Record<SeriesKind, string>>;
+  /**
+   * What a market id of this venue looks like. Ids come from the venue's (or a mirror's) answer and may go into URL
+   * paths: a market whose id does not match is refused (see context.resolveMarket).
+   */
+  idPattern: RegExp;
   /** Plain-language quirks (docs). */
   notes: string[];
 }
@@ -166,6 +181,8 @@ function currentOi(unit: OpenInterestSpec['unit'], source: string): OpenInterest
 export const VENUES: readonly VenueSpec[] = [
   spot({
     id: 'coinbase',
+    since: '2015-01-01',
+    idPattern: /^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/,
     ccxtId: 'coinbase',
     quotes: ['USD'],
     btc: { symbol: 'BTC/USD', nativeId: 'BTC-USD' },
@@ -176,6 +193,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   spot({
     id: 'bitstamp',
+    since: '2011-08-01',
+    idPattern: /^[a-z0-9]{2,24}$/,
     ccxtId: 'bitstamp',
     quotes: ['USD'],
     btc: { symbol: 'BTC/USD', nativeId: 'btcusd' },
@@ -185,6 +204,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   spot({
     id: 'kraken',
+    since: '2013-09-01',
+    idPattern: /^[A-Z0-9.]{2,24}$/,
     ccxtId: 'kraken',
     quotes: ['USD'],
     assetOverrides: { BTC: 'XBT' },
@@ -198,6 +219,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   spot({
     id: 'binance',
+    since: '2017-07-01',
+    idPattern: /^[A-Z0-9]{2,30}$/,
     ccxtId: 'binance',
     fetchMarketsTypes: ['spot'],
     quotes: ['USDT', 'USDC'],
@@ -208,6 +231,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'binanceusdm',
+    since: '2019-09-01',
+    idPattern: /^[A-Z0-9_]{2,40}$/,
     ccxtId: 'binanceusdm',
     contract: 'linear',
     fetchMarketsTypes: ['linear'],
@@ -229,6 +254,9 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'bybit',
+    since: '2018-11-01',
+    firstData: { openInterest: '2020-08-10' },
+    idPattern: /^[A-Z0-9_-]{2,40}$/,
     ccxtId: 'bybit',
     contract: 'linear',
     fetchMarketsTypes: ['linear', 'inverse'],
@@ -254,6 +282,9 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'bybit-inverse',
+    since: '2018-11-01',
+    firstData: { openInterest: '2020-08-10' },
+    idPattern: /^[A-Z0-9_-]{2,40}$/,
     ccxtId: 'bybit',
     contract: 'inverse',
     fetchMarketsTypes: ['linear', 'inverse'],
@@ -279,6 +310,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'okx',
+    since: '2018-01-01',
+    idPattern: /^[A-Z0-9]{1,20}(-[A-Z0-9]{1,20}){1,3}$/,
     ccxtId: 'okx',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
@@ -309,6 +342,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'krakenfutures',
+    since: '2018-01-01',
+    idPattern: /^[A-Za-z]{2}_[A-Za-z0-9]{2,30}$/,
     ccxtId: 'krakenfutures',
     contract: 'linear',
     quotes: ['USD'],
@@ -337,6 +372,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'deribit',
+    since: '2016-06-01',
+    idPattern: /^[A-Z0-9_]{2,30}-[A-Z0-9]{2,30}$/,
     ccxtId: 'deribit',
     contract: 'inverse',
     contractFallback: 'linear',
@@ -360,6 +397,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'bitget',
+    since: '2018-07-01',
+    idPattern: /^[A-Z0-9]{2,30}$/,
     ccxtId: 'bitget',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
@@ -383,6 +422,8 @@ export const VENUES: readonly VenueSpec[] = [
   }),
   perp({
     id: 'hyperliquid',
+    since: '2023-05-01',
+    idPattern: /^[0-9]{1,6}$/,
     ccxtId: 'hyperliquid',
     contract: 'linear',
     fetchMarketsTypes: ['swap'],
@@ -443,6 +484,33 @@ export function venueKinds(v: VenueSpec): SeriesKind[] {
     kinds.push('fx');
   }
   return kinds;
+}
+
+/** UTC ms of an ISO date (YYYY-MM-DD) of the registry. */
+function isoDayMs(iso: string): number {
+  const [y, m, d] = iso.split('-').map(Number);
+  return Date.UTC(y, m - 1, d);
+}
+
+/**
+ * First time the venue may have data of `kind` (UTC ms): the kind's own first-data date when the registry has one,
+ * else the venue's launch (`since`). Nothing is asked before it.
+ */
+export function firstDataMs(v: VenueSpec, kind: SeriesKind): number {
+  return isoDayMs(v.firstData?.[kind] ?? v.since);
+}
+
+/** Earliest first data of the given venues for the given kinds (UTC ms); +Infinity for an empty choice. */
+export function earliestFirstDataMs(venues: readonly VenueSpec[], kinds: readonly SeriesKind[]): number {
+  let t = Infinity;
+  for (const v of venues) {
+    for (const k of venueKinds(v)) {
+      if (kinds.includes(k)) {
+        t = Math.min(t, firstDataMs(v, k));
+      }
+    }
+  }
+  return t;
 }
 
 /** Most candles one request returns for a fetch timeframe. */
