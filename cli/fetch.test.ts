@@ -113,6 +113,14 @@ describe('fetch', () => {
     const lines = res.err.split('\n').filter((l) => /^btc-flow: \[\d+\/\d+\] /.test(l));
     const total = Number(/\[\d+\/(\d+)\]/.exec(lines[0])![1]);
     expect(lines).toHaveLength(total);
+    // counters count up from 1 (never [0/n])
+    expect(lines.map((l) => Number(/\[(\d+)\//.exec(l)![1]))).toEqual(lines.map((_, i) => i + 1));
+    // each venue says when it starts, before any of its series ends
+    for (const v of VENUES.split(',')) {
+      const started = res.err.indexOf(`btc-flow: ${v} started (`);
+      expect(started).toBeGreaterThan(0);
+      expect(started).toBeLessThan(res.err.search(new RegExp(`\\] ${v} \\w+ (ok|FAILED)`)));
+    }
     expect(res.err).toMatch(/\[\d+\/\d+\] coinbase spot ok/);
     expect(res.err).toMatch(/btc-flow: fetched \d+ series, \d+ points in [\d.]+ s/);
   });
@@ -207,15 +215,37 @@ describe('bad input: exit 2, one line, before any request', () => {
   it('bad timeout', async () => {
     const r = await run(['fetch', ...range, '--base-url', srv.url, '--timeout', '0']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^btc-flow: --timeout: expected seconds between 0 and 600, got "0"\n$/);
+    expect(r.err).toMatch(/^btc-flow: --timeout: expected seconds from 1 to 600, got "0"\n$/);
+    const tiny = await run(['fetch', ...range, '--base-url', srv.url, '--timeout', '0.001']);
+    expect(tiny.code).toBe(2);
+    expect(tiny.err).toMatch(/^btc-flow: --timeout: expected seconds from 1 to 600, got "0\.001"\n$/);
   });
 
   it('bad base URL', async () => {
     const r = await run(['fetch', ...range, '--base-url', 'ftp://127.0.0.1/x']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(
-      /^btc-flow: --base-url: expected an http\(s\) URL such as http:\/\/127\.0\.0\.1:8788, got "ftp:\/\/127\.0\.0\.1\/x"\n$/
+      /^btc-flow: --base-url: expected http\(s\):\/\/host\[:port\]\[\/path\], e\.g\. http:\/\/127\.0\.0\.1:8788 \(no query or fragment\), got "ftp:\/\/127\.0\.0\.1\/x"\n$/
     );
+  });
+
+  it('a base URL with a password: exit 2, and the password is on no line (item 7)', async () => {
+    const withPw = srv.url.replace('http://', 'http://u:s3cret@');
+    const r = await run(['fetch', ...range, '--venues', 'coinbase', '--base-url', withPw]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^btc-flow: --base-url: must not contain a user name or password .*http:\/\/\*\*\*@127/);
+    expect(r.err + r.out).not.toContain('s3cret');
+    expect(srv.stats().total ?? 0).toBe(0);
+  });
+
+  it('--out in a folder that does not exist fails before any request (exit 2, one line)', async () => {
+    srv.resetStats();
+    const r = await run(['fetch', ...range, ...base(), '--out', '/nonexistent/dir/x.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'btc-flow: --out: cannot write /nonexistent/dir/x.json: the directory /nonexistent/dir does not exist\n'
+    );
+    expect(srv.stats().total ?? 0).toBe(0);
   });
 
   it('an asset no chosen venue lists: exit 2 naming the asset', async () => {

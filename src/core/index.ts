@@ -6,6 +6,8 @@ export { BtcFlowInputError } from './errors';
 export { bucketStartMs, bucketEndMs, timeframeMs, isTimeframe, parseTimeframe } from './timeframe';
 export {
   DEFAULT_OPTIONS,
+  MAX_LOOKBACK,
+  MAX_WINDOW,
   OPTION_NAMES,
   defaultLookback,
   parseOptionValue,

@@ -110,17 +110,25 @@ export function defaultLookback(tf: Timeframe): number {
   }
 }
 
+/**
+ * Longest z-score window, bars (documented in docs/metrics.md): 100,000 bars is 11 years of 1h bars, far more than any
+ * venue's history; a longer window could never fill, and its warm-up would reach back centuries.
+ */
+export const MAX_LOOKBACK = 100_000;
+/** Longest smoothing / slope window, bars. */
+export const MAX_WINDOW = 100_000;
+
 type Spec =
   | { type: 'int'; min: number; max: number; auto?: boolean }
   | { type: 'number' }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' };
 
-const INT_WINDOW: Spec = { type: 'int', min: 1, max: 100_000 };
+const INT_WINDOW: Spec = { type: 'int', min: 1, max: MAX_WINDOW };
 const NUM: Spec = { type: 'number' };
 
 const SPECS: Record<OptionName, Spec> = {
-  lookback: { type: 'int', min: 2, max: 100_000, auto: true },
+  lookback: { type: 'int', min: 2, max: MAX_LOOKBACK, auto: true },
   premiumSmoothing: INT_WINDOW,
   fundingSmoothing: INT_WINDOW,
   fundingWeighting: { type: 'enum', values: ['oi', 'equal'] },

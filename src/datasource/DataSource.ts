@@ -25,7 +25,15 @@ import { Observable } from 'rxjs';
 import { compute } from '../core/engine';
 import { BtcFlowInputError } from '../core/errors';
 import type { Bundle, EngineResult } from '../core/types';
-import { BaseUrl, BundleProgress, BundleResult, ExchangeContext, getVenue } from '../exchanges';
+import {
+  BaseUrl,
+  BundleProgress,
+  BundleResult,
+  ExchangeContext,
+  getVenue,
+  mirrorUrlProblem,
+  redactUrl,
+} from '../exchanges';
 import { AnnotationQueryEditor } from '../components/AnnotationQueryEditor';
 import { buildFrames, FrameContext, VisibleResult } from './frames';
 import { toNotices, warmupNotices } from './notices';
@@ -124,7 +132,13 @@ export const PARTIAL_INTERVAL_MS = 250;
 export class PartialFrames {
   private readonly pending: Map<string, PlannedSeries>;
   private readonly total: number;
-  private readonly got: BundleResult = { bundle: { asset: '', series: [] }, notices: [], coverage: [], failed: [] };
+  private readonly got: BundleResult = {
+    bundle: { asset: '', series: [] },
+    notices: [],
+    coverage: [],
+    failed: [],
+    notApplicable: [],
+  };
   private last = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -141,7 +155,8 @@ export class PartialFrames {
   }
 
   readonly progress = (p: BundleProgress): void => {
-    if (this.stopped) {
+    // a series' start says nothing about what is loaded; fallback: the fx reference is still on its way
+    if (this.stopped || p.phase === 'start' || p.status === 'fallback') {
       return;
     }
     if (p.ok && p.result) {
@@ -198,12 +213,16 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   readonly settings: BtcFlowOptions;
   readonly exchange: ExchangeContext;
   readonly proxyUrl: string;
+  /** What is wrong with the configured mirror URL (checked here, where it is used), or undefined. */
+  readonly mirrorProblem: string | undefined;
 
   constructor(instanceSettings: DataSourceInstanceSettings<BtcFlowOptions>, seams: DataSourceSeams = {}) {
     super(instanceSettings);
     this.settings = instanceSettings.jsonData ?? {};
     this.proxyUrl = instanceSettings.url ?? '';
     const mirror = Boolean(this.settings.mirrorUrl && this.settings.mirrorUrl.trim());
+    // only http(s)://host[:port][/path] without user:password@; an invalid one stops every query with this message
+    this.mirrorProblem = mirrorUrlProblem(this.settings.mirrorUrl, 'mirrorUrl');
     this.exchange = new ExchangeContext({
       baseUrl: seams.baseUrl ?? proxyBase(this.proxyUrl, mirror),
       timeoutMs: this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -246,6 +265,13 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     };
   }
 
+  /** Throws the mirror URL's problem (a BtcFlowInputError naming `mirrorUrl`) when it is invalid. */
+  checkMirror(): void {
+    if (this.mirrorProblem) {
+      throw new BtcFlowInputError('mirrorUrl', `${this.mirrorProblem} (data source settings, Exchange mirror URL)`);
+    }
+  }
+
   /** Interpolated copy of a target (used by Explore / "inspect query"). */
   applyTemplateVariables(query: BtcFlowQuery, scopedVars: ScopedVars): BtcFlowQuery {
     const tpl = this.interpolator(scopedVars);
@@ -264,6 +290,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
 
   /** Resolves a target against this instance's settings and the request's variables, range and interval. */
   resolve(target: BtcFlowQuery, request: RunRequest): ResolvedQuery {
+    this.checkMirror();
     const resolved = resolveTarget(target, {
       settings: this.settings,
       tpl: this.interpolator(request.scopedVars),
@@ -374,11 +401,14 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
 
   /** One cheap request per configured venue, through the proxy; reports which answered. */
   async testDatasource(): Promise<TestDataSourceResponse> {
+    if (this.mirrorProblem) {
+      return { status: 'error', message: `Exchange mirror URL refused: ${this.mirrorProblem}` };
+    }
     const venues = allConfiguredVenues(this.configuredVenues());
     const results = await Promise.all(venues.map((v) => pingVenue(getVenue(v), this.exchange)));
     const failed = results.filter((r) => !r.ok);
     const okNames = results.filter((r) => r.ok).map((r) => r.venue);
-    const via = this.settings.mirrorUrl ? ` through the mirror ${this.settings.mirrorUrl}` : '';
+    const via = this.settings.mirrorUrl ? ` through the mirror ${redactUrl(this.settings.mirrorUrl.trim())}` : '';
     if (failed.length === 0) {
       return { status: 'success', message: `All ${okNames.length} venues answered${via}: ${okNames.join(', ')}.` };
     }

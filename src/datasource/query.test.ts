@@ -110,8 +110,11 @@ describe('resolution', () => {
 
   it.each([
     [q({ timeframe: '5m' as never }), 'timeframe: unknown timeframe "5m"; allowed: auto, 1h, 4h, 1d, 3d, 1w, 1M'],
-    [q({ lookback: 1 }), 'lookback: bad value 1; allowed: an integer ≥ 2'],
-    [q({ premiumSmoothing: 0 }), 'premiumSmoothing: bad value 0; allowed: an integer ≥ 1'],
+    [q({ lookback: 1 }), 'lookback: bad value 1; allowed: an integer from 2 to 100000'],
+    // issue 16: lookback 1e9 used to end in "Invalid time value" while planning the warm-up
+    [q({ lookback: 1e9 }), 'lookback: bad value 1000000000; allowed: an integer from 2 to 100000'],
+    [q({ lookback: '1e9' as never }), 'lookback: bad value "1e9"; allowed: an integer from 2 to 100000'],
+    [q({ premiumSmoothing: 0 }), 'premiumSmoothing: bad value 0; allowed: an integer from 1 to 100000'],
     [q({ asset: 'BTC/USD' }), 'asset: bad value "BTC/USD"; allowed: a ticker such as BTC or ETH'],
     [
       q({ venues: ['binance'] }),

@@ -3,7 +3,7 @@
  * warm-up range. Pure (the template service is passed in), so it is tested without Grafana.
  */
 import { BtcFlowInputError } from '../core/errors';
-import { DEFAULT_OPTIONS, EngineOptions, defaultLookback, validateOptions } from '../core/options';
+import { DEFAULT_OPTIONS, EngineOptions, MAX_LOOKBACK, MAX_WINDOW, defaultLookback, validateOptions } from '../core/options';
 import { bucketStartMs, isTimeframe, timeframeMs } from '../core/timeframe';
 import { TIMEFRAMES, Timeframe } from '../core/types';
 import {
@@ -122,10 +122,10 @@ function interpolateVenues(list: string[] | undefined, tpl: Interpolator): strin
   return uniq(out);
 }
 
-function parsePositiveInt(raw: unknown, field: string, min: number): number {
+function parsePositiveInt(raw: unknown, field: string, min: number, max: number): number {
   const n = typeof raw === 'string' ? Number(raw.trim()) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
-    throw new BtcFlowInputError(field, `${field}: bad value ${JSON.stringify(raw)}; allowed: an integer ≥ ${min}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new BtcFlowInputError(field, `${field}: bad value ${JSON.stringify(raw)}; allowed: an integer from ${min} to ${max}`);
   }
   return n;
 }
@@ -187,10 +187,12 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
   const lookbackRaw = typeof target.lookback === 'string' ? ctx.tpl.one(target.lookback) : target.lookback;
   const lookback =
     lookbackRaw === undefined || lookbackRaw === 'auto' || lookbackRaw === ''
-      ? ctx.settings.defaultLookbacks?.[timeframe] ?? defaultLookback(timeframe)
-      : parsePositiveInt(lookbackRaw, 'lookback', 2);
+      ? ctx.settings.defaultLookbacks?.[timeframe] === undefined
+        ? defaultLookback(timeframe)
+        : parsePositiveInt(ctx.settings.defaultLookbacks[timeframe], `defaultLookbacks.${timeframe}`, 2, MAX_LOOKBACK)
+      : parsePositiveInt(lookbackRaw, 'lookback', 2, MAX_LOOKBACK);
   const smoothing = (raw: number | string | undefined, field: string) =>
-    raw === undefined || raw === '' ? 1 : parsePositiveInt(typeof raw === 'string' ? ctx.tpl.one(raw) : raw, field, 1);
+    raw === undefined || raw === '' ? 1 : parsePositiveInt(typeof raw === 'string' ? ctx.tpl.one(raw) : raw, field, 1, MAX_WINDOW);
   const premiumSmoothing = smoothing(target.premiumSmoothing, 'premiumSmoothing');
   const fundingSmoothing = smoothing(target.fundingSmoothing, 'fundingSmoothing');
 
