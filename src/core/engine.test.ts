@@ -371,6 +371,14 @@ describe('lazy fields', () => {
       series: [
         { venue: 's', kind: 'spot', quote: 'USD', points: daily('2024-01-01', [100, 102, 104]) },
         { venue: 'p', kind: 'perp', quote: 'USD', points: daily('2024-01-01', [100, 101, 102]) },
+        // OI and funding falling: with lookback 2 their z-scores are −1 (cool), so bullish can fire
+        { venue: 'p', kind: 'openInterest', unit: 'usd', points: daily('2024-01-01', [3e9, 2e9, 1e9]) },
+        {
+          venue: 'p',
+          kind: 'funding',
+          intervalHours: 24,
+          points: daily('2024-01-02', [0.0003, 0.0002, 0.0001]),
+        },
       ],
     };
     // one-bar rules on the raw premium (no EMA, no deadbands, no minimum duration): this test is about lazy fields
@@ -383,12 +391,15 @@ describe('lazy fields', () => {
       premiumSlopeDeadbandPct: 0,
       stateMinBars: 1,
     });
-    expect(r.bars[2].counts).toEqual({ spot: 1, perp: 1, oi: 0, funding: 0 });
+    expect(r.bars.length).toBe(3);
+    expect(r.bars[1].oiZ).toBeCloseTo(-1, 12);
+    expect(r.bars[1].fundingZ).toBeCloseTo(-1, 12);
+    expect(r.bars[2].counts).toEqual({ spot: 1, perp: 1, oi: 1, funding: 1 });
     expect(r.bars[2].counts).toBe(r.bars[2].counts); // kept after the first read
     expect(r.bars[1].venues.spot).toEqual({ s: 102 });
     const j = JSON.parse(JSON.stringify(r.bars[1]));
-    expect(j.venues).toEqual({ spot: { s: 102 }, perp: { p: 101 }, oiUsd: {}, funding8h: {} });
-    expect(j.counts).toEqual({ spot: 1, perp: 1, oi: 0, funding: 0 });
+    expect(j.venues).toEqual({ spot: { s: 102 }, perp: { p: 101 }, oiUsd: { p: 2e9 }, funding8h: { p: 0.0002 / 3 } });
+    expect(j.counts).toEqual({ spot: 1, perp: 1, oi: 1, funding: 1 });
     expect(j.premiumPct).toBeCloseTo((1 / 101) * 100, 12);
     // bullish from bar 1: premium positive and rising (1 / 101 % > 0 %), still rising at bar 2
     expect(r.events.map((e) => [e.kind, e.time, e.timeEnd])).toEqual([['bullish', t('2024-01-02'), t('2024-01-04')]]);
@@ -708,7 +719,7 @@ describe('confluence and extreme rules', () => {
       [0.0, 0, 2.1, 1.0, 31], // OI z ≥ 2 and APR ≥ 30 → overLeverage
       [0.0, 0, 2.1, 2.0, 5], // OI z ≥ 2 and funding z ≥ 2 → overLeverage
       [0.0, 0, 1.9, 3.0, 50], // OI z < 2 would not start it, but 1.9 ≥ exit 1 → overLeverage holds
-      [0.05, NaN, NaN, NaN, NaN], // rising, metrics unknown → bullish (unknown does not block); OI z unknown ends overLeverage
+      [0.05, NaN, NaN, NaN, NaN], // rising, but the z-scores unknown → not bullish (issue 16: no state without its z); OI z unknown ends overLeverage
     ]);
     const states = statesOf(computeStates(m, 10, one));
     expect(states).toEqual([
@@ -721,10 +732,18 @@ describe('confluence and extreme rules', () => {
       ['overLeverage'],
       ['overLeverage'],
       ['overLeverage'],
-      ['bullish'],
+      [],
     ]);
     // without hysteresis (exit threshold = entry threshold) row 8 is not overLeverage: the definition is unchanged
     expect(statesOf(computeStates(m, 10, { ...one, overLeverageExitOiZ: 2 }))[8]).toEqual([]);
+    // one z unknown is enough to block bullish; APR unknown alone does not
+    const half = metrics([
+      [0.01, 0, 0, 0, 10],
+      [0.02, 0, NaN, 0.5, 10],
+      [0.03, 0, 0.5, NaN, 10],
+      [0.04, 0, 0.5, 0.5, NaN],
+    ]);
+    expect(statesOf(computeStates(half, 4, one))).toEqual([[], [], [], ['bullish']]);
   });
   it('extreme top/bottom: ≥ 2 signed z beyond ±extremeZ (2) and mean beyond ±extremeScoreMin (2.5), hysteresis to ±1', () => {
     const m = metrics([

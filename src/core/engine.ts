@@ -17,6 +17,7 @@ import {
   PriceSeries,
   Series,
   SeriesCoverage,
+  SeriesGap,
   StaleExclusion,
   StateKind,
   Timeframe,
@@ -48,6 +49,62 @@ interface Resampled {
 
 function fmtDay(t: number): string {
   return new Date(t).toISOString().slice(0, 10);
+}
+
+/** Gaps listed per series in the coverage (the count covers all of them). */
+const MAX_LISTED_GAPS = 20;
+
+/**
+ * Gaps inside a series against its usual spacing (median gap, see usualSpacingMs): consecutive points at least 1.5
+ * spacings apart miss round(gap / spacing) − 1 points. One pass, no allocation unless there are gaps. Series with
+ * fewer than 3 points have no usual spacing and no gaps.
+ */
+export function seriesGaps(points: ReadonlyArray<readonly [number, number]>): {
+  spacingMs: number | null;
+  missing: number;
+  gaps: SeriesGap[];
+  runs: number;
+} {
+  const n = points.length;
+  const spacing = n >= 3 ? usualSpacingMs(points) : NaN;
+  if (!(spacing > 0)) {
+    return { spacingMs: null, missing: 0, gaps: [], runs: 0 };
+  }
+  const limit = 1.5 * spacing;
+  let missing = 0;
+  let runs = 0;
+  const gaps: SeriesGap[] = [];
+  let prev = points[0][0];
+  for (let i = 1; i < n; i++) {
+    const t = points[i][0];
+    const d = t - prev;
+    if (d >= limit) {
+      const m = Math.round(d / spacing) - 1;
+      missing += m;
+      runs++;
+      if (gaps.length < MAX_LISTED_GAPS) {
+        gaps.push({ from: prev, to: t, missing: m });
+      }
+    }
+    prev = t;
+  }
+  return { spacingMs: spacing, missing, gaps, runs };
+}
+
+/** "8 h", "1 d", "15 min": a spacing in words. */
+function spacingText(ms: number): string {
+  if (ms % 86_400_000 === 0) {
+    return `${ms / 86_400_000} d`;
+  }
+  if (ms % 3_600_000 === 0) {
+    return `${ms / 3_600_000} h`;
+  }
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** ISO minute of a time, without seconds: 2024-01-03 08:00. */
+function fmtMinute(t: number): string {
+  return new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }
 
 /** Labels: venue id, or venue/QUOTE or venue#index when a venue has several series of one kind. */
@@ -640,6 +697,63 @@ function staleExclusionsOf(
 }
 
 /**
+ * "The lookback is longer than the data": for each metric that has values up to the last output bar but no z-score on
+ * any output bar because fewer than `lookback` values exist, one note (the states that need the z-score cannot occur).
+ */
+function lookbackNotes(
+  metrics: Array<[string, Float64Array, Float64Array]>,
+  i0: number,
+  i1: number,
+  lookback: number
+): string[] {
+  const short: string[] = [];
+  for (const [name, values, z] of metrics) {
+    let known = 0;
+    for (let b = 0; b < i1; b++) {
+      if (values[b] === values[b]) {
+        known++;
+      }
+    }
+    let zKnown = 0;
+    for (let b = i0; b < i1; b++) {
+      if (z[b] === z[b]) {
+        zKnown++;
+      }
+    }
+    if (known > 0 && zKnown === 0 && known < lookback) {
+      short.push(`${name} has ${known}`);
+    }
+  }
+  if (!short.length) {
+    return [];
+  }
+  return [
+    `z-scores: the lookback of ${lookback} bars is longer than the data (bars with values up to the last output bar: ${short.join(', ')}): ` +
+      `those z-scores are unknown on every output bar, and the states that need them (bullish, bearish, overLeverage, extremes) cannot occur; use a shorter lookback or more history`,
+  ];
+}
+
+/** Output columns that overflowed (±Infinity: a magnitude too large for a double); they are shown as unknown. */
+function overflowNotes(cols: Record<string, Float64Array>, i0: number, i1: number): string[] {
+  const notes: string[] = [];
+  for (const [name, col] of Object.entries(cols)) {
+    let n = 0;
+    for (let b = i0; b < i1; b++) {
+      const x = col[b];
+      if (x === Infinity || x === -Infinity) {
+        n++;
+      }
+    }
+    if (n > 0) {
+      notes.push(
+        `overflow: ${name} is too large for a double on ${n} bar${n === 1 ? '' : 's'} and is shown as unknown; check the magnitudes of the input (validateBundle rejects them)`
+      );
+    }
+  }
+  return notes;
+}
+
+/**
  * The engine pipeline in columns (typed arrays, no per-bar objects): what compute runs before making the bar views.
  * Use it where columns are wanted directly (e.g. data frames) or bars would be many.
  */
@@ -664,15 +778,31 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const series = bundle.series;
   const labels = makeLabels(series);
 
-  const seriesCoverage: SeriesCoverage[] = series.map((s, i) => ({
-    index: i,
-    venue: s.venue,
-    kind: s.kind,
-    label: labels[i],
-    first: s.points.length ? s.points[0][0] : null,
-    last: s.points.length ? s.points[s.points.length - 1][0] : null,
-    points: s.points.length,
-  }));
+  const seriesCoverage: SeriesCoverage[] = series.map((s, i) => {
+    const g = seriesGaps(s.points);
+    if (g.missing > 0) {
+      const shown = g.gaps
+        .slice(0, 3)
+        .map((x) => `${fmtMinute(x.from)} .. ${fmtMinute(x.to)} (${x.missing})`)
+        .join(', ');
+      notes.push(
+        `gaps: ${s.kind} ${labels[i]} misses ${g.missing} point${g.missing === 1 ? '' : 's'} against its usual spacing of ` +
+          `${spacingText(g.spacingMs!)}, in ${g.runs} gap${g.runs === 1 ? '' : 's'}: ${shown}${g.runs > 3 ? `, and ${g.runs - 3} more (see coverage.series[${i}].gaps)` : ''}`
+      );
+    }
+    return {
+      index: i,
+      venue: s.venue,
+      kind: s.kind,
+      label: labels[i],
+      first: s.points.length ? s.points[0][0] : null,
+      last: s.points.length ? s.points[s.points.length - 1][0] : null,
+      points: s.points.length,
+      spacingMs: g.spacingMs,
+      missing: g.missing,
+      gaps: g.gaps,
+    };
+  });
 
   let tMin = Infinity;
   let tMax = -Infinity;
@@ -940,6 +1070,30 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
     );
   }
   notes.push(...missing(i0, i1));
+  if (i1 === i0) {
+    notes.push(
+      `no bars in the range ${from === undefined ? 'start' : fmtDay(from)} .. ${to === undefined ? 'end' : fmtDay(to)}: ` +
+        `the data gives ${tf} bars from ${fmtDay(starts[0])} to ${fmtDay(starts[nb - 1])}`
+    );
+  } else {
+    notes.push(
+      ...lookbackNotes(
+        [
+          ['premium', premium, premiumZ],
+          ['OI', oiIndex, oiZ],
+          ['funding', fundingLinked, fundingZ],
+        ],
+        i0,
+        i1,
+        lookback
+      ),
+      ...overflowNotes(
+        { spotUsd: spotB.value, perpUsd: perpB.value, premiumPct: premium, oiUsd: oiSum, fundingRate8h: funding },
+        i0,
+        i1
+      )
+    );
+  }
 
   const cols: EngineColumns = {
     timeframe: tf,

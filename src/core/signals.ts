@@ -128,7 +128,8 @@ export function computeStates(
     const oz = m.oiZ[b];
     const fz = m.fundingZ[b];
     const apr = m.fundingApr[b];
-    const cool = !(oz >= o.bullishMaxOiZ) && !(fz >= o.bullishMaxFundingZ) && !(apr >= o.bullishMaxFundingAprPct);
+    // "not overheated" needs both z-scores: an unknown z (NaN) compares false, so bullish cannot fire without them
+    const cool = oz < o.bullishMaxOiZ && fz < o.bullishMaxFundingZ && !(apr >= o.bullishMaxFundingAprPct);
     const building = oz >= o.bearishMinOiZ || fz >= o.bearishMinFundingZ;
     bullAge = regimeStep(
       bullAge,

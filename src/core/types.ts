@@ -145,6 +145,22 @@ export interface SeriesCoverage {
   first: number | null;
   last: number | null;
   points: number;
+  /** Usual spacing of the points (median gap), ms; null with fewer than 3 points. */
+  spacingMs: number | null;
+  /** Points missing inside the series' own range against its usual spacing (0 when none). */
+  missing: number;
+  /** Where: the gaps in time order (at most 20 listed; `missing` counts all), see SeriesGap. */
+  gaps: SeriesGap[];
+}
+
+/**
+ * A gap inside a series: two consecutive points at least 1.5 usual spacings apart. `from` / `to` are the times of the
+ * points on either side (UTC epoch ms); `missing` = round((to − from) / spacing) − 1 points.
+ */
+export interface SeriesGap {
+  from: number;
+  to: number;
+  missing: number;
 }
 
 /** Per-bar coverage row. */

@@ -42,6 +42,37 @@ describe('validateBundle', () => {
     expect(validateBundle(b)).toBe(b);
   });
   const cases: Array<[string, (b: any) => void, RegExp, string]> = [
+    // issue 16: points with 3 elements, fractional-ms timestamps, absurd magnitudes, Infinity shown as such
+    [
+      'a point with 3 elements',
+      (b) => (b.series[0].points[1] = [2, 101, 7]),
+      /series\[0\] \(coinbase spot\): point must be \[timeMs, value\] \(2 elements\), got 3 elements/,
+      'series[0].points[1]',
+    ],
+    [
+      'a fractional-ms timestamp',
+      (b) => (b.series[0].points[1] = [2.5, 101]),
+      /timestamp must be a whole number of UTC epoch ms, got 2\.5/,
+      'series[0].points[1][0]',
+    ],
+    [
+      'funding 1e306',
+      (b) => (b.series[2].points[0] = [1, 1e306]),
+      /series\[2\] \(binanceusdm funding\): funding rate 1e\+306 is beyond ±1 \(an absurd magnitude\)/,
+      'series[2].points[0][1]',
+    ],
+    [
+      'open interest that would overflow',
+      (b) => (b.series[1].points[0] = [1, 1e300]),
+      /open interest 1e\+300 is beyond ±1000000000000000/,
+      'series[1].points[0][1]',
+    ],
+    [
+      'a price of Infinity (1e999) is shown as Infinity, not null',
+      (b) => (b.series[0].points[1] = [2, Infinity]),
+      /value must be a finite number, got Infinity \(a number too large for a double/,
+      'series[0].points[1][1]',
+    ],
     [
       'unknown kind',
       (b) => (b.series[0].kind = 'options'),

@@ -1,6 +1,26 @@
 import { BtcFlowInputError } from './errors';
 import { Bundle, SERIES_KINDS, Series } from './types';
 
+/**
+ * Largest magnitudes accepted (documented in docs/cli.md, "The bundle format"): far beyond any real value, low enough
+ * that no product or sum of the engine can overflow a double (1e15 coins × 1e12 USD = 1e27).
+ */
+export const MAX_PRICE = 1e12;
+export const MAX_OPEN_INTEREST = 1e15;
+/** A settled funding rate is a decimal per interval: ±1 is ±100% per interval, far beyond any venue's cap. */
+export const MAX_FUNDING_RATE = 1;
+export const MAX_VOLUME = 1e18;
+
+/** A value as the user wrote it: numbers as numbers (Infinity, NaN, 1e+306), anything else as JSON. */
+function show(v: unknown): string {
+  if (typeof v === 'number') {
+    return Number.isFinite(v)
+      ? String(v)
+      : `${String(v)} (a number too large for a double, such as 1e999, or not a number)`;
+  }
+  return JSON.stringify(v) ?? String(v);
+}
+
 function fail(field: string, msg: string): never {
   throw new BtcFlowInputError(field, `${field}: ${msg}`);
 }
@@ -19,7 +39,7 @@ function checkPoints(
   pts: unknown,
   field: string,
   label: string,
-  opts: { positive: boolean; nonNegative: boolean; allowEmpty: boolean }
+  opts: { positive: boolean; nonNegative: boolean; allowEmpty: boolean; maxAbs: number; what: string }
 ): void {
   if (!Array.isArray(pts)) {
     fail(field, `${label}: must be an array of [timeMs, value] pairs`);
@@ -30,16 +50,25 @@ function checkPoints(
   let prev = -Infinity;
   for (let j = 0; j < pts.length; j++) {
     const p = pts[j];
-    if (!Array.isArray(p) || p.length < 2) {
-      fail(`${field}[${j}]`, `${label}: point must be [timeMs, value]`);
+    if (!Array.isArray(p) || p.length !== 2) {
+      fail(
+        `${field}[${j}]`,
+        `${label}: point must be [timeMs, value] (2 elements)${Array.isArray(p) ? `, got ${p.length} elements` : ''}`
+      );
     }
     const t = p[0];
     const v = p[1];
     if (typeof t !== 'number' || !Number.isFinite(t)) {
-      fail(`${field}[${j}][0]`, `${label}: timestamp must be a finite number (UTC epoch ms), got ${JSON.stringify(t)}`);
+      fail(`${field}[${j}][0]`, `${label}: timestamp must be a finite number (UTC epoch ms), got ${show(t)}`);
+    }
+    if (!Number.isInteger(t)) {
+      fail(`${field}[${j}][0]`, `${label}: timestamp must be a whole number of UTC epoch ms, got ${show(t)}`);
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      fail(`${field}[${j}][1]`, `${label}: value must be a finite number, got ${JSON.stringify(v)}`);
+      fail(`${field}[${j}][1]`, `${label}: value must be a finite number, got ${show(v)}`);
+    }
+    if (Math.abs(v) > opts.maxAbs) {
+      fail(`${field}[${j}][1]`, `${label}: ${opts.what} ${show(v)} is beyond ±${opts.maxAbs} (an absurd magnitude)`);
     }
     if (t === prev) {
       fail(`${field}[${j}][0]`, `${label}: duplicate timestamp ${new Date(t).toISOString()}`);
@@ -124,9 +153,17 @@ export function validateBundle(json: unknown): Bundle {
       positive: price,
       nonNegative: kind === 'openInterest',
       allowEmpty: false,
+      maxAbs: kind === 'funding' ? MAX_FUNDING_RATE : kind === 'openInterest' ? MAX_OPEN_INTEREST : MAX_PRICE,
+      what: kind === 'funding' ? 'funding rate' : kind === 'openInterest' ? 'open interest' : 'price',
     });
     if (s.volumes !== undefined) {
-      checkPoints(s.volumes, `${f}.volumes`, `${w} volumes`, { positive: false, nonNegative: true, allowEmpty: true });
+      checkPoints(s.volumes, `${f}.volumes`, `${w} volumes`, {
+        positive: false,
+        nonNegative: true,
+        allowEmpty: true,
+        maxAbs: MAX_VOLUME,
+        what: 'volume',
+      });
     }
   });
   return json as unknown as Bundle;
