@@ -31,6 +31,7 @@ import {
   BundleResult,
   ExchangeContext,
   getVenue,
+  MIN_TIMEOUT_MS,
   mirrorUrlProblem,
   redactUrl,
 } from '../exchanges';
@@ -225,7 +226,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     this.mirrorProblem = mirrorUrlProblem(this.settings.mirrorUrl, 'mirrorUrl');
     this.exchange = new ExchangeContext({
       baseUrl: seams.baseUrl ?? proxyBase(this.proxyUrl, mirror),
-      timeoutMs: this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      // at least the exchange layer's minimum (1 s): a smaller setting is raised, not an error at load
+      timeoutMs: Math.max(MIN_TIMEOUT_MS, this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
       retries: this.settings.retries ?? DEFAULT_RETRIES,
       now: seams.now,
     });
