@@ -603,11 +603,17 @@ describe('fx reference and progress', () => {
   it('takes USDT/USD from coinbase when kraken fails, and reports progress per series', async () => {
     srv.setFaults([{ venue: 'kraken', endpoint: 'klines', type: '500' }]);
     const progress: string[] = [];
+    const started: string[] = [];
     const r = await fetchBundle(
       { asset: 'BTC', timeframe: '1d', from: TODAY - 30 * DAY, to: NOW, venues: ['binance'], kinds: ['spot', 'fx'] },
       ctxOf({ retries: 0 }),
-      (p) => progress.push(`${p.done}/${p.total} ${p.venue} ${p.kind} ${p.ok ? 'ok' : 'failed'}`)
+      (p) =>
+        p.phase === 'start'
+          ? started.push(`${p.venue} ${p.kind}`)
+          : progress.push(`${p.done}/${p.total} ${p.venue} ${p.kind} ${p.ok ? 'ok' : 'failed'}`)
     );
+    // every attempt also reports its start (kraken's fx, then coinbase's)
+    expect(started.sort()).toEqual(['binance spot', 'coinbase fx', 'kraken fx']);
     const fx = r.bundle.series.find((x) => x.kind === 'fx');
     expect(fx?.venue).toBe('coinbase');
     for (const [t, v] of fx!.points.slice(0, -1)) {
