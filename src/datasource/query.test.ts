@@ -101,7 +101,7 @@ describe('resolution', () => {
     expect(resolveQuery(sig({ premiumEmaBars: '' }), ctx()).engine.premiumEmaBars).toBeUndefined(); // engine default
     const other = q({ queryType: 'premium', premiumEmaBars: 3 } as Partial<BtcFlowQuery>);
     expect(resolveQuery(other, ctx({ settings })).engine.premiumEmaBars).toBe(10);
-    expect(() => resolveQuery(sig({ premiumEmaBars: 0 }), ctx())).toThrow('premiumEmaBars: bad value 0; allowed: an integer ≥ 1');
+    expect(() => resolveQuery(sig({ premiumEmaBars: 0 }), ctx())).toThrow('premiumEmaBars: bad value 0; allowed: an integer from 1 to 100000');
   });
 
   it('auto timeframe comes from the panel interval', () => {
