@@ -14,6 +14,7 @@ interface BenchPart {
 const PARTS: BenchPart[] = [
   { name: 'core engine', file: './core', fn: 'benchCore' },
   { name: 'exchange layer (mock, 100 ms latency)', file: './exchanges', fn: 'benchExchanges' },
+  { name: 'recorder exporter (GET /metrics)', file: './exporter', fn: 'benchExporter' },
   { name: 'plugin bundle sizes', file: './bundle', fn: 'benchBundle' },
   { name: 'browser transfer', file: '../browser/bench', fn: 'benchBrowser' },
 ];
