@@ -22,7 +22,8 @@
  *   free strings: use the ccxt id (`binanceusdm`) or `<id>:<variant>` (`bybit:inverse`).
  *
  * Everything is deterministic: the same (venue, asset, market, time) always gives the same value,
- * independent of when or in which order it is asked. Prices are in USD (USDT-quoted venues carry
+ * independent of when or in which order it is asked (for a given scenario: `setScenario` can make the
+ * market end in an over-leverage build-up, see SCENARIOS). Prices are in USD (USDT-quoted venues carry
  * the tiny USDT/USD deviation inside their venue offset); asset `USDT` gives the USDT/USD rate.
  */
 
@@ -57,6 +58,118 @@ export function setSimNow(ms: number | null): void {
 
 export function isSimAsset(asset: string): asset is SimAsset {
   return (SIM_ASSETS as readonly string[]).includes(asset);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Scenarios: how the simulated market ENDS (alert demos and tests)
+ * ---------------------------------------------------------------------------------------------- */
+
+/**
+ * `default`: the seeded path as is. `over-leverage`: the same prices, but over the OVER_LEVERAGE_BUILDUP_MS before the
+ * scenario's end time the market moves linearly (build-up fraction b from 0 to 1) from the default market to a
+ * crowded-long peak, held after the end time:
+ * - open interest → (1 − b) · default + b · peak, where the peak is 2 × the highest market-wide OI in USD of the
+ *   120 days before the build-up, in coins at the end's price (a new high in USD whatever the default market did,
+ *   so the OI z-score is far above 2 at 1h and 1d);
+ * - funding per 8h → default + b · (max(default, 0.01 %) − default + 0.08 %) (≥ 0.09 % per 8h ≈ 98.5 %/year at the
+ *   peak, far above the 30 %/year over-leverage threshold, and a funding z-score above 2);
+ * - perp basis → default + b · 2.4 × 0.08 % (perps rich, as the model's basis follows funding).
+ * So the last closed bars are over-leveraged with the engine's default options (OI z ≥ 2 and funding APR ≥ 30 %).
+ */
+export const SCENARIOS = ['default', 'over-leverage'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Length of the over-leverage build-up (the ramp from the default market to the peak). */
+export const OVER_LEVERAGE_BUILDUP_MS = 4 * 24 * HOUR_MS;
+/** Peak extra open interest (a multiplier of 1 + this), funding added per 8h, and basis per unit of funding. */
+export const OVER_LEVERAGE_PEAK = {
+  oiOverHigh: 2,
+  oiHighWindowMs: 120 * 24 * HOUR_MS,
+  fundingFloor8h: 0.0001,
+  funding8h: 0.0008,
+  basisPerFunding: 2.4,
+} as const;
+
+export interface ScenarioState {
+  name: ScenarioName;
+  /** Epoch ms at which the build-up peaks (null for `default`). */
+  endMs: number | null;
+}
+
+let scenarioState: ScenarioState = { name: 'default', endMs: null };
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIOS as readonly string[]).includes(name);
+}
+
+/**
+ * Select how the simulated market ends. `endMs` (default: the server clock now) is when an over-leverage build-up
+ * peaks; it stays at its peak after that, so the bars that close later stay over-leveraged. Values before
+ * `endMs − OVER_LEVERAGE_BUILDUP_MS` are the default market's.
+ */
+export function setScenario(name: string, endMs: number = simNow()): ScenarioState {
+  if (!isScenarioName(name)) {
+    throw new Error(`scenario must be one of ${SCENARIOS.join(', ')}; got "${name}"`);
+  }
+  if (name !== 'default' && (!Number.isFinite(endMs) || endMs < SIM_START_MS)) {
+    throw new Error(
+      `scenario end must be a finite epoch-ms time at or after ${new Date(SIM_START_MS).toISOString()}; got ${endMs}`
+    );
+  }
+  scenarioState = name === 'default' ? { name, endMs: null } : { name, endMs };
+  return { ...scenarioState };
+}
+
+/** The active scenario. */
+export function getScenario(): ScenarioState {
+  return { ...scenarioState };
+}
+
+/** Build-up fraction (0 … 1) of the over-leverage scenario at time t (0 for `default` and for USDT). */
+function buildUp(asset: string, t: number): number {
+  if (scenarioState.endMs === null || asset === 'USDT') {
+    return 0;
+  }
+  const f = (t - (scenarioState.endMs - OVER_LEVERAGE_BUILDUP_MS)) / OVER_LEVERAGE_BUILDUP_MS;
+  return f <= 0 ? 0 : f >= 1 ? 1 : f;
+}
+
+/** Scenario funding per 8h of hour h of a path (the default value when no build-up is running). */
+function scenarioFunding8h(p: AssetPath, asset: string, h: number): number {
+  const f = p.funding8h[h];
+  const b = buildUp(asset, SIM_START_MS + (h + 1) * HOUR_MS);
+  return b === 0 ? f : f + b * (M.max(f, OVER_LEVERAGE_PEAK.fundingFloor8h) - f + OVER_LEVERAGE_PEAK.funding8h);
+}
+
+/** Memo of the peak market-wide OI of the over-leverage scenario, per path and scenario end. */
+const oiPeakMemo = new WeakMap<object, Map<number, number>>();
+
+/** Market-wide OI (base coin) at the end of hour h, with the scenario's build-up. */
+function scenarioOi(p: AssetPath, asset: string, h: number, t: number): number {
+  const oi = p.oi[h];
+  const b = buildUp(asset, t);
+  if (b === 0 || scenarioState.endMs === null) {
+    return oi;
+  }
+  let byEnd = oiPeakMemo.get(p);
+  if (!byEnd) {
+    byEnd = new Map();
+    oiPeakMemo.set(p, byEnd);
+  }
+  let peak = byEnd.get(scenarioState.endMs);
+  if (peak === undefined) {
+    const startH = M.floor((scenarioState.endMs - OVER_LEVERAGE_BUILDUP_MS - SIM_START_MS) / HOUR_MS);
+    const fromH = M.max(0, startH - M.round(OVER_LEVERAGE_PEAK.oiHighWindowMs / HOUR_MS));
+    // the high in USD (the engine sums OI in USD), turned back into coins at the price of the build-up's end
+    let hiUsd = 0;
+    for (let i = fromH; i <= M.min(startH, p.hours - 1); i++) {
+      hiUsd = M.max(hiUsd, p.oi[i] * p.close[i]);
+    }
+    const endH = M.min(p.hours - 1, M.max(0, M.floor((scenarioState.endMs - SIM_START_MS) / HOUR_MS)));
+    peak = (OVER_LEVERAGE_PEAK.oiOverHigh * hiUsd) / p.close[endH];
+    byEnd.set(scenarioState.endMs, peak);
+  }
+  return (1 - b) * oi + b * peak;
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -593,19 +706,20 @@ function venueFactor(venue: string, asset: string, x: number): number {
   return 1 + v.offset + v.amp * M.sin((2 * M.PI * x) / v.periodH + v.phase);
 }
 
-function basisAt(p: AssetPath, x: number): number {
+function basisAt(p: AssetPath, x: number, asset: string): number {
   const h = M.floor(x);
   const f = x - h;
   const b0 = h > 0 ? p.basis[M.min(h - 1, p.hours - 1)] : p.basis[0];
   const b1 = p.basis[M.min(h, p.hours - 1)];
-  return b0 + (b1 - b0) * f;
+  const extra = OVER_LEVERAGE_PEAK.basisPerFunding * OVER_LEVERAGE_PEAK.funding8h;
+  return b0 + (b1 - b0) * f + extra * buildUp(asset, SIM_START_MS + x * HOUR_MS);
 }
 
 function priceAt(p: AssetPath, venue: string, asset: string, market: 'spot' | 'perp', t: number): number {
   const x = M.max(0, (t - SIM_START_MS) / HOUR_MS);
   const h = M.min(M.floor(x), p.hours - 1);
   const base = intraHourPrice(p, h, x - h);
-  const perp = market === 'perp' ? 1 + basisAt(p, x) : 1;
+  const perp = market === 'perp' ? 1 + basisAt(p, x, asset) : 1;
   return base * perp * venueFactor(venue, asset, x);
 }
 
@@ -631,7 +745,8 @@ function hourExtremes(
     extremes.set(p, byKey);
   }
   const block = M.floor(h / BLOCK);
-  const key = `${venue}|${asset}|${market}|${block}`;
+  // perp highs and lows include the scenario's basis: one memo per scenario
+  const key = `${venue}|${asset}|${market}|${block}|${market === 'perp' ? (scenarioState.endMs ?? '') : ''}`;
   let mm = byKey.get(key);
   if (!mm) {
     mm = { hi: new Float64Array(BLOCK).fill(NaN), lo: new Float64Array(BLOCK).fill(NaN) };
@@ -685,7 +800,7 @@ export function candle(
   const volShare = market === 'perp' ? 3 * v.perpVol : v.spotVol;
   const x0 = (openTime - SIM_START_MS) / HOUR_MS;
   const x1 = (end - SIM_START_MS) / HOUR_MS;
-  const perpAdj = (x: number) => (market === 'perp' ? 1 + basisAt(p, x) : 1);
+  const perpAdj = (x: number) => (market === 'perp' ? 1 + basisAt(p, x, asset) : 1);
   const adj = (x: number) => perpAdj(x) * venueFactor(venue, asset, x);
 
   const open = priceAt(p, venue, asset, market, openTime);
@@ -735,8 +850,8 @@ export function openInterestBase(venue: string, asset: string, t: number): numbe
   const x = M.max(0, (t - SIM_START_MS) / HOUR_MS);
   const h = M.min(M.floor(x), p.hours - 1);
   const f = x - h;
-  const a = h > 0 ? p.oi[h - 1] : p.oi[0];
-  const b = p.oi[h];
+  const a = h > 0 ? scenarioOi(p, asset, h - 1, t) : p.oi[0];
+  const b = scenarioOi(p, asset, h, t);
   const v = venueProfile(venue);
   const wiggle = 1 + 0.04 * M.sin((2 * M.PI * x) / (v.periodH * 3) + v.phase);
   return (a + (b - a) * f) * v.oi * wiggle;
@@ -760,7 +875,8 @@ export function fundingRate(venue: string, asset: string, settlementTime: number
   const hStart = M.max(0, hEnd - M.max(1, M.round(intervalHours)));
   let sum = 0;
   for (let h = hStart; h < hEnd; h++) {
-    sum += p.funding8h[h];
+    // the hour's scenario build-up at its end, like the path's hourly values
+    sum += scenarioFunding8h(p, asset, h);
   }
   const mean8h = sum / M.max(1, hEnd - hStart);
   const adj = M.max(-FUNDING_CAP_8H, M.min(FUNDING_CAP_8H, mean8h * v.fundScale + v.fundOffset));
@@ -775,7 +891,13 @@ export function marketSnapshot(
 ): { price: number; funding8h: number; basis: number; oiBase: number } {
   const p = getPath(asset);
   const h = M.min(p.hours - 1, M.max(0, M.floor((t - SIM_START_MS) / HOUR_MS)));
-  return { price: p.close[h], funding8h: p.funding8h[h], basis: p.basis[h], oiBase: p.oi[h] };
+  const tEnd = SIM_START_MS + (h + 1) * HOUR_MS;
+  return {
+    price: p.close[h],
+    funding8h: M.max(-FUNDING_CAP_8H, M.min(FUNDING_CAP_8H, scenarioFunding8h(p, asset, h))),
+    basis: p.basis[h] + OVER_LEVERAGE_PEAK.basisPerFunding * OVER_LEVERAGE_PEAK.funding8h * buildUp(asset, tEnd),
+    oiBase: scenarioOi(p, asset, h, tEnd),
+  };
 }
 
 /** Drop the precomputed paths (tests: proves that values do not depend on when the path was built). */

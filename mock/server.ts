@@ -3,9 +3,11 @@
  *
  * Every venue API host is mounted under `/<host>/...`: `http://127.0.0.1:PORT/fapi.binance.com/fapi/v1/klines`
  * answers what `https://fapi.binance.com/fapi/v1/klines` would. Admin paths:
- *   GET /__stats, POST /__stats/reset, GET|POST|DELETE /__faults, GET /__routes, GET /__health.
+ *   GET /__stats, POST /__stats/reset, GET|POST|DELETE /__faults, GET|POST|DELETE /__scenario, GET /__routes,
+ *   GET /__health.
  *
- * Run: `npm run mock-exchanges [-- --port 8788 --latency-ms 100 --fault binanceusdm:klines:500 --now ISO]`.
+ * Run: `npm run mock-exchanges [-- --port 8788 --latency-ms 100 --fault binanceusdm:klines:500 --now ISO
+ * --scenario over-leverage]`.
  * In-process: `const srv = await startMockServer({ port: 0 }); ... await srv.close()`.
  * See docs/mock-exchanges.md.
  */
@@ -21,7 +23,7 @@ import {
   type ActiveFault,
   type FaultSpec,
 } from './faults';
-import { SIM_START_MS, setSimNow, simNow } from './market';
+import { SCENARIOS, SIM_START_MS, getScenario, isScenarioName, setScenario, setSimNow, simNow } from './market';
 import { StatsCollector, type Stats } from './stats';
 import type { MockRequest, MockResponse, MockRoute, VenueMock } from './types';
 import { loadVenueMocks } from './venues';
@@ -58,6 +60,17 @@ export interface MockServer {
   addFaults(faults: FaultSpec[]): ActiveFault[];
   faults(): ActiveFault[];
   setLatency(ms: number): void;
+}
+
+/** The active scenario as the admin API answers it (`end` as ISO, null for `default`). */
+function scenarioBody(): { scenario: string; end: string | null; scenarios: readonly string[]; simulated: true } {
+  const sc = getScenario();
+  return {
+    scenario: sc.name,
+    end: sc.endMs === null ? null : new Date(sc.endMs).toISOString(),
+    scenarios: SCENARIOS,
+    simulated: true,
+  };
 }
 
 interface CompiledRoute {
@@ -177,6 +190,43 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         missing: loaded.missing,
       });
     }
+    if (path === '/__scenario') {
+      if (method === 'GET') {
+        return send(res, 200, scenarioBody());
+      }
+      if (method === 'DELETE') {
+        setScenario('default');
+        return send(res, 200, scenarioBody());
+      }
+      if (method === 'POST') {
+        const text = await readBody(req);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        const body = parsed && typeof parsed === 'object' ? (parsed as { name?: unknown; end?: unknown }) : null;
+        if (!body || typeof body.name !== 'string' || !isScenarioName(body.name)) {
+          return send(res, 400, {
+            error:
+              `POST /__scenario body must be JSON {"name": one of ${SCENARIOS.join(', ')}, "end"?: ISO time or epoch ms}` +
+              `; got ${text.slice(0, 200) || '(empty)'}`,
+          });
+        }
+        let end = simNow();
+        if (body.end !== undefined) {
+          end = typeof body.end === 'number' ? body.end : typeof body.end === 'string' ? Date.parse(body.end) : NaN;
+          if (!Number.isFinite(end) || end < SIM_START_MS) {
+            return send(res, 400, {
+              error: `POST /__scenario: "end" must be an ISO time or epoch ms at or after 2019-01-01T00:00:00Z; got ${JSON.stringify(body.end)}`,
+            });
+          }
+        }
+        setScenario(body.name, end);
+        return send(res, 200, scenarioBody());
+      }
+    }
     if (path === '/__faults') {
       if (method === 'GET') {
         return send(res, 200, { faults: faults.list() });
@@ -220,7 +270,14 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     }
     return send(res, 404, {
       error: `no admin route ${method} ${path}`,
-      admin: ['GET /__stats', 'POST /__stats/reset', 'GET|POST|DELETE /__faults', 'GET /__routes', 'GET /__health'],
+      admin: [
+        'GET /__stats',
+        'POST /__stats/reset',
+        'GET|POST|DELETE /__faults',
+        'GET|POST|DELETE /__scenario',
+        'GET /__routes',
+        'GET /__health',
+      ],
     });
   };
 
@@ -440,13 +497,19 @@ const USAGE = `usage: npm run mock-exchanges [-- options]
                       429[=RETRY_AFTER_SEC] 500 hang[=MS] malformed empty gaps duplicates outOfOrder latency[=MS];
                       venue or endpoint may be *; times is a count or "always" (default always)
   --now ISO           freeze the simulation clock at ISO (default: the real clock)
+  --scenario NAME     how the simulated market ends: ${SCENARIOS.join(' or ')} (default default); over-leverage
+                      builds up over the 4 days before the server starts (or before --now) and holds after it
   --help              this text
 All data is SIMULATED. See docs/mock-exchanges.md.`;
 
 export class CliError extends Error {}
 
-export function parseCliArgs(argv: string[]): MockServerOptions & { now?: number; help?: boolean } {
-  const out: MockServerOptions & { now?: number; help?: boolean } = { faults: [] };
+export function parseCliArgs(
+  argv: string[]
+): MockServerOptions & { now?: number; help?: boolean; scenario?: (typeof SCENARIOS)[number] } {
+  const out: MockServerOptions & { now?: number; help?: boolean; scenario?: (typeof SCENARIOS)[number] } = {
+    faults: [],
+  };
   const need = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) {
@@ -501,6 +564,14 @@ export function parseCliArgs(argv: string[]): MockServerOptions & { now?: number
         out.now = ms;
         break;
       }
+      case '--scenario': {
+        const v = value();
+        if (!isScenarioName(v)) {
+          throw new CliError(`--scenario must be one of ${SCENARIOS.join(', ')}; got "${v}"`);
+        }
+        out.scenario = v;
+        break;
+      }
       case '--help':
       case '-h':
         out.help = true;
@@ -527,6 +598,9 @@ async function main(): Promise<void> {
   if (args.now !== undefined) {
     setSimNow(args.now);
   }
+  if (args.scenario !== undefined) {
+    setScenario(args.scenario);
+  }
   let srv: MockServer;
   try {
     srv = await startMockServer(args);
@@ -543,6 +617,9 @@ async function main(): Promise<void> {
   process.stderr.write(
     `SIMULATED data. venues: ${srv.venues.join(', ')}` +
       (srv.missingVenues.length ? `; not available: ${srv.missingVenues.map((m) => m.id).join(', ')}` : '') +
+      (args.scenario && args.scenario !== 'default'
+        ? `; scenario: ${args.scenario} (ends ${getScenario().endMs === null ? '' : new Date(getScenario().endMs as number).toISOString()})`
+        : '') +
       (args.faults?.length
         ? `; faults: ${args.faults.map((f) => `${f.venue}:${f.endpoint}:${f.type}`).join(' ')}`
         : '') +
