@@ -1,31 +1,44 @@
 /**
- * `npm run dashboards`: writes dashboards/btc-flow.json from the typed generator in dashboards/btc-flow.ts.
- * `--check` exits 1 (and writes nothing) when the committed file differs from what the generator makes.
+ * `npm run dashboards`: writes dashboards/btc-flow.json from the typed generator in dashboards/btc-flow.ts, and
+ * provisioning/alerting/btc-flow.yaml (Grafana-managed alert rules) from dashboards/alerts.ts.
+ * `--check` exits 1 (and writes nothing) when a committed file differs from what its generator makes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { alertingYaml } from './alerts';
 import { dashboardJson } from './btc-flow';
 
 export const DASHBOARD_FILE = join(__dirname, 'btc-flow.json');
+export const ALERTING_FILE = join(__dirname, '..', 'provisioning', 'alerting', 'btc-flow.yaml');
 
 async function main(argv: string[]): Promise<number> {
-  const json = await dashboardJson();
+  const outputs: Array<[string, string]> = [
+    [DASHBOARD_FILE, await dashboardJson()],
+    [ALERTING_FILE, await alertingYaml()],
+  ];
   if (argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(DASHBOARD_FILE, 'utf8');
-    } catch {
-      // missing file: reported as out of date below
+    let stale = 0;
+    for (const [file, text] of outputs) {
+      let current = '';
+      try {
+        current = readFileSync(file, 'utf8');
+      } catch {
+        // missing file: reported as out of date below
+      }
+      if (current !== text) {
+        process.stderr.write(`${file} is out of date: run \`npm run dashboards\`\n`);
+        stale++;
+      } else {
+        process.stdout.write(`${file} is up to date\n`);
+      }
     }
-    if (current !== json) {
-      process.stderr.write(`${DASHBOARD_FILE} is out of date: run \`npm run dashboards\`\n`);
-      return 1;
-    }
-    process.stdout.write(`${DASHBOARD_FILE} is up to date\n`);
-    return 0;
+    return stale ? 1 : 0;
   }
-  writeFileSync(DASHBOARD_FILE, json);
-  process.stdout.write(`wrote ${DASHBOARD_FILE}\n`);
+  for (const [file, text] of outputs) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    process.stdout.write(`wrote ${file}\n`);
+  }
   return 0;
 }
 
