@@ -30,6 +30,36 @@ const rules: ProvisionedRule[] = file.groups.flatMap((g) => g.rules);
 
 const DURATION = /^(\d+[smhd])+$/;
 
+const dashboardFile: Json = JSON.parse(readFileSync(join(ROOT, 'dashboards', 'btc-flow.json'), 'utf8'));
+
+describe("the dashboard's Alerts row", () => {
+  const rowIndex = dashboardFile.panels.findIndex((p: Json) => p.type === 'row' && p.title === 'Alerts');
+  const next = dashboardFile.panels.findIndex((p: Json, i: number) => i > rowIndex && p.type === 'row');
+  const alertPanels: Json[] = dashboardFile.panels.slice(rowIndex + 1, next < 0 ? undefined : next);
+
+  test('shows the firing alerts and the recorder health through the provisioned Prometheus data source', () => {
+    expect(rowIndex).toBeGreaterThan(0);
+    expect(alertPanels.map((p) => p.title)).toEqual([
+      'Firing alerts',
+      'Recorder: venues up',
+      'Recorder',
+      'Age of the last closed bar',
+    ]);
+    const exprs = alertPanels.flatMap((p) => p.targets.map((t: Json) => String(t.expr)));
+    expect(exprs[0]).toBe('ALERTS{alertname=~"BtcFlow.+"}');
+    for (const p of alertPanels) {
+      expect(p.datasource).toEqual({ type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID });
+      expect(p.description.length).toBeGreaterThan(80);
+      for (const t of p.targets) {
+        expect(t.datasource).toEqual(p.datasource);
+      }
+    }
+    // the only panels on Prometheus are this row's
+    const onPrometheus = dashboardFile.panels.filter((p: Json) => p.datasource?.type === 'prometheus');
+    expect(onPrometheus).toHaveLength(alertPanels.length);
+  });
+});
+
 describe('provisioning/alerting/btc-flow.yaml', () => {
   test('is what the generator makes (run `npm run dashboards` after editing dashboards/alerts.ts)', async () => {
     const generated = await alertingYaml();
@@ -129,10 +159,16 @@ describe('provisioning/alerting/btc-flow.yaml', () => {
     }
   });
 
-  test('every PromQL expression parses (promtool check rules on a generated rules file)', () => {
-    const exprs = rules.flatMap((r) =>
-      r.data.filter((q) => q.datasourceUid !== EXPRESSION_DATASOURCE_UID).map((q) => String(q.model.expr))
-    );
+  test('every PromQL expression (rules and Alerts row) parses (promtool check rules on a generated rules file)', () => {
+    const exprs = [
+      ...rules.flatMap((r) =>
+        r.data.filter((q) => q.datasourceUid !== EXPRESSION_DATASOURCE_UID).map((q) => String(q.model.expr))
+      ),
+      // and the dashboard's Prometheus panels
+      ...dashboardFile.panels
+        .filter((p: Json) => p.datasource?.type === 'prometheus')
+        .flatMap((p: Json) => p.targets.map((t: Json) => String(t.expr))),
+    ];
     const dir = mkdtempSync(join(tmpdir(), 'btc-flow-grafana-promql-'));
     try {
       const rulesFile = join(dir, 'grafana-promql.yml');

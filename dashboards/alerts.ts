@@ -16,9 +16,10 @@ import * as expr from '@grafana/grafana-foundation-sdk/expr';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { stringify } from 'yaml';
 import { DASHBOARD_UID } from './btc-flow';
+import { PROMETHEUS_DATASOURCE_REF } from './target';
 
 /** The provisioned Prometheus data source (provisioning/datasources/prometheus.yaml). */
-export const PROMETHEUS_DATASOURCE_UID = 'btc-flow-prometheus';
+export const PROMETHEUS_DATASOURCE_UID = PROMETHEUS_DATASOURCE_REF.uid!;
 /** Grafana's server-side expressions pseudo data source. */
 export const EXPRESSION_DATASOURCE_UID = '__expr__';
 /** Folder (title) the rules live in: the dashboard provider's folder. */

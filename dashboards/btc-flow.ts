@@ -11,9 +11,17 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { DEFAULT_OPTIONS } from '../src/core/options';
 import type { CommonQueryOptions } from '../src/datasource/types';
-import { annotationTarget, DATASOURCE_REF, DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
+import {
+  annotationTarget,
+  DATASOURCE_REF,
+  DATASOURCE_VARIABLE,
+  PLUGIN_ID,
+  PROMETHEUS_DATASOURCE_REF,
+  target,
+} from './target';
 
 /* ------------------------------------------------------------------------------------------------
  * Identity and defaults
@@ -561,6 +569,120 @@ function annotations(): dashboard.AnnotationQueryBuilder[] {
  * The dashboard
  * ---------------------------------------------------------------------------------------------- */
 
+/** An instant or range PromQL target on the provisioned Prometheus data source. */
+function promTarget(refId: string, expr: string, legend: string, instant: boolean): prometheus.DataqueryBuilder {
+  const q = new prometheus.DataqueryBuilder()
+    .refId(refId)
+    .expr(expr)
+    .legendFormat(legend)
+    .datasource(PROMETHEUS_DATASOURCE_REF);
+  return instant ? q.instant().format(prometheus.PromQueryFormat.Table) : q.range();
+}
+
+/**
+ * The Alerts row (issue 11): what the recorder's exporter and the alert rules say now, through the provisioned
+ * Prometheus data source (not the BTC Flow data source: alerting runs on the server, see docs/alerting.md). These
+ * panels show nothing until Prometheus and the recorder run (docker-compose.yml starts both).
+ */
+function alertsRow(): Array<table.PanelBuilder | statetimeline.PanelBuilder | stat.PanelBuilder> {
+  const firing = new table.PanelBuilder()
+    .id(nextId++)
+    .title('Firing alerts')
+    .description(
+      "BTC Flow alerts that Prometheus evaluates now (prometheus/rules.yml, through Prometheus' ALERTS series): " +
+        'pending ones have met their condition but not yet their `for:` duration. Values are those of the last ' +
+        'closed bar of each asset and timeframe. Grafana-managed copies of the same rules are under Alerting → ' +
+        'Alert rules (folder BTC Flow). Empty = nothing firing. How each rule works: docs/alerting.md.'
+    )
+    .datasource(PROMETHEUS_DATASOURCE_REF)
+    .withTarget(promTarget('A', 'ALERTS{alertname=~"BtcFlow.+"}', '', true))
+    .withTransformation({
+      id: 'organize',
+      options: { excludeByName: { Time: true, Value: true, __name__: true }, indexByName: {}, renameByName: {} },
+    })
+    .span(12)
+    .height(8)
+    .cellHeight(common.TableCellHeight.Sm)
+    .overrideByName('alertstate', [
+      {
+        id: 'mappings',
+        value: [
+          {
+            type: dashboard.MappingType.ValueToText,
+            options: {
+              firing: { text: 'firing', color: 'red', index: 0 },
+              pending: { text: 'pending', color: 'orange', index: 1 },
+            },
+          },
+        ],
+      },
+      { id: 'custom.cellOptions', value: { type: 'color-text' } },
+    ]);
+
+  const venues = new statetimeline.PanelBuilder()
+    .id(nextId++)
+    .title('Recorder: venues up')
+    .description(
+      "Whether the recorder's latest request for each venue and series kind succeeded (btcflow_venue_up), over the " +
+        'last 24 hours. Red lanes are failing venues: their data is left out and the metrics come from the others; ' +
+        'the venue-down alert fires after 3 hours.'
+    )
+    .datasource(PROMETHEUS_DATASOURCE_REF)
+    .withTarget(promTarget('A', 'btcflow_venue_up', '{{venue}} {{kind}}', false))
+    .timeFrom('24h')
+    .span(12)
+    .height(8)
+    .showValue(common.VisibilityMode.Never)
+    .mergeValues(true)
+    .legend(new common.VizLegendOptionsBuilder().showLegend(false))
+    .mappings([
+      {
+        type: dashboard.MappingType.ValueToText,
+        options: { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } },
+      },
+    ]);
+
+  const up = new stat.PanelBuilder()
+    .id(nextId++)
+    .title('Recorder')
+    .description(
+      'Whether Prometheus reaches the recorder (up{job="btc-flow-recorder"}). Down (or no data) means no BTC Flow ' +
+        'metric is current and no other alert can fire; the recorder-down alert fires after 2 minutes.'
+    )
+    .datasource(PROMETHEUS_DATASOURCE_REF)
+    .withTarget(promTarget('A', 'up{job="btc-flow-recorder"}', '{{instance}}', true))
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.None)
+    .noValue('no data')
+    .mappings([
+      {
+        type: dashboard.MappingType.ValueToText,
+        options: { '0': { text: 'down', color: 'red', index: 0 }, '1': { text: 'up', color: 'green', index: 1 } },
+      },
+    ])
+    .span(6)
+    .height(5);
+
+  const age = new stat.PanelBuilder()
+    .id(nextId++)
+    .title('Age of the last closed bar')
+    .description(
+      'How long ago the last bar the recorder exported for the selected asset started, per timeframe ' +
+        '(time() − btcflow_bar_timestamp_seconds). Normal: between one and two bars (the bar in progress is never ' +
+        'exported). More than 3 bars fires the data-stale alert.'
+    )
+    .datasource(PROMETHEUS_DATASOURCE_REF)
+    .withTarget(promTarget('A', 'time() - btcflow_bar_timestamp_seconds{asset="$asset"}', '{{timeframe}}', true))
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .colorMode(common.BigValueColorMode.Value)
+    .graphMode(common.BigValueGraphMode.None)
+    .unit('s')
+    .span(18)
+    .height(5);
+  return [firing, venues, up, age];
+}
+
 /**
  * Builds the dashboard model (deterministic: same output on every call).
  *
@@ -595,6 +717,7 @@ export function buildDashboard(): dashboard.Dashboard {
     ['Funding', fundingRow],
     ['Signals', signalsRow],
     ['Coverage', coverageRow],
+    ['Alerts', alertsRow],
   ];
   for (const [title, makePanels] of rows) {
     builder.withRow(new dashboard.RowBuilder(title).id(nextId++));

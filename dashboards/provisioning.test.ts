@@ -102,7 +102,8 @@ describe('provisioning/datasources/btc-flow.yaml', () => {
     // every panel, target and annotation uses exactly the plugin type and that variable
     const refs: Json[] = [];
     for (const p of dashboardFile.panels) {
-      if (p.type !== 'row') {
+      // the Alerts row reads the provisioned Prometheus data source (checked in dashboards/alerts.test.ts)
+      if (p.type !== 'row' && p.datasource?.type !== 'prometheus') {
         refs.push(p.datasource, ...p.targets.map((t: Json) => t.datasource));
       }
     }
@@ -156,8 +157,8 @@ describe('provisioning/dashboards/btc-flow.yaml', () => {
 });
 
 describe('docker-compose.yml', () => {
-  test('parses, with the grafana and mock-exchanges services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['grafana', 'mock-exchanges']);
+  test('parses, with the grafana, mock-exchanges, prometheus and alertmanager services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'mock-exchanges', 'prometheus']);
   });
 
   test('Grafana OSS at a pinned version that satisfies plugin.json grafanaDependency', () => {

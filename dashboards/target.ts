@@ -12,6 +12,12 @@ import type { BtcFlowAnnotationQuery, BtcFlowQuery } from '../src/datasource/typ
 /** The plugin id (src/plugin.json `id`). */
 export const PLUGIN_ID = 'btcflow-flow-datasource';
 
+/**
+ * The provisioned Prometheus data source (provisioning/datasources/prometheus.yaml) that scrapes the recorder's
+ * exporter: the dashboard's Alerts row and the Grafana-managed alert rules (dashboards/alerts.ts) read it.
+ */
+export const PROMETHEUS_DATASOURCE_REF: common.DataSourceRef = { type: 'prometheus', uid: 'btc-flow-prometheus' };
+
 /** Name of the dashboard's data source variable; panels and annotations refer to `${datasource}`. */
 export const DATASOURCE_VARIABLE = 'datasource';
 

@@ -115,3 +115,40 @@ describe('prometheus/prometheus.yml and alertmanager.yml', () => {
     }
   });
 });
+
+describe('docker-compose.yml: prometheus and alertmanager services', () => {
+  type Json = Record<string, any>;
+  const compose = parse(readFileSync(join(DIR, '..', 'docker-compose.yml'), 'utf8')) as Json;
+  const flag = (service: Json, name: string) =>
+    (service.command as string[]).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  /** The repo path bind-mounted at a container path (exact mount or a folder mount containing it). */
+  const hostPath = (service: Json, path: string) => {
+    for (const v of service.volumes as string[]) {
+      const [src, dst] = v.split(':');
+      if (src.startsWith('.') && (path === dst || path.startsWith(dst + '/'))) {
+        return join(src, path.slice(dst.length));
+      }
+    }
+    return undefined;
+  };
+
+  it('Prometheus loads prometheus/prometheus.yml (and so rules.yml beside it) at pinned versions', () => {
+    const prom = compose.services.prometheus;
+    expect(prom.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(hostPath(prom, flag(prom, 'config.file')!)).toBe('prometheus/prometheus.yml');
+    const am = compose.services.alertmanager;
+    expect(am.image).toMatch(/^prom\/alertmanager:v\d+\.\d+\.\d+$/);
+    expect(hostPath(am, flag(am, 'config.file')!)).toBe('prometheus/alertmanager.yml');
+  });
+
+  it('Prometheus sends alerts to the alertmanager service, and Grafana reads the prometheus service', () => {
+    const cfg = parse(readFileSync(join(DIR, 'prometheus.yml'), 'utf8')) as Json;
+    const targets: string[] = cfg.alerting.alertmanagers.flatMap((a: Json) => a.static_configs[0].targets);
+    expect(targets).toEqual(['alertmanager:9093']);
+    expect(compose.services.alertmanager.ports).toContain('127.0.0.1:9093:9093');
+    const ds = parse(readFileSync(join(DIR, '..', 'provisioning', 'datasources', 'prometheus.yaml'), 'utf8')) as Json;
+    const urls = (ds.datasources as Json[]).map((d) => new URL(d.url).host);
+    expect(urls).toEqual(['prometheus:9090', 'alertmanager:9093']);
+    expect(compose.services.prometheus.ports).toContain('127.0.0.1:9090:9090');
+  });
+});
