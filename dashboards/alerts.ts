@@ -136,8 +136,8 @@ const STATE_ALERTS: AlertSpec[] = [
     summary: `{{ $labels.asset }} {{ $labels.timeframe }}: ${kind} confluence started`,
     description:
       (kind === 'bullish'
-        ? 'A bullish confluence (spot leads: premium positive and rising, OI and funding not hot)'
-        : 'A bearish confluence (perps lead: premium negative and falling, OI or funding hot)') +
+        ? 'A bullish confluence (spot leads: the premium trend positive and rising, OI and funding not hot)'
+        : 'A bearish confluence (perps lead: the premium trend negative and falling, OI or funding hot)') +
       ' started at the last closed {{ $labels.timeframe }} bar of {{ $labels.asset }}: spot premium ' +
       `${pct('PREMIUM')}. The alert stays for an hour after the onset.`,
     values: [{ refId: 'PREMIUM', promql: byAssetTf('btcflow_spot_premium_ratio') }],

@@ -14,6 +14,7 @@ import { redactText } from '../src/exchanges/redact';
 import { bundleFromStore, bundleNote, parseTime, planImport, storeStepMs } from './bundle';
 import { createRecorderServer, RecorderServer } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
+import { attachExporter, type AttachedExporter } from './exporter/attach';
 import { Recorder } from './run';
 import { openRecorderStore } from './store/open';
 import { RecorderStoreError, type RecorderStore } from './store/types';
@@ -49,7 +50,8 @@ const COMMANDS: Record<string, { usage: string; what: string; flags: FlagSpec[] 
       'recorder run --db FILE [--assets BTC,ETH] [--timeframes 1h,1d] [--port 8789] [--host 127.0.0.1] [--base-url URL] [--token-file FILE]',
     what:
       "Fills what is missing within each venue's REST reach, then polls every series once per bar (closed bars only)\n" +
-      'and serves the HTTP API (GET /api/v1/bundle, /api/v1/series, /api/v1/health). Stops on SIGINT / SIGTERM.',
+      'and serves the HTTP API (GET /api/v1/bundle, /api/v1/series, /api/v1/health) and the Prometheus metrics of\n' +
+      'the last closed bars (GET /metrics, docs/alerting.md). Stops on SIGINT / SIGTERM.',
     flags: [
       DB,
       ASSETS,
@@ -531,6 +533,8 @@ export interface RunHandle {
   recorder: Recorder;
   server: RecorderServer;
   store: RecorderStore;
+  /** The Prometheus exporter served at /metrics. */
+  metrics: AttachedExporter;
   stop(): Promise<void>;
 }
 
@@ -567,18 +571,40 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     fillDays: fd === undefined ? undefined : { '1h': fd, '4h': fd, '1d': fd, '*': fd },
   });
   recorder.events.on('notice', (m) => log(redactText(m)));
-  const server = createRecorderServer({ store, token: o.token, log, healthExtra: () => recorder.health(), now: o.now });
+  // Prometheus exporter: GET /metrics, the values of each last closed bar (recorder/exporter, docs/alerting.md)
+  const metrics = attachExporter({
+    events: recorder.events,
+    store,
+    assets: o.assets,
+    timeframes: o.timeframes,
+    venues: o.venues,
+    now: o.now,
+    log: (line) => log(redactText(line)),
+  });
+  const server = createRecorderServer({
+    store,
+    token: o.token,
+    log,
+    healthExtra: () => recorder.health(),
+    now: o.now,
+    extraRoutes: { '/metrics': (req, res) => metrics.exporter.handleMetrics(req, res) },
+  });
   const { url } = await server.listen(o.port ?? 8789, o.host ?? '127.0.0.1');
   log(`recorder: listening on ${url}${o.token !== undefined ? ' (bearer token required)' : ''}`);
-  const started = recorder.start().then(() => log('recorder: first fill done; polling once per bar'));
+  const started = recorder
+    .start()
+    .then(() => metrics.refreshAll())
+    .then(() => log('recorder: first fill done; metrics at /metrics; polling once per bar'));
   return {
     url,
     recorder,
     server,
     store,
+    metrics,
     async stop() {
       await started.catch(() => undefined);
       await recorder.stop();
+      await metrics.detach();
       await server.close();
       await store.close();
     },

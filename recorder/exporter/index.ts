@@ -4,3 +4,5 @@
 export * from './metrics';
 export { BtcFlowExporter, lastClosedBarIndex } from './exporter';
 export type { BarUpdate, ExporterOptions } from './exporter';
+export { attachExporter, exportWindow } from './attach';
+export type { AttachedExporter, AttachOptions, ExportWindow } from './attach';
