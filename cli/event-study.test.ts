@@ -118,14 +118,31 @@ describe('bootstrap and random baseline', () => {
   });
 });
 
-/** A daily bundle: spot and perp from `spot` / `perp`, from 2022-01-01 (and an OI series). */
+/**
+ * A daily bundle from 2022-01-01: spot and perp from `spot` / `perp`, plus OI and funding that fall in a straight
+ * line, so that their z-scores exist (bullish needs them) and sit at −1.41 on every bar (the last of 5 equally spaced
+ * falling values): never "overheated", never "leverage building".
+ */
 function bundleOf(spot: number[], perp: number[]): Bundle {
   const pts = (xs: number[]) => xs.map((v, i) => [T0 + i * DAY, v] as [number, number]);
+  const n = spot.length;
   return {
     asset: 'BTC',
     series: [
       { venue: 's', kind: 'spot', quote: 'USD', points: pts(spot) },
       { venue: 'p', kind: 'perp', quote: 'USD', points: pts(perp) },
+      {
+        venue: 'p',
+        kind: 'openInterest',
+        unit: 'usd',
+        points: pts(Array.from({ length: n }, (_, i) => 2e9 - i * 1e6)),
+      },
+      {
+        venue: 'p',
+        kind: 'funding',
+        intervalHours: 24,
+        points: pts(Array.from({ length: n }, (_, i) => 0.0003 - i * 3e-7)),
+      },
     ],
   };
 }
