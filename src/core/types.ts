@@ -202,3 +202,41 @@ export interface EngineResult {
   coverage: Coverage;
   notices: string[];
 }
+
+/**
+ * The engine's result in columns: one typed array per metric over the output bars (NaN = unknown), state bit masks
+ * (bit i = STATE_KINDS[i]), per-venue columns, events and coverage. `compute` wraps this in bar views (see OutBar).
+ */
+export interface EngineColumns {
+  timeframe: Timeframe;
+  /** Number of output bars. */
+  length: number;
+  time: Float64Array;
+  timeEnd: Float64Array;
+  spotUsd: Float64Array;
+  perpUsd: Float64Array;
+  premiumPct: Float64Array;
+  premiumZ: Float64Array;
+  oiUsd: Float64Array;
+  oiIndexUsd: Float64Array;
+  oiZ: Float64Array;
+  fundingRate8h: Float64Array;
+  fundingAprPct: Float64Array;
+  fundingZ: Float64Array;
+  /** Chain-linked funding composite (8h-equivalent decimal) on which fundingZ is computed. */
+  fundingLinked8h: Float64Array;
+  extremeScore: Float64Array;
+  states: Uint8Array;
+  counts: { spot: Uint16Array; perp: Uint16Array; oi: Uint16Array; funding: Uint16Array };
+  venues: {
+    spot: Record<string, Float64Array>;
+    perp: Record<string, Float64Array>;
+    oiUsd: Record<string, Float64Array>;
+    funding8h: Record<string, Float64Array>;
+  };
+  events: FlowEvent[];
+  /** Bars (by start time) with venues left out by the no-stale rule; bars without exclusions are not listed. */
+  excluded: Array<{ time: number; excluded: string[] }>;
+  coverage: Omit<Coverage, 'bars'>;
+  notices: string[];
+}

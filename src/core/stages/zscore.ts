@@ -1,0 +1,60 @@
+/** Stage "z-scores": rolling z of premium, OI index and linked funding, and the short-lookback notice (docs/metrics.md §9 z-scores). */
+import { rollingZF64 } from '../numeric';
+
+/** The three z-score columns the states read (unitless, NaN = unknown). */
+export interface ZColumns {
+  premiumZ: Float64Array;
+  oiZ: Float64Array;
+  fundingZ: Float64Array;
+}
+
+/** z over `lookback` valid values of the smoothed premium, the OI index and the chain-linked funding composite. */
+export function zscores(
+  premium: Float64Array,
+  oiIndex: Float64Array,
+  fundingLinked: Float64Array,
+  lookback: number
+): ZColumns {
+  return {
+    premiumZ: rollingZF64(premium, lookback),
+    oiZ: rollingZF64(oiIndex, lookback),
+    fundingZ: rollingZF64(fundingLinked, lookback),
+  };
+}
+
+/**
+ * "The lookback is longer than the data": for each metric that has values up to the last output bar but no z-score on
+ * any output bar because fewer than `lookback` values exist, one note (the states that need the z-score cannot occur).
+ */
+export function lookbackNotes(
+  metrics: Array<[string, Float64Array, Float64Array]>,
+  i0: number,
+  i1: number,
+  lookback: number
+): string[] {
+  const short: string[] = [];
+  for (const [name, values, z] of metrics) {
+    let known = 0;
+    for (let b = 0; b < i1; b++) {
+      if (values[b] === values[b]) {
+        known++;
+      }
+    }
+    let zKnown = 0;
+    for (let b = i0; b < i1; b++) {
+      if (z[b] === z[b]) {
+        zKnown++;
+      }
+    }
+    if (known > 0 && zKnown === 0 && known < lookback) {
+      short.push(`${name} has ${known}`);
+    }
+  }
+  if (!short.length) {
+    return [];
+  }
+  return [
+    `z-scores: the lookback of ${lookback} bars is longer than the data (bars with values up to the last output bar: ${short.join(', ')}): ` +
+      `those z-scores are unknown on every output bar, and the states that need them (bullish, bearish, overLeverage, extremes) cannot occur; use a shorter lookback or more history`,
+  ];
+}
