@@ -16,6 +16,7 @@ const PARTS: BenchPart[] = [
   { name: 'exchange layer (mock, 100 ms latency)', file: './exchanges', fn: 'benchExchanges' },
   { name: 'recorder exporter (GET /metrics)', file: './exporter', fn: 'benchExporter' },
   { name: 'plugin bundle sizes', file: './bundle', fn: 'benchBundle' },
+  { name: 'cli memory (compute, 100k and 1M bars)', file: './cli-memory', fn: 'benchCliMemory' },
   { name: 'browser transfer', file: '../browser/bench', fn: 'benchBrowser' },
 ];
 

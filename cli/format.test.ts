@@ -218,6 +218,22 @@ describe('JSON of engine results: the documented fields, read from the row views
     expect(bigWrites).toBeGreaterThan(2);
   });
 
+  it('csv: timeIso is the full ISO time of every row (the per-day formatter equals toISOString)', () => {
+    const big = compute(bundle, { timeframe: '1h', lookback: 5 });
+    const lines = collectWrites(big, 'csv').trimEnd().split('\n').slice(1);
+    expect(lines.length).toBe(big.bars.length);
+    lines.forEach((l, i) => {
+      const [time, iso] = l.split(',');
+      expect(Number(time)).toBe(big.bars[i].time);
+      expect(iso).toBe(new Date(big.bars[i].time).toISOString());
+    });
+    // odd milliseconds and a time before 1970 too
+    const odd = { ...toOutputDocument(big), bars: [{ ...toOutputDocument(big).bars[0], time: -86_399_999 }] };
+    expect(formatCsv(odd).split('\n')[1].split(',')[1]).toBe(new Date(-86_399_999).toISOString());
+    const odd2 = { ...odd, bars: [{ ...odd.bars[0], time: Date.UTC(2024, 1, 29, 23, 59, 59, 7) }] };
+    expect(formatCsv(odd2).split('\n')[1].split(',')[1]).toBe('2024-02-29T23:59:59.007Z');
+  });
+
   it('sanitize copies objects with toJSON (views) through it', () => {
     class View {
       get a() {
