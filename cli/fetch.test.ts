@@ -139,6 +139,36 @@ describe('fetch', () => {
 });
 
 describe('metrics', () => {
+  it("lookback 100000 does not page back to 1751: the warm-up is capped at the venues' first data, with a notice", async () => {
+    srv.resetStats();
+    const r = await run([
+      'metrics',
+      '--timeframe',
+      '1d',
+      '--from',
+      '2025-01-01',
+      '--to',
+      '2025-01-10',
+      '--venues',
+      'coinbase,bybit',
+      '--set',
+      'lookback=100000',
+      '--format',
+      'json',
+      ...base(),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(
+      /btc-flow: info: warm-up capped: 100000 1d bars before --from would start 1751-\d\d-\d\d; no chosen venue has data before 2015-01-01, so the fetch starts there/
+    );
+    // about 10 years of daily bars from 2 venues: tens of requests, not thousands
+    expect(srv.stats().total).toBeLessThan(80);
+    const doc = JSON.parse(r.out);
+    expect(doc.bars.length).toBe(10);
+    // the data is still shorter than the lookback: the engine says so
+    expect(r.err).toMatch(/btc-flow: note: z-scores: the lookback of 100000 bars is longer than the data/);
+  });
+
   it('fetch + compute in one step gives the premium compute gives on the fetched bundle, with z-scores from --from on', async () => {
     const file = join(dir, 'fetched-m.json');
     const f = await run([
