@@ -140,17 +140,17 @@ export function bundleNote(asset: string, timeframe: Timeframe, from: number, to
 
 async function readSeries(store: RecorderStore, r: BundleRead): Promise<Series | null> {
   const { venue, kind, key } = r;
-  const rows = await store.readPoints(key, r.range[0], r.range[1]);
+  const rows = await store.readValues(key, r.range[0], r.range[1]);
   if (rows.length === 0) {
     return null;
   }
   const meta = (await store.seriesMeta(key)) ?? {};
-  const points: Point[] = rows.map((r) => [r.ts, r.value]);
+  const points: Point[] = rows.map((x) => [x[0], x[1]]);
   switch (kind) {
     case 'spot':
     case 'perp': {
-      const hasVolumes = rows.every((r) => r.volume !== null);
-      const volumes: Point[] | undefined = hasVolumes ? rows.map((r) => [r.ts, r.volume as number]) : undefined;
+      const hasVolumes = rows.every((x) => x[2] !== null);
+      const volumes: Point[] | undefined = hasVolumes ? rows.map((x) => [x[0], x[2] as number]) : undefined;
       return { kind, venue, quote: meta.quote ?? 'USD', points, ...(volumes ? { volumes } : {}) };
     }
     case 'fx':
@@ -162,10 +162,7 @@ async function readSeries(store: RecorderStore, r: BundleRead): Promise<Series |
       return {
         kind: 'funding',
         venue,
-        intervalHours: inferIntervalHours(
-          rows.map((r) => [r.ts, r.value]),
-          fallback
-        ),
+        intervalHours: inferIntervalHours(points, fallback),
         points,
       };
     }

@@ -15,7 +15,7 @@ import { bundleFromStore, bundleNote, parseTime, planImport, storeStepMs } from 
 import { createRecorderServer, RecorderServer } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
 import { attachExporter, type AttachedExporter } from './exporter/attach';
-import { Recorder } from './run';
+import { Recorder, RECORDER_CACHE_POINTS } from './run';
 import { openRecorderStore } from './store/open';
 import { RecorderStoreError, type RecorderStore } from './store/types';
 import { archiveBackfill, DEFAULT_ARCHIVE_URL } from './archive/backfill';
@@ -44,7 +44,7 @@ const BASE: FlagSpec = {
 };
 const TIMEOUT: FlagSpec = { name: 'timeout', type: 'string', value: 'SECS', help: 'per-request timeout (default 10)' };
 
-const COMMANDS: Record<string, { usage: string; what: string; flags: FlagSpec[] }> = {
+export const COMMANDS: Record<string, { usage: string; what: string; flags: FlagSpec[] }> = {
   run: {
     usage:
       'recorder run --db FILE [--assets BTC,ETH] [--timeframes 1h,1d] [--port 8789] [--host 127.0.0.1] [--base-url URL] [--token-file FILE]',
@@ -290,6 +290,7 @@ async function exchangeContext(baseUrl: string | undefined, timeoutSecs: number 
   const { ExchangeContext } = await import('../src/exchanges/context');
   return new ExchangeContext({
     baseUrl,
+    cacheMaxPoints: RECORDER_CACHE_POINTS,
     timeoutMs: timeoutSecs === undefined ? undefined : Math.round(timeoutSecs * 1000),
     ...(now ? { now } : {}),
   });

@@ -13,6 +13,12 @@ import type { RecorderStore, StoreTimeframe } from './store/types';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Points the exchange layer's in-memory cache keeps in the recorder (its default, 500k, suits a browser). The store is
+ * the recorder's cache: every poll asks only for the bars after the covered range, so a small cache costs no request.
+ */
+export const RECORDER_CACHE_POINTS = 20_000;
+
 /** How far back the first fill reaches per store timeframe, in days (the venues' REST reach caps it further). */
 export const DEFAULT_FILL_DAYS: Record<StoreTimeframe, number> = { '1h': 90, '4h': 365, '1d': 5 * 365, '*': 365 };
 

@@ -73,6 +73,10 @@ export function storeContract(
       // from inclusive, to exclusive
       expect((await store.readPoints(K, T0 + H, T0 + 2 * H)).map((p) => p.ts)).toEqual([T0 + H]);
       expect(await store.countPoints(K, T0 + H, T0 + 3 * H)).toBe(2);
+      expect(await store.readValues(K, T0, T0 + 2 * H)).toEqual([
+        [T0, 100, 1000],
+        [T0 + H, 101.5, null],
+      ]);
       expect(await store.seriesMeta(K)).toEqual({ quote: 'USDT', symbol: 'BTC/USDT:USDT' });
       // another series is separate
       expect(await store.readPoints(OI, 0, T0 + 10 * H)).toEqual([]);

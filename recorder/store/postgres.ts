@@ -484,6 +484,12 @@ export class PostgresStore implements RecorderStore {
     }));
   }
 
+  /** The lean read the bundle uses (added with the interface's readValues; same query as readPoints). */
+  async readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>> {
+    const rows = await this.q(SQL.read, [...keyArgs(key), clampTs(from), clampTs(to)]);
+    return rows.map((r) => [Number(r.ts), Number(r.value), r.volume == null ? null : Number(r.volume)]);
+  }
+
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {
     const [r] = await this.q(SQL.count, [...keyArgs(key), clampTs(from), clampTs(to)]);
     return Number(r.n);

@@ -94,6 +94,7 @@ export class SqliteStore implements RecorderStore {
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('cache_size = -32768'); // 32 MB of page cache
     }
     this.db.pragma('busy_timeout = 5000');
     this.stmts = this.prepare();
@@ -182,6 +183,7 @@ export class SqliteStore implements RecorderStore {
       meta: `SELECT quote, unit, interval_hours, pair, symbol FROM series WHERE ${KEY_WHERE}`,
       read: `SELECT ts, value, volume, source, written_at, open, archive_value FROM points
          WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      values: `SELECT ts, value, volume FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
       count: `SELECT count(*) AS n FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
       coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = ? ORDER BY from_ts`,
       coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = ?`,
@@ -320,6 +322,11 @@ export class SqliteStore implements RecorderStore {
       open: r[5] === 1,
       archiveValue: (r[6] as number | null) ?? null,
     }));
+  }
+
+  async readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>> {
+    this.check();
+    return this.stmts.values.raw(true).all(...keyArgs(key), from, to) as Array<[number, number, number | null]>;
   }
 
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {

@@ -117,6 +117,8 @@ export interface RecorderStore {
   write(batch: SeriesWrite[], writtenAt?: number): Promise<number>;
   /** Points of one series with from <= ts < to, ascending. */
   readPoints(key: SeriesKey, from: number, to: number): Promise<StoredPoint[]>;
+  /** The lean read the bundle uses: [ts, value, volume or null] rows with from <= ts < to, ascending. */
+  readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>>;
   /** Number of points of one series with from <= ts < to. */
   countPoints(key: SeriesKey, from: number, to: number): Promise<number>;
   /** Meta of one series, or null when it was never written. */

@@ -1,0 +1,204 @@
+/**
+ * Recorder benchmark: the SQLite store (insert rate, reading one year of hourly bars for 30 series, bytes per point)
+ * and the run loop's steady state against the in-process mock exchange on a simulated clock (BTC and ETH at 1h and
+ * 1d, every default venue): requests per series per bar after the fill, and the process RSS (recorder, ccxt and the
+ * mock together: an upper bound for the recorder alone).
+ *
+ * Targets: insert ≥ 300k points/s; 30 series × 1 year of 1h read ≤ 100 ms; steady state ≤ 1 request per series per
+ * bar and RSS ≤ 250 MB.
+ *
+ * Run alone: `npx tsx bench/recorder.ts`; in the suite: `npm run bench`.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setSimNow } from '../mock/market';
+import { startMockServer } from '../mock/server';
+import { bundleFromStore } from '../recorder/bundle';
+import { openSqliteStore } from '../recorder/store/sqlite';
+import type { SeriesKey, SeriesWrite } from '../recorder/store/types';
+import { DEFAULT_VENUES, getVenue, venueKinds } from '../src/exchanges/registry';
+
+const H = 3_600_000;
+const YEAR_H = 365 * 24;
+
+/** 30 hourly series of one year each: every default venue's kinds for BTC, then ETH, until 30. */
+function thirtyKeys(): SeriesKey[] {
+  const keys: SeriesKey[] = [];
+  for (const asset of ['BTC', 'ETH', 'SOL']) {
+    for (const venue of DEFAULT_VENUES) {
+      for (const kind of venueKinds(getVenue(venue))) {
+        if (kind !== 'funding' && kind !== 'fx' && keys.length < 30) {
+          keys.push({ asset, venue, kind, timeframe: '1h' });
+        }
+      }
+    }
+  }
+  return keys;
+}
+
+async function benchStore(dir: string): Promise<Record<string, number>> {
+  const file = join(dir, 'bench.db');
+  const store = await openSqliteStore(file);
+  const keys = thirtyKeys();
+  const t0 = Date.UTC(2024, 0, 1);
+  // 30 series × 1 year of hourly points = 262,800 points; then 3 more years of them: 1,051,200 points in all
+  const batches: SeriesWrite[][] = [];
+  for (let y = 0; y < 4; y++) {
+    batches.push(
+      keys.map((key, k) => ({
+        key,
+        meta: key.kind === 'openInterest' ? { unit: 'base' } : { quote: 'USDT' },
+        source: 'rest',
+        points: Array.from({ length: YEAR_H }, (_, i) => {
+          const ts = t0 - y * YEAR_H * H + i * H;
+          return {
+            ts,
+            value: 50_000 + k + Math.sin(ts / 1e9) * 1000,
+            volume: key.kind === 'openInterest' ? null : 1e6 + i,
+          };
+        }),
+      }))
+    );
+  }
+  let points = 0;
+  const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  for (const b of batches) {
+    points += await store.write(b);
+  }
+  const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const insertCpuSecs = (cpu.user + cpu.system) / 1e6;
+  // re-running the same batch changes nothing, and costs
+  const again = process.hrtime.bigint();
+  const changed = await store.write(batches[0]);
+  const rewriteSecs = Number(process.hrtime.bigint() - again) / 1e9;
+
+  // read one year (the newest) of all 30 series, best of 5
+  let best = Infinity;
+  let read = 0;
+  for (let rep = 0; rep < 5; rep++) {
+    const s = process.hrtime.bigint();
+    read = 0;
+    for (const key of keys) {
+      read += (await store.readPoints(key, t0, t0 + YEAR_H * H)).length;
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  // the same year as a bundle (what GET /api/v1/bundle assembles) for BTC: its series of the 30
+  let bundleMs = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const s = process.hrtime.bigint();
+    await bundleFromStore(store, {
+      asset: 'BTC',
+      timeframe: '1h',
+      from: t0,
+      to: t0 + YEAR_H * H,
+      now: t0 + 2 * YEAR_H * H,
+    });
+    bundleMs = Math.min(bundleMs, Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  await store.close(); // checkpoints the WAL into the file
+  const bytes = statSync(file).size;
+  return {
+    'store insert points': points,
+    'store insert points/s, wall (target >= 300000)': Math.round(points / insertSecs),
+    'store insert points/s, per CPU second (shared machine)': Math.round(points / insertCpuSecs),
+    'store re-write of 262,800 unchanged points, s': Number(rewriteSecs.toFixed(3)),
+    'store rows changed by the re-write (expect 0)': changed,
+    'store read 30 series x 1 year 1h, points': read,
+    'store read 30 series x 1 year 1h, ms (target <= 100)': Number(best.toFixed(1)),
+    'bundle BTC 1h 1 year from store, ms': Number(bundleMs.toFixed(1)),
+    'store file MB per million points': Number((((bytes / points) * 1e6) / 1e6).toFixed(1)),
+  };
+}
+
+/** Sends one message to the child and waits for its reply. */
+function ask<T>(child: ChildProcess, msg: object): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`recorder child exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (r) => {
+      child.off('exit', onExit);
+      resolve(r as T);
+    });
+    child.send(msg);
+  });
+}
+
+async function benchSteadyState(dir: string): Promise<Record<string, number>> {
+  let clock = Date.UTC(2025, 5, 10, 23, 0, 30);
+  setSimNow(clock);
+  const srv = await startMockServer({ port: 0 });
+  const child = fork(join(__dirname, 'recorder-steady.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const filled = await ask<{ series: number; failing: number; fillSecs: number; rss: number }>(child, {
+      type: 'init',
+      url: srv.url,
+      db: join(dir, 'steady.db'),
+      clock,
+    });
+    // 48 simulated hours, bar by bar
+    let requests = 0;
+    let due = 0;
+    let worst = 0;
+    let peakRss = filled.rss;
+    let failing = 0;
+    for (let h = 0; h < 48; h++) {
+      clock += H;
+      setSimNow(clock);
+      srv.resetStats();
+      const r = await ask<{ due: number; rss: number; failing: number }>(child, { type: 'tick', clock });
+      const n = srv.stats().total;
+      requests += n;
+      due += r.due;
+      worst = Math.max(worst, n / r.due);
+      peakRss = Math.max(peakRss, r.rss);
+      failing = Math.max(failing, r.failing);
+    }
+    await ask(child, { type: 'stop' });
+    return {
+      'steady: series recorded (BTC+ETH, 1h+1d, all venues)': filled.series,
+      'steady: first fill (7 d of 1h, 60 d of 1d), s': Number(filled.fillSecs.toFixed(1)),
+      'steady: series failing after the fill / during 48 h': filled.failing + failing,
+      'steady: requests per series per bar, 48 h (target <= 1)': Number((requests / due).toFixed(3)),
+      'steady: worst bar, requests per due series': Number(worst.toFixed(3)),
+      'steady: recorder process peak RSS MB (target <= 250)': Math.round(peakRss / 1e6),
+    };
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+    }
+    await srv.close();
+    setSimNow(null);
+  }
+}
+
+export async function benchRecorder(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-recorder-'));
+  try {
+    return { ...(await benchStore(dir)), ...(await benchSteadyState(dir)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  benchRecorder()
+    .then((r) => {
+      for (const [k, v] of Object.entries(r)) {
+        process.stdout.write(`${k.padEnd(70)} ${String(v)}\n`);
+      }
+      process.exit(0);
+    })
+    .catch((e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    });
+}
