@@ -12,7 +12,9 @@ let clock = 0;
 let rec: Recorder | undefined;
 let store: RecorderStore | undefined;
 
-const rss = () => Math.max(process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+/** Current RSS, and the peak since start (resourceUsage().maxRSS, KB). */
+const rss = () => process.memoryUsage().rss;
+const peak = () => Math.max(rss(), process.resourceUsage().maxRSS * 1024);
 
 process.on('message', async (m: { type: string; url?: string; db?: string; clock?: number }) => {
   if (m.type === 'init') {
@@ -40,12 +42,19 @@ process.on('message', async (m: { type: string; url?: string; db?: string; clock
       failing: rec.states.filter((s) => s.failures > 0).length,
       fillSecs: (Date.now() - t) / 1000,
       rss: rss(),
+      peak: peak(),
     });
   } else if (m.type === 'tick') {
     clock = m.clock!;
     const due = rec!.states.filter((s) => s.due <= clock).length;
     await rec!.cycle();
-    process.send!({ type: 'ticked', due, failing: rec!.states.filter((s) => s.failures > 0).length, rss: rss() });
+    process.send!({
+      type: 'ticked',
+      due,
+      failing: rec!.states.filter((s) => s.failures > 0).length,
+      rss: rss(),
+      peak: peak(),
+    });
   } else {
     await store?.close();
     process.send!({ type: 'stopped' }, () => process.exit(0));
