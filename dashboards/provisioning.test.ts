@@ -158,7 +158,13 @@ describe('provisioning/dashboards/btc-flow.yaml', () => {
 
 describe('docker-compose.yml', () => {
   test('parses, with the grafana, mock-exchanges, prometheus and alertmanager services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'mock-exchanges', 'prometheus']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'alertmanager',
+      'grafana',
+      'mock-exchanges',
+      'prometheus',
+      'recorder',
+    ]);
   });
 
   test('Grafana OSS at a pinned version that satisfies plugin.json grafanaDependency', () => {

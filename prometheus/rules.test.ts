@@ -152,3 +152,38 @@ describe('docker-compose.yml: prometheus and alertmanager services', () => {
     expect(compose.services.prometheus.ports).toContain('127.0.0.1:9090:9090');
   });
 });
+
+describe('docker-compose.yml: the recorder service Prometheus scrapes', () => {
+  type Json = Record<string, any>;
+  const compose = parse(readFileSync(join(DIR, '..', 'docker-compose.yml'), 'utf8')) as Json;
+  const recorder = compose.services.recorder as Json;
+  const cmd = (recorder.command as string[]).join(' ');
+
+  it('runs `recorder run` on all interfaces, on the port Prometheus scrapes', () => {
+    const cfg = parse(readFileSync(join(DIR, 'prometheus.yml'), 'utf8')) as Json;
+    const [target] = cfg.scrape_configs[0].static_configs[0].targets as string[];
+    const [host, port] = target.split(':');
+    expect(compose.services[host]).toBe(recorder);
+    expect(cmd).toMatch(/recorder\/cli\.ts run /);
+    expect(cmd).toContain(`--port ${port}`);
+    expect(cmd).toContain('--host 0.0.0.0');
+    expect(recorder.ports).toContain(`127.0.0.1:${port}:${port}`);
+  });
+
+  it('installs exactly the versions package-lock.json pins for what the recorder imports', () => {
+    const lock = JSON.parse(readFileSync(join(DIR, '..', 'package-lock.json'), 'utf8')) as Json;
+    const installs = [...cmd.matchAll(/(?<=\s)((?:@[\w-]+\/)?[\w.-]+)@(\d+\.\d+\.\d+)\b/g)].map((m) => [m[1], m[2]]);
+    expect(installs.map(([n]) => n).sort()).toEqual([
+      '@grafana/tsconfig',
+      'better-sqlite3',
+      'ccxt',
+      'fflate',
+      'pg',
+      'prom-client',
+      'tsx',
+    ]);
+    for (const [name, version] of installs) {
+      expect([name, version]).toEqual([name, lock.packages[`node_modules/${name}`].version]);
+    }
+  });
+});
