@@ -4,6 +4,7 @@
  * (never the open one), absent values, every state always present, onset counting, health metrics and the
  * text format Prometheus reads. Expected numbers are written out by hand from the bars below.
  */
+import { Gauge } from 'prom-client';
 import type { Bar, EngineResult, StateKind } from '../../src/core/types';
 import { BtcFlowExporter, lastClosedBarIndex } from './exporter';
 import { ALL_METRIC_NAMES, BAR_GAUGES } from './metrics';
@@ -263,6 +264,10 @@ describe('BtcFlowExporter health and registry', () => {
       expect(name.endsWith('_total')).toBe(text.includes(`# TYPE ${name} counter`));
     }
     expect(new Set(ALL_METRIC_NAMES).size).toBe(ALL_METRIC_NAMES.length);
+    // a second metric of the same name in the exporter's registry is an error, not a silent merge
+    expect(() => new Gauge({ name: 'btcflow_open_interest_usd', help: 'dup', registers: [a.registry] })).toThrow(
+      /already been registered/
+    );
     expect(Object.values(BAR_GAUGES).map((g) => g.name)).toHaveLength(8);
     expect(a.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
