@@ -5,7 +5,7 @@
  */
 import { ema, emaF64 } from './numeric';
 import { DEFAULT_OPTIONS, EngineOptions } from './options';
-import { MetricArrays, computeStates, regimeStep, statesOfMask } from './signals';
+import { MetricArrays, buildEventsFromColumns, computeStates, regimeStep, statesOfMask } from './signals';
 import { StateKind } from './types';
 
 /** Metric columns from a premium series; OI z, funding z and APR default to cool values (0, 0, 10 %/yr). */
@@ -207,5 +207,42 @@ describe('the defaults', () => {
     const expected = [false, false, false, false, false, true, true];
     expect(run('bullish', m, {})).toEqual(expected);
     // e_6 − e_1 = 0.1 (0.75 − 0.75^6) = 0.0572 > 0.01: still rising at bar 6 (held anyway by hysteresis)
+  });
+});
+
+describe('state masks and events', () => {
+  it('statesOfMask(mask) lists the states of its bits in STATE_KINDS order (bit i = STATE_KINDS[i])', () => {
+    expect(statesOfMask(0)).toEqual([]);
+    expect(statesOfMask(1 | 4)).toEqual(['bullish', 'overLeverage']);
+    expect(statesOfMask(2 | 16)).toEqual(['bearish', 'extremeBottom']);
+    expect(statesOfMask(32 | 8)).toEqual(['extremeTop']); // bits beyond the five states are ignored
+  });
+
+  it('buildEventsFromColumns merges each run of bars in one state into one event from its first bar to the end of its last', () => {
+    const D = 86_400_000;
+    const n = 6;
+    const f = (v: number) => new Float64Array(n).fill(v);
+    // bullish on bars 0-1 and 4; overLeverage on bars 1-3
+    const states = Uint8Array.from([1, 1 | 4, 4, 4, 1, 0]);
+    const cols = {
+      length: n,
+      time: Float64Array.from({ length: n }, (_, i) => i * D),
+      timeEnd: Float64Array.from({ length: n }, (_, i) => (i + 1) * D),
+      premiumPct: f(0.1),
+      premiumZ: f(1),
+      oiUsd: f(1e9),
+      oiZ: f(2),
+      fundingRate8h: f(0.0001),
+      fundingAprPct: f(10.95),
+      fundingZ: f(2),
+      extremeScore: f(NaN),
+      states,
+    };
+    const events = buildEventsFromColumns(cols, DEFAULT_OPTIONS).map((e) => [e.kind, e.time / D, e.timeEnd / D]);
+    expect(events).toEqual([
+      ['bullish', 0, 2],
+      ['overLeverage', 1, 4],
+      ['bullish', 4, 5],
+    ]);
   });
 });
