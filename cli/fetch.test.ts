@@ -139,6 +139,41 @@ describe('fetch', () => {
 });
 
 describe('metrics', () => {
+  it("the mock's gaps fault on binanceusdm funding is said: how many points are missing and where (item 2)", async () => {
+    srv.setFaults([{ venue: 'binanceusdm', endpoint: 'fundingHistory', type: 'gaps' }]);
+    const args = [
+      'metrics',
+      '--timeframe',
+      '1d',
+      '--from',
+      '2025-01-01',
+      '--to',
+      '2025-01-20',
+      '--venues',
+      'binanceusdm',
+    ];
+    const r = await run([...args, '--set', 'lookback=5', '--format', 'json', ...base()]);
+    expect(r.code).toBe(0);
+    const line = r.err.split('\n').find((l) => l.startsWith('btc-flow: note: gaps: funding binanceusdm misses '));
+    expect(line).toMatch(
+      /misses (\d+) points against its usual spacing of 8 h, in (\d+) gaps: \d{4}-\d\d-\d\d \d\d:00 \.\. /
+    );
+    const doc = JSON.parse(r.out);
+    const cov = doc.coverage.series.find((x: { venue: string; kind: string }) => x.kind === 'funding');
+    expect(cov.missing).toBeGreaterThan(5);
+    expect(Number(/misses (\d+) points/.exec(line!)![1])).toBe(cov.missing);
+    // each listed gap spans two spacings (one settlement dropped) and is inside the series
+    for (const g of cov.gaps) {
+      expect(g.to - g.from).toBe(16 * 3_600_000);
+      expect(g.missing).toBe(1);
+      expect(g.from).toBeGreaterThanOrEqual(cov.first);
+    }
+    // without the fault: no gaps note
+    srv.setFaults([]);
+    const clean = await run([...args, '--set', 'lookback=5', '--format', 'json', ...base()]);
+    expect(clean.err).not.toMatch(/note: gaps:/);
+  });
+
   it("lookback 100000 does not page back to 1751: the warm-up is capped at the venues' first data, with a notice", async () => {
     srv.resetStats();
     const r = await run([
