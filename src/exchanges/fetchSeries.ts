@@ -181,6 +181,15 @@ async function doFetch(
         : `lists no ${venue.marketType === 'spot' ? 'spot' : venue.contract + ' perpetual'} market for ${req.asset}`
     );
   }
+  // the id came from the venue's answer and may go into a URL path (the fx market is looked up by symbol, so it is
+  // checked here too)
+  if (typeof market.id !== 'string' || !venue.idPattern.test(market.id)) {
+    throw new VenueError(
+      venue.id,
+      'malformed',
+      `refused market id ${JSON.stringify(String(market.id)).slice(0, 80)} of ${market.symbol}: it does not match the venue's id pattern ${venue.idPattern}`
+    );
+  }
   const tf = fetchTimeframeFor(venue, req.kind, req.timeframe);
   const barMs = FETCH_TF_MS[tf];
   const now = ctx.now();

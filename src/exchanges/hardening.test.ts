@@ -115,6 +115,23 @@ describe('market ids from a venue answer (item 8)', () => {
     }
   });
 
+  it('the fx market (looked up by symbol) is checked too: a hostile USDT-USD id is refused', async () => {
+    const mirror = await hostileMirror('BTC-USD');
+    try {
+      const ctx = new ExchangeContext({ baseUrl: mirror.url, now: () => NOW, retries: 0, timeoutMs: 10_000 });
+      const ex = await ctx.markets(getVenue('coinbase'));
+      ex.markets!['USDT/USD'].id = 'USDT-USD/../../x';
+      const err = await fetchSeries(
+        { venue: 'coinbase', kind: 'fx', asset: 'BTC', timeframe: '1d', from: NOW - 10 * DAY, to: NOW },
+        ctx
+      ).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/^coinbase: refused market id "USDT-USD\/\.\.\/\.\.\/x" of USDT\/USD/);
+      expect(mirror.paths.some((p) => p.includes('candles'))).toBe(false);
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it('encodePathValue encodes separators and all-dot segments', () => {
     expect(encodePathValue('../a?b=#')).toBe('..%2Fa%3Fb%3D%23');
     expect(encodePathValue('..')).toBe('%2E%2E');
