@@ -64,7 +64,8 @@ beforeEach(async () => {
   }
 });
 
-const newDs = (jsonData: BtcFlowOptions = CONFIG, url = proxy.dsUrl) => new DataSource(instanceSettings(url, jsonData), { now: () => NOW });
+const newDs = (jsonData: BtcFlowOptions = CONFIG, url = proxy.dsUrl) =>
+  new DataSource(instanceSettings(url, jsonData), { now: () => NOW });
 
 /**
  * Reference: the bundle straight from the mock, with the warm-up computed by hand (lookback + smoothing − 1 +
@@ -192,13 +193,18 @@ describe('query() for every query type, against the engine on the same data', ()
     expect(values(rate, 'fundingRate8h:deribit')).toEqual(ref.bars.map((b) => b.venues.funding8h.deribit ?? null));
     expect(() => field(rate, 'fundingAprPct')).toThrow();
 
-    const [apr] = await run(newDs(), [{ refId: 'D', queryType: 'funding', timeframe: '1d', unit: 'apr', perVenue: true }]);
+    const [apr] = await run(newDs(), [
+      { refId: 'D', queryType: 'funding', timeframe: '1d', unit: 'apr', perVenue: true },
+    ]);
     expect(values(apr, 'fundingAprPct')).toEqual(ref.bars.map((b) => b.fundingAprPct));
     expect(field(apr, 'fundingAprPct').config.unit).toBe('percent');
     // APR = 8h rate × 3 × 365 × 100, by hand, for the composite and a venue
     const i = 40;
     expect(values(apr, 'fundingAprPct')[i] as number).toBeCloseTo(ref.bars[i].fundingRate8h! * 3 * 365 * 100, 8);
-    expect(values(apr, 'fundingAprPct:okx')[i] as number).toBeCloseTo(ref.bars[i].venues.funding8h.okx! * 1095 * 100, 8);
+    expect(values(apr, 'fundingAprPct:okx')[i] as number).toBeCloseTo(
+      ref.bars[i].venues.funding8h.okx! * 1095 * 100,
+      8
+    );
   });
 
   it('signals: a 0/1 state series per kind, and events', async () => {
@@ -207,7 +213,9 @@ describe('query() for every query type, against the engine on the same data', ()
       expect(values(states, k)).toEqual(ref.bars.map((b) => (b.states.includes(k) ? 1 : 0)));
       expect(field(states, k).config.mappings?.length).toBe(1);
     }
-    const [events] = await run(newDs(), [{ refId: 'E', queryType: 'signals', timeframe: '1d', format: 'events', kinds: ['bullish', 'bearish'] }]);
+    const [events] = await run(newDs(), [
+      { refId: 'E', queryType: 'signals', timeframe: '1d', format: 'events', kinds: ['bullish', 'bearish'] },
+    ]);
     const want = ref.events.filter((e) => e.kind === 'bullish' || e.kind === 'bearish');
     expect(want.length).toBeGreaterThan(0);
     expect(values(events, 'time')).toEqual(want.map((e) => e.time));
@@ -263,7 +271,9 @@ describe('routes, mirror and sharing', () => {
   it('with the default venues, every host the queries need has a route and every route is used', async () => {
     const before = { ...proxy.counts };
     const ds = newDs({ requestTimeoutMs: 5000, retries: 0 });
-    const res = await lastValueFrom(ds.query(request([{ refId: 'A', queryType: 'signals', timeframe: '1d' }], NOW - 60 * DAY, NOW)));
+    const res = await lastValueFrom(
+      ds.query(request([{ refId: 'A', queryType: 'signals', timeframe: '1d' }], NOW - 60 * DAY, NOW))
+    );
     expect(res.errors ?? []).toEqual([]);
     await ds.metricFindQuery('assets(all)');
     await ds.testDatasource();
@@ -274,7 +284,11 @@ describe('routes, mirror and sharing', () => {
   });
 
   it('with a mirror URL every request goes to <mirror>/<host>/... through the mirror route', async () => {
-    const mirrorProxy = await startFakeGrafanaProxy({ routes: pluginJson.routes, jsonData: { mirrorUrl: mock.url }, internet: 'http://127.0.0.1:9' });
+    const mirrorProxy = await startFakeGrafanaProxy({
+      routes: pluginJson.routes,
+      jsonData: { mirrorUrl: mock.url },
+      internet: 'http://127.0.0.1:9',
+    });
     try {
       const ds = newDs({ ...CONFIG, mirrorUrl: mock.url }, mirrorProxy.dsUrl);
       const [f] = await run(ds, [{ refId: 'A', queryType: 'premium', timeframe: '1d' }]);
@@ -294,7 +308,9 @@ describe('routes, mirror and sharing', () => {
     const single = mock.stats().total;
     mock.resetStats();
     const six = newDs();
-    const panels = ['A', 'B', 'C', 'D', 'E', 'F'].map((refId) => lastValueFrom(six.query(request([{ refId, queryType: 'signals', timeframe: '1d' }], FROM, TO, DAY))));
+    const panels = ['A', 'B', 'C', 'D', 'E', 'F'].map((refId) =>
+      lastValueFrom(six.query(request([{ refId, queryType: 'signals', timeframe: '1d' }], FROM, TO, DAY)))
+    );
     await Promise.all(panels);
     expect(mock.stats().total).toBe(single);
     // a refresh of the same data source re-fetches only open bars / new funding points, not the history
@@ -309,7 +325,9 @@ describe('options', () => {
     variables.asset = 'BTC';
     variables.timeframe = '1w';
     variables.venues = ['coinbase', 'bybit'];
-    const [f] = await run(newDs(), [{ refId: 'A', queryType: 'prices', asset: '$asset', timeframe: '$timeframe', venues: ['$venues'] }]);
+    const [f] = await run(newDs(), [
+      { refId: 'A', queryType: 'prices', asset: '$asset', timeframe: '$timeframe', venues: ['$venues'] },
+    ]);
     expect(f.meta?.custom?.timeframe).toBe('1w');
     const names = f.fields.map((x) => x.name);
     expect(names).toEqual(['time', 'spotUsd', 'perpUsd', 'spot:coinbase', 'perp:bybit']);
@@ -333,9 +351,18 @@ describe('options', () => {
   });
 
   it('lookback, smoothing and configured thresholds reach the engine', async () => {
-    const ds = newDs({ ...CONFIG, thresholds: { overLeverageOiZ: 0.5, overLeverageFundingZ: 0.5 }, defaultLookbacks: { '1d': 60 } });
+    const ds = newDs({
+      ...CONFIG,
+      thresholds: { overLeverageOiZ: 0.5, overLeverageFundingZ: 0.5 },
+      defaultLookbacks: { '1d': 60 },
+    });
     const [f] = await run(ds, [{ refId: 'A', queryType: 'signals', timeframe: '1d', premiumSmoothing: 3 }]);
-    const ref = await reference({ tf: '1d', lookback: 60, smoothing: 3, engine: { premiumSmoothing: 3, overLeverageOiZ: 0.5, overLeverageFundingZ: 0.5 } });
+    const ref = await reference({
+      tf: '1d',
+      lookback: 60,
+      smoothing: 3,
+      engine: { premiumSmoothing: 3, overLeverageOiZ: 0.5, overLeverageFundingZ: 0.5 },
+    });
     expect(values(f, 'overLeverage')).toEqual(ref.bars.map((b) => (b.states.includes('overLeverage') ? 1 : 0)));
     expect(values(f, 'bullish')).toEqual(ref.bars.map((b) => (b.states.includes('bullish') ? 1 : 0)));
     const [p] = await run(ds, [{ refId: 'A', queryType: 'premium', timeframe: '1d', lookback: 30 }]);
@@ -350,26 +377,33 @@ describe('options', () => {
     const ref = await reference({
       tf: '1d',
       lookback: 90,
-      filter: (b) => ({ ...inBaskets(b), series: inBaskets(b).series.filter((s) => s.kind !== 'openInterest' || s.venue === 'bybit') }),
+      filter: (b) => ({
+        ...inBaskets(b),
+        series: inBaskets(b).series.filter((s) => s.kind !== 'openInterest' || s.venue === 'bybit'),
+      }),
     });
     expect(values(f, 'oiUsd')).toEqual(ref.bars.map((b) => b.oiUsd));
   });
 
   it('bad input gets a clear error naming the field and the allowed values', async () => {
-    const res = await lastValueFrom(newDs().query(
-      request(
-        [
-          { refId: 'A', queryType: 'premium', timeframe: '2h' as never },
-          { refId: 'B', queryType: 'premium', venues: ['kraken'] },
-          { refId: 'C', queryType: 'nope' as never },
-        ],
-        FROM,
-        TO
+    const res = await lastValueFrom(
+      newDs().query(
+        request(
+          [
+            { refId: 'A', queryType: 'premium', timeframe: '2h' as never },
+            { refId: 'B', queryType: 'premium', venues: ['kraken'] },
+            { refId: 'C', queryType: 'nope' as never },
+          ],
+          FROM,
+          TO
+        )
       )
-    ));
+    );
     const msg = Object.fromEntries((res.errors ?? []).map((e) => [e.refId, e.message]));
     expect(msg.A).toBe('timeframe: unknown timeframe "2h"; allowed: auto, 1h, 4h, 1d, 3d, 1w, 1M');
-    expect(msg.B).toMatch(/^venues: "kraken" is not a configured venue; allowed: coinbase, bitstamp, binance, binanceusdm, bybit, okx, deribit/);
+    expect(msg.B).toMatch(
+      /^venues: "kraken" is not a configured venue; allowed: coinbase, bitstamp, binance, binanceusdm, bybit, okx, deribit/
+    );
     expect(msg.C).toMatch(/^queryType: unknown query type "nope"; allowed: premium, oi, oiZ/);
   });
 });
@@ -402,21 +436,35 @@ describe('faults', () => {
     const ref = await reference({
       tf: '1d',
       lookback: 90,
-      filter: (b) => ({ ...inBaskets(b), series: inBaskets(b).series.filter((s) => !(s.kind === 'funding' && s.venue === 'bybit')) }),
+      filter: (b) => ({
+        ...inBaskets(b),
+        series: inBaskets(b).series.filter((s) => !(s.kind === 'funding' && s.venue === 'bybit')),
+      }),
     });
     expect(values(f, 'fundingRate8h')).toEqual(ref.bars.map((b) => b.fundingRate8h));
   });
 
   it('when every venue fails the query fails with the reasons', async () => {
-    await fetch(`${mock.url}/__faults`, { method: 'POST', body: JSON.stringify({ venue: '*', endpoint: '*', type: '500' }) });
-    const res = await lastValueFrom(newDs({ ...CONFIG, retries: 0 }).query(request([{ refId: 'A', queryType: 'premium', timeframe: '1d' }], FROM, TO)));
+    await fetch(`${mock.url}/__faults`, {
+      method: 'POST',
+      body: JSON.stringify({ venue: '*', endpoint: '*', type: '500' }),
+    });
+    const res = await lastValueFrom(
+      newDs({ ...CONFIG, retries: 0 }).query(request([{ refId: 'A', queryType: 'premium', timeframe: '1d' }], FROM, TO))
+    );
     expect(res.errors?.[0].refId).toBe('A');
     expect(res.errors?.[0].message).toMatch(/^No venue answered for BTC: .*coinbase/);
   });
 
   it('too little history before the range: a warm-up notice says which z-score and from when', async () => {
     const from = Date.UTC(2019, 1, 1);
-    const [f] = await run(newDs(), [{ refId: 'A', queryType: 'premium', timeframe: '1d' }], DAY, from, from + 200 * DAY);
+    const [f] = await run(
+      newDs(),
+      [{ refId: 'A', queryType: 'premium', timeframe: '1d' }],
+      DAY,
+      from,
+      from + 200 * DAY
+    );
     const n = (f.meta?.notices ?? []).find((x) => /premium z-score: the first/.test(x.text));
     expect(n?.severity).toBe('warning');
     const z = values(f, 'premiumZ');
@@ -445,20 +493,34 @@ describe('annotations', () => {
     expect(values(f, 'time')).toEqual(want.map((e) => e.time));
     expect(values(f, 'timeEnd')).toEqual(want.map((e) => e.timeEnd));
     // regions: every event ends after it starts, on bar boundaries
-    expect((values(f, 'timeEnd') as number[]).every((t, i) => t > (values(f, 'time')[i] as number) && t % DAY === 0)).toBe(true);
+    expect(
+      (values(f, 'timeEnd') as number[]).every((t, i) => t > (values(f, 'time')[i] as number) && t % DAY === 0)
+    ).toBe(true);
     expect((values(f, 'text') as string[]).every((t) => t.length > 0)).toBe(true);
   });
 
   it('an annotation without a BTC Flow target falls back to all signal events', () => {
     const prepared = newDs().annotations!.prepareQuery!({ name: 'x', enable: true, iconColor: 'red' } as never);
-    expect(prepared).toMatchObject({ queryType: 'signals', format: 'events', kinds: ['bullish', 'bearish', 'overLeverage'] });
+    expect(prepared).toMatchObject({
+      queryType: 'signals',
+      format: 'events',
+      kinds: ['bullish', 'bearish', 'overLeverage'],
+    });
   });
 });
 
 describe('variables and test', () => {
   it('metricFindQuery: timeframes, venues per role, assets on the configured venues', async () => {
     const ds = newDs();
-    expect((await ds.metricFindQuery('timeframes()')).map((v) => v.text)).toEqual(['auto', '1h', '4h', '1d', '3d', '1w', '1M']);
+    expect((await ds.metricFindQuery('timeframes()')).map((v) => v.text)).toEqual([
+      'auto',
+      '1h',
+      '4h',
+      '1d',
+      '3d',
+      '1w',
+      '1M',
+    ]);
     expect((await ds.metricFindQuery('venues(spot)')).map((v) => v.text)).toEqual(CONFIG.spotVenues);
     expect((await ds.metricFindQuery(' venues( oi ) ')).map((v) => v.text)).toEqual(CONFIG.oiVenues);
     expect((await ds.metricFindQuery('venues()')).map((v) => v.text)).toEqual(ALL);
@@ -478,11 +540,16 @@ describe('variables and test', () => {
     const ok = await newDs().testDatasource();
     expect(ok.status).toBe('success');
     expect(ok.message).toBe(`All ${ALL.length} venues answered: ${ALL.join(', ')}.`);
-    await fetch(`${mock.url}/__faults`, { method: 'POST', body: JSON.stringify({ venue: 'deribit', endpoint: '*', type: '500' }) });
+    await fetch(`${mock.url}/__faults`, {
+      method: 'POST',
+      body: JSON.stringify({ venue: 'deribit', endpoint: '*', type: '500' }),
+    });
     mock.resetStats();
     const bad = await newDs({ ...CONFIG, retries: 0 }).testDatasource();
     expect(bad.status).toBe('warning');
-    expect(bad.message).toMatch(/^6 of 7 venues answered \(coinbase, bitstamp, binance, binanceusdm, bybit, okx\)\. Not answering: deribit: ping: server error \(HTTP 500\)/);
+    expect(bad.message).toMatch(
+      /^6 of 7 venues answered \(coinbase, bitstamp, binance, binanceusdm, bybit, okx\)\. Not answering: deribit: ping: server error \(HTTP 500\)/
+    );
     // one request per venue
     expect(mock.stats().total).toBe(ALL.length);
   });

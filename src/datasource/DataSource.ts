@@ -40,7 +40,8 @@ import { buildFrames, FrameContext, VisibleResult } from './frames';
 import { toNotices, warmupNotices } from './notices';
 import { fetchResolved, PlannedSeries, planKinds, plannedSeries, registryDefaults, resolveTarget } from './plan';
 import { allConfiguredVenues, configuredVenues, Interpolator, ResolvedQuery, RoleVenues } from './query';
-import { proxyBase } from './routes';
+import { proxyBase, recorderBase } from './routes';
+import { RecorderSource, recorderFromSettings, sourceNotices, type SourcedBundleResult } from './recorderSource';
 import { pingVenue } from './ping';
 import { runVariableQuery } from './variables';
 import {
@@ -60,6 +61,8 @@ export { fetchByRole, kindsFor, registryDefaults } from './plan';
 export interface DataSourceSeams {
   baseUrl?: BaseUrl;
   now?: () => number;
+  /** Where recorder requests go (instead of `<datasource url>/recorder`). */
+  recorderApiRoot?: string;
 }
 
 /** The parts of a query request a target run reads. */
@@ -74,7 +77,7 @@ export interface RunHooks {
 
 export interface TargetRun {
   resolved: ResolvedQuery;
-  fetched: BundleResult;
+  fetched: SourcedBundleResult;
   bundle: Bundle;
   result: EngineResult;
   frames: DataFrame[];
@@ -86,7 +89,7 @@ export interface TargetRun {
  */
 export function computeTarget(
   resolved: ResolvedQuery,
-  fetched: BundleResult,
+  fetched: SourcedBundleResult,
   refId: string,
   extra: QueryResultMetaNotice[] = []
 ): Omit<TargetRun, 'fetched'> {
@@ -116,8 +119,9 @@ export function computeTarget(
       )
     ),
     ...warmupNotices(result.bars, resolved.query.queryType, resolved.lookback, resolved.timeframe),
+    ...sourceNotices(fetched.source),
   ];
-  const ctx: FrameContext = { refId, notices, timeframe: resolved.timeframe };
+  const ctx: FrameContext = { refId, notices, timeframe: resolved.timeframe, source: fetched.source };
   const frames = buildFrames(visible, resolved.query, ctx);
   return { resolved, bundle, result, frames };
 }
@@ -216,6 +220,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   readonly proxyUrl: string;
   /** What is wrong with the configured mirror URL (checked here, where it is used), or undefined. */
   readonly mirrorProblem: string | undefined;
+  /** The recorder when a Recorder URL is set; an invalid one is kept as the error every query then reports. */
+  readonly recorder: RecorderSource | Error | undefined;
 
   constructor(instanceSettings: DataSourceInstanceSettings<BtcFlowOptions>, seams: DataSourceSeams = {}) {
     super(instanceSettings);
@@ -231,6 +237,13 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       retries: this.settings.retries ?? DEFAULT_RETRIES,
       now: seams.now,
     });
+    try {
+      this.recorder = recorderFromSettings(this.settings, seams.recorderApiRoot ?? recorderBase(this.proxyUrl), {
+        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      });
+    } catch (e) {
+      this.recorder = e as Error;
+    }
     const annotations: AnnotationSupport<BtcFlowQuery> = {
       getDefaultQuery: () => DEFAULT_ANNOTATION_QUERY,
       QueryEditor: AnnotationQueryEditor,
@@ -269,6 +282,9 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
 
   /** Throws the mirror URL's problem (a BtcFlowInputError naming `mirrorUrl`) when it is invalid. */
   checkMirror(): void {
+    if (this.recorder instanceof Error) {
+      throw this.recorder;
+    }
     if (this.mirrorProblem) {
       throw new BtcFlowInputError('mirrorUrl', `${this.mirrorProblem} (data source settings, Exchange mirror URL)`);
     }
@@ -316,9 +332,18 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   async runTarget(target: BtcFlowQuery, request: RunRequest, hooks: RunHooks = {}): Promise<TargetRun> {
     const resolved = this.resolve(target, request);
     const partial = hooks.onPartial ? new PartialFrames(resolved, target.refId, hooks.onPartial) : undefined;
-    let fetched: BundleResult;
+    let fetched: SourcedBundleResult;
+    const recorder =
+      this.recorder instanceof RecorderSource
+        ? { source: this.recorder, configured: this.configuredVenues() }
+        : undefined;
     try {
-      fetched = await fetchResolved(this.exchange, resolved, { signal: hooks.signal, onProgress: partial?.progress });
+      fetched = await fetchResolved(
+        this.exchange,
+        resolved,
+        { signal: hooks.signal, onProgress: partial?.progress },
+        recorder
+      );
     } finally {
       partial?.stop();
     }

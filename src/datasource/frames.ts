@@ -16,6 +16,7 @@ import {
   createDataFrame,
 } from '@grafana/data';
 import type { Bar, BarCoverage, BarVenues, FlowEvent, StateKind } from '../core/types';
+import type { BarSource } from './recorderSource';
 import {
   EXTREME_KINDS,
   ExtremeKind,
@@ -102,16 +103,23 @@ export interface FrameContext {
   notices: QueryResultMetaNotice[];
   /** Timeframe actually used (after `auto`), shown in frame meta. */
   timeframe: string;
+  /** Where the bars came from when a recorder is configured (`meta.custom.source`, see docs/queries.md). */
+  source?: BarSource;
 }
 
-function frame(ctx: FrameContext, name: string, fields: FieldSpec[], extraMeta: Record<string, unknown> = {}): DataFrame {
+function frame(
+  ctx: FrameContext,
+  name: string,
+  fields: FieldSpec[],
+  extraMeta: Record<string, unknown> = {}
+): DataFrame {
   return createDataFrame({
     refId: ctx.refId,
     name,
     fields,
     meta: {
       notices: ctx.notices.length ? ctx.notices : undefined,
-      custom: { timeframe: ctx.timeframe },
+      custom: ctx.source ? { timeframe: ctx.timeframe, source: ctx.source } : { timeframe: ctx.timeframe },
       ...extraMeta,
     },
   });
@@ -138,7 +146,13 @@ export function venueLabels(bars: Bar[], key: keyof BarVenues): string[] {
   return [...set].sort();
 }
 
-function perVenueFields(bars: Bar[], key: keyof BarVenues, metric: string, config: (venue: string) => FieldConfig, scale = 1) {
+function perVenueFields(
+  bars: Bar[],
+  key: keyof BarVenues,
+  metric: string,
+  config: (venue: string) => FieldConfig,
+  scale = 1
+) {
   return venueLabels(bars, key).map((venue) =>
     num(
       `${metric}:${venue}`,
@@ -167,20 +181,51 @@ export function premiumFrames(bars: Bar[], q: QueryOf<'premium'>, ctx: FrameCont
     ),
   ];
   if (q.includeZ ?? d.includeZ) {
-    fields.push(num('premiumZ', bars.map((b) => b.premiumZ), zConfig(DISPLAY_NAMES.premiumZ)));
+    fields.push(
+      num(
+        'premiumZ',
+        bars.map((b) => b.premiumZ),
+        zConfig(DISPLAY_NAMES.premiumZ)
+      )
+    );
   }
   if (q.includeBaskets ?? d.includeBaskets) {
-    fields.push(num('spotUsd', bars.map((b) => b.spotUsd), usdConfig(DISPLAY_NAMES.spotUsd)));
-    fields.push(num('perpUsd', bars.map((b) => b.perpUsd), usdConfig(DISPLAY_NAMES.perpUsd)));
+    fields.push(
+      num(
+        'spotUsd',
+        bars.map((b) => b.spotUsd),
+        usdConfig(DISPLAY_NAMES.spotUsd)
+      )
+    );
+    fields.push(
+      num(
+        'perpUsd',
+        bars.map((b) => b.perpUsd),
+        usdConfig(DISPLAY_NAMES.perpUsd)
+      )
+    );
   }
   return [frame(ctx, 'premium', fields)];
 }
 
 export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): DataFrame[] {
   const d = DEFAULT_QUERIES.oi;
-  const fields: FieldSpec[] = [timeField(bars), num('oiUsd', bars.map((b) => b.oiUsd), usdConfig(DISPLAY_NAMES.oiUsd))];
+  const fields: FieldSpec[] = [
+    timeField(bars),
+    num(
+      'oiUsd',
+      bars.map((b) => b.oiUsd),
+      usdConfig(DISPLAY_NAMES.oiUsd)
+    ),
+  ];
   if (q.includeIndex ?? d.includeIndex) {
-    fields.push(num('oiIndexUsd', bars.map((b) => b.oiIndexUsd), usdConfig(DISPLAY_NAMES.oiIndexUsd)));
+    fields.push(
+      num(
+        'oiIndexUsd',
+        bars.map((b) => b.oiIndexUsd),
+        usdConfig(DISPLAY_NAMES.oiIndexUsd)
+      )
+    );
   }
   if (q.perVenue ?? d.perVenue) {
     fields.push(...perVenueFields(bars, 'oiUsd', 'oiUsd', (v) => usdConfig(`OI ${v}`)));
@@ -189,9 +234,22 @@ export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): Data
 }
 
 export function oiZFrames(bars: Bar[], q: QueryOf<'oiZ'>, ctx: FrameContext): DataFrame[] {
-  const fields: FieldSpec[] = [timeField(bars), num('oiZ', bars.map((b) => b.oiZ), zConfig(DISPLAY_NAMES.oiZ))];
+  const fields: FieldSpec[] = [
+    timeField(bars),
+    num(
+      'oiZ',
+      bars.map((b) => b.oiZ),
+      zConfig(DISPLAY_NAMES.oiZ)
+    ),
+  ];
   if (q.includeIndex ?? DEFAULT_QUERIES.oiZ.includeIndex) {
-    fields.push(num('oiIndexUsd', bars.map((b) => b.oiIndexUsd), usdConfig(DISPLAY_NAMES.oiIndexUsd)));
+    fields.push(
+      num(
+        'oiIndexUsd',
+        bars.map((b) => b.oiIndexUsd),
+        usdConfig(DISPLAY_NAMES.oiIndexUsd)
+      )
+    );
   }
   return [frame(ctx, 'oiZ', fields)];
 }
@@ -205,23 +263,37 @@ export function fundingFrames(bars: Bar[], q: QueryOf<'funding'>, ctx: FrameCont
   const fields: FieldSpec[] = [timeField(bars)];
   if (apr) {
     fields.push(
-      num('fundingAprPct', bars.map((b) => b.fundingAprPct), {
-        displayNameFromDS: DISPLAY_NAMES.fundingAprPct,
-        unit: 'percent',
-        decimals: 1,
-      })
+      num(
+        'fundingAprPct',
+        bars.map((b) => b.fundingAprPct),
+        {
+          displayNameFromDS: DISPLAY_NAMES.fundingAprPct,
+          unit: 'percent',
+          decimals: 1,
+        }
+      )
     );
   } else {
     fields.push(
-      num('fundingRate8h', bars.map((b) => b.fundingRate8h), {
-        displayNameFromDS: DISPLAY_NAMES.fundingRate8h,
-        unit: 'percentunit',
-        decimals: 4,
-      })
+      num(
+        'fundingRate8h',
+        bars.map((b) => b.fundingRate8h),
+        {
+          displayNameFromDS: DISPLAY_NAMES.fundingRate8h,
+          unit: 'percentunit',
+          decimals: 4,
+        }
+      )
     );
   }
   if (q.includeZ ?? d.includeZ) {
-    fields.push(num('fundingZ', bars.map((b) => b.fundingZ), zConfig(DISPLAY_NAMES.fundingZ)));
+    fields.push(
+      num(
+        'fundingZ',
+        bars.map((b) => b.fundingZ),
+        zConfig(DISPLAY_NAMES.fundingZ)
+      )
+    );
   }
   if (q.perVenue ?? d.perVenue) {
     fields.push(
@@ -301,7 +373,13 @@ function statesOrEvents(
   extra: FieldSpec[] = []
 ): DataFrame[] {
   if (format === 'events') {
-    return [eventsFrame(events.filter((e) => kinds.includes(e.kind)), ctx, name)];
+    return [
+      eventsFrame(
+        events.filter((e) => kinds.includes(e.kind)),
+        ctx,
+        name
+      ),
+    ];
   }
   return [frame(ctx, name, [timeField(bars), ...kinds.map((k) => stateField(bars, k)), ...extra])];
 }
@@ -311,11 +389,22 @@ export function signalsFrames(bars: Bar[], events: FlowEvent[], q: QueryOf<'sign
   return statesOrEvents(bars, events, q.format ?? DEFAULT_QUERIES.signals.format, kinds, ctx, 'signals');
 }
 
-export function extremesFrames(bars: Bar[], events: FlowEvent[], q: QueryOf<'extremes'>, ctx: FrameContext): DataFrame[] {
+export function extremesFrames(
+  bars: Bar[],
+  events: FlowEvent[],
+  q: QueryOf<'extremes'>,
+  ctx: FrameContext
+): DataFrame[] {
   const kinds: ExtremeKind[] = q.kinds?.length ? EXTREME_KINDS.filter((k) => q.kinds!.includes(k)) : [...EXTREME_KINDS];
   const extra =
-    q.includeScore ?? DEFAULT_QUERIES.extremes.includeScore
-      ? [num('extremeScore', bars.map((b) => b.extremeScore), zConfig(DISPLAY_NAMES.extremeScore))]
+    (q.includeScore ?? DEFAULT_QUERIES.extremes.includeScore)
+      ? [
+          num(
+            'extremeScore',
+            bars.map((b) => b.extremeScore),
+            zConfig(DISPLAY_NAMES.extremeScore)
+          ),
+        ]
       : [];
   return statesOrEvents(bars, events, q.format ?? DEFAULT_QUERIES.extremes.format, kinds, ctx, 'extremes', extra);
 }
@@ -326,10 +415,22 @@ export function pricesFrames(bars: Bar[], q: QueryOf<'prices'>, ctx: FrameContex
   const fields: FieldSpec[] = [timeField(bars)];
   if (q.includeBaskets ?? d.includeBaskets) {
     if (markets.includes('spot')) {
-      fields.push(num('spotUsd', bars.map((b) => b.spotUsd), usdConfig(DISPLAY_NAMES.spotUsd)));
+      fields.push(
+        num(
+          'spotUsd',
+          bars.map((b) => b.spotUsd),
+          usdConfig(DISPLAY_NAMES.spotUsd)
+        )
+      );
     }
     if (markets.includes('perp')) {
-      fields.push(num('perpUsd', bars.map((b) => b.perpUsd), usdConfig(DISPLAY_NAMES.perpUsd)));
+      fields.push(
+        num(
+          'perpUsd',
+          bars.map((b) => b.perpUsd),
+          usdConfig(DISPLAY_NAMES.perpUsd)
+        )
+      );
     }
   }
   for (const m of markets) {

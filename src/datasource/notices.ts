@@ -32,7 +32,12 @@ export const Z_FIELDS: Record<QueryType, Array<{ z: keyof Bar; base: keyof Bar; 
  * Warm-up check: for each z-score the query uses, count the leading visible bars that have the metric but no
  * z-score yet (the history before the panel was too short for the lookback). Returns one warning per z-score.
  */
-export function warmupNotices(bars: Bar[], queryType: QueryType, lookback: number, tf: Timeframe): QueryResultMetaNotice[] {
+export function warmupNotices(
+  bars: Bar[],
+  queryType: QueryType,
+  lookback: number,
+  tf: Timeframe
+): QueryResultMetaNotice[] {
   const out: QueryResultMetaNotice[] = [];
   for (const { z, base, label } of Z_FIELDS[queryType]) {
     let n = 0;

@@ -12,7 +12,10 @@ interface PingSpec {
 
 /** The ping request per venue id (methods checked against the ccxt classes by ping.test.ts). */
 export const PINGS: Record<string, PingSpec> = {
-  coinbase: { method: 'v3PublicGetBrokerageMarketProductsProductIdTicker', params: { product_id: 'BTC-USD', limit: 1 } },
+  coinbase: {
+    method: 'v3PublicGetBrokerageMarketProductsProductIdTicker',
+    params: { product_id: 'BTC-USD', limit: 1 },
+  },
   bitstamp: { method: 'publicGetTickerPair', params: { pair: 'btcusd' } },
   kraken: { method: 'publicGetTicker', params: { pair: 'XXBTZUSD' } },
   binance: { method: 'publicGetTicker24hr', params: { symbol: 'BTCUSDT' } },
@@ -42,7 +45,11 @@ export async function pingVenue(venue: VenueSpec, ctx: ExchangeContext): Promise
       await ctx.markets(venue);
     } else {
       const answer = await ctx.call(venue.id, 'ping', () => ex[spec.method](spec.params) as Promise<unknown>);
-      if (answer === undefined || answer === null || (typeof answer === 'object' && Object.keys(answer as object).length === 0)) {
+      if (
+        answer === undefined ||
+        answer === null ||
+        (typeof answer === 'object' && Object.keys(answer as object).length === 0)
+      ) {
         return { venue: venue.id, ok: false, message: 'empty answer' };
       }
     }

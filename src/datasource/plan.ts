@@ -1,7 +1,8 @@
 /**
  * The fetch plan of a target: registry default baskets, which series kinds a query type needs, and which basket
  * each kind is read from. Grafana-free (only src/core, src/exchanges and the query model), so the data source
- * (DataSource.ts) and the browser test's Node-side reference (browser/reference.ts) run the same plan.
+ * (DataSource.ts) and the browser test's Node-side reference (browser/reference.ts) run the same plan. With a
+ * recorder (recorderSource.ts) the same series are read from it, and only what it lacks is fetched live.
  */
 import type { SeriesKind } from '../core/types';
 import {
@@ -15,7 +16,8 @@ import {
   venueKinds,
   venuesByRole,
 } from '../exchanges';
-import { resolveQuery, type ResolveContext, type ResolvedQuery, type RoleVenues } from './query';
+import { allConfiguredVenues, resolveQuery, type ResolveContext, type ResolvedQuery, type RoleVenues } from './query';
+import { RecorderSource, wantedSeries, type SourcedBundleResult } from './recorderSource';
 import type { BtcFlowQuery, QueryType } from './types';
 
 /** Registry defaults per basket. */
@@ -126,19 +128,31 @@ export async function fetchByRole(
   };
 }
 
-/** Fetches what a resolved target needs: its kinds, from its baskets, over its warm-up range to its end. */
+/**
+ * Fetches what a resolved target needs: its kinds, from its baskets, over its warm-up range to its end. With a
+ * recorder, the series come from it and only the bars after its last closed bar (or the series it lacks) are
+ * fetched live; `configured` (every venue of the data source) makes one recorder request serve every panel.
+ * Progress is reported for live fetching only (the recorder's answer comes whole; see recorderSource.ts).
+ */
 export function fetchResolved(
   ctx: ExchangeContext,
   resolved: ResolvedQuery,
-  hooks: FetchHooks = {}
-): Promise<BundleResult> {
-  return fetchByRole(
-    ctx,
-    { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to },
-    resolved.venues,
-    planKinds(resolved),
-    hooks
+  hooks: FetchHooks = {},
+  recorder?: { source: RecorderSource; configured: RoleVenues }
+): Promise<SourcedBundleResult> {
+  const req = { asset: resolved.asset, timeframe: resolved.timeframe, from: resolved.fetchFrom, to: resolved.to };
+  const kinds = planKinds(resolved);
+  const live = () => fetchByRole(ctx, req, resolved.venues, kinds, hooks);
+  if (!recorder) {
+    return live();
+  }
+  const byKind = Object.fromEntries(
+    (Object.keys(ROLE_OF_KIND) as Array<keyof typeof ROLE_OF_KIND>)
+      .filter((k) => kinds.includes(k))
+      .map((k) => [k, resolved.venues[ROLE_OF_KIND[k]]])
   );
+  const wanted = wantedSeries(byKind, kinds.includes('fx') && resolved.asset !== 'USDT');
+  return recorder.source.fetch(ctx, req, wanted, allConfiguredVenues(recorder.configured), live, hooks.signal);
 }
 
 /** Kinds a resolved target fetches. */

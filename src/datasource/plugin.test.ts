@@ -8,7 +8,16 @@ import path from 'path';
 import pluginJson from '../plugin.json';
 import { EXTRA_COPIES } from '../../webpack.config';
 import { allVenueHosts } from '../exchanges/registry';
-import { MIRROR_ROUTE, MIRROR_ROUTE_URL, expectedRoutes, proxyBase, routesJson } from './routes';
+import {
+  MIRROR_ROUTE,
+  MIRROR_ROUTE_URL,
+  RECORDER_ROUTE,
+  RECORDER_ROUTE_URL,
+  expectedRoutes,
+  proxyBase,
+  recorderBase,
+  routesJson,
+} from './routes';
 import { interpolateRouteUrl, joinUrlFragments } from './testing/fakeGrafanaProxy';
 
 describe('plugin.json', () => {
@@ -21,16 +30,19 @@ describe('plugin.json', () => {
     expect((pluginJson as { backend?: boolean }).backend).toBeUndefined();
   });
 
-  it('has one route per registry host and no other host (plus the mirror route)', () => {
+  it('has one route per registry host and no other host (plus the mirror and recorder routes)', () => {
     const hosts = allVenueHosts();
     const routes = pluginJson.routes;
     if (JSON.stringify(routes) !== JSON.stringify(expectedRoutes())) {
       throw new Error(`src/plugin.json routes differ from the registry; expected:\n${routesJson()}`);
     }
-    const hostRoutes = routes.filter((r) => r.path !== MIRROR_ROUTE);
+    const hostRoutes = routes.filter((r) => r.path !== MIRROR_ROUTE && r.path !== RECORDER_ROUTE);
     expect(hostRoutes.map((r) => r.url).sort()).toEqual(hosts.map((h) => `https://${h.host}`).sort());
     expect(new Set(hostRoutes.map((r) => r.url)).size).toBe(hostRoutes.length);
     expect(routes.find((r) => r.path === MIRROR_ROUTE)?.url).toBe(MIRROR_ROUTE_URL);
+    expect(routes.find((r) => r.path === RECORDER_ROUTE)?.url).toBe(RECORDER_ROUTE_URL);
+    // only the recorder route carries a header, and it is a template of secureJsonData (no literal secret)
+    expect(routes.filter((r) => 'headers' in r).map((r) => r.path)).toEqual([RECORDER_ROUTE]);
     // Grafana picks the first route whose path is a prefix of the request path: no path may be a prefix of another.
     for (const a of routes) {
       for (const b of routes) {
@@ -82,6 +94,35 @@ describe('proxy base (host → URL the browser calls)', () => {
     const b = proxyBase(ds, true)('fapi.binance.com');
     expect(b).toBe(`${ds}/mirror/fapi.binance.com`);
     const url = interpolateRouteUrl(MIRROR_ROUTE_URL, { mirrorUrl: 'http://mock:8788' });
-    expect(joinUrlFragments(url, '/fapi.binance.com/fapi/v1/klines')).toBe('http://mock:8788/fapi.binance.com/fapi/v1/klines');
+    expect(joinUrlFragments(url, '/fapi.binance.com/fapi/v1/klines')).toBe(
+      'http://mock:8788/fapi.binance.com/fapi/v1/klines'
+    );
+  });
+});
+
+describe('recorder route', () => {
+  const ds = '/api/datasources/proxy/uid/abc';
+  const route = pluginJson.routes.find((r) => r.path === RECORDER_ROUTE) as {
+    url: string;
+    headers: Array<{ name: string; content: string }>;
+  };
+
+  it('<ds url>/recorder/<path>, which Grafana maps to <recorderUrl>/<path>', () => {
+    expect(recorderBase(`${ds}/`)).toBe(`${ds}/recorder`);
+    const url = interpolateRouteUrl(route.url, { recorderUrl: 'http://recorder:8789' });
+    expect(joinUrlFragments(url, '/api/v1/bundle?asset=BTC')).toBe('http://recorder:8789/api/v1/bundle?asset=BTC');
+    // a recorder behind a path prefix keeps it
+    const prefixed = interpolateRouteUrl(route.url, { recorderUrl: 'https://rec.example.com/btc' });
+    expect(joinUrlFragments(prefixed, '/api/v1/health')).toBe('https://rec.example.com/btc/api/v1/health');
+  });
+
+  it('adds the token from secureJsonData as a bearer header, rendered on the server side', () => {
+    expect(route.headers).toEqual([{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.recorderToken }}' }]);
+    const rendered = interpolateRouteUrl(
+      route.headers[0].content,
+      { recorderToken: 'not-this' },
+      { recorderToken: 's3cret' }
+    );
+    expect(rendered).toBe('Bearer s3cret');
   });
 });

@@ -9,11 +9,19 @@ import type { BtcFlowQuery } from './types';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const defaults = { spot: ['coinbase', 'kraken'], perp: ['okx', 'bybit', 'deribit'], oi: ['okx', 'bybit'], funding: ['okx', 'bybit', 'deribit'] };
+const defaults = {
+  spot: ['coinbase', 'kraken'],
+  perp: ['okx', 'bybit', 'deribit'],
+  oi: ['okx', 'bybit'],
+  funding: ['okx', 'bybit', 'deribit'],
+};
 
 const vars: Record<string, string | string[]> = { asset: 'eth', tf: '4h', venues: ['okx', 'coinbase'], lb: '30' };
 const tpl: Interpolator = {
-  one: (v) => v.replace(/\$(\w+)/g, (a, n: string) => (Array.isArray(vars[n]) ? (vars[n] as string[]).join(',') : ((vars[n] as string) ?? a))),
+  one: (v) =>
+    v.replace(/\$(\w+)/g, (a, n: string) =>
+      Array.isArray(vars[n]) ? (vars[n] as string[]).join(',') : ((vars[n] as string) ?? a)
+    ),
   many: (v) => (v.startsWith('$') && Array.isArray(vars[v.slice(1)]) ? (vars[v.slice(1)] as string[]) : [v]),
 };
 
@@ -85,7 +93,10 @@ describe('resolution', () => {
   });
 
   it('configured baskets and lookbacks win over the registry defaults', () => {
-    const r = resolveQuery(q({ timeframe: '1d' }), ctx({ settings: { spotVenues: ['kraken'], defaultLookbacks: { '1d': 45 }, fundingWeighting: 'equal' } }));
+    const r = resolveQuery(
+      q({ timeframe: '1d' }),
+      ctx({ settings: { spotVenues: ['kraken'], defaultLookbacks: { '1d': 45 }, fundingWeighting: 'equal' } })
+    );
     expect(r.venues.spot).toEqual(['kraken']);
     expect(r.venues.perp).toEqual(defaults.perp);
     expect(r.lookback).toBe(45);
@@ -101,7 +112,9 @@ describe('resolution', () => {
     expect(resolveQuery(sig({ premiumEmaBars: '' }), ctx()).engine.premiumEmaBars).toBeUndefined(); // engine default
     const other = q({ queryType: 'premium', premiumEmaBars: 3 } as Partial<BtcFlowQuery>);
     expect(resolveQuery(other, ctx({ settings })).engine.premiumEmaBars).toBe(10);
-    expect(() => resolveQuery(sig({ premiumEmaBars: 0 }), ctx())).toThrow('premiumEmaBars: bad value 0; allowed: an integer from 1 to 100000');
+    expect(() => resolveQuery(sig({ premiumEmaBars: 0 }), ctx())).toThrow(
+      'premiumEmaBars: bad value 0; allowed: an integer from 1 to 100000'
+    );
   });
 
   it('auto timeframe comes from the panel interval', () => {
@@ -120,7 +133,10 @@ describe('resolution', () => {
       q({ venues: ['binance'] }),
       'venues: "binance" is not a configured venue; allowed: coinbase, kraken, okx, bybit, deribit (add binance in the data source settings first)',
     ],
-    [q({ queryType: 'candles' as never }), 'queryType: unknown query type "candles"; allowed: premium, oi, oiZ, funding, signals, extremes, prices, coverage'],
+    [
+      q({ queryType: 'candles' as never }),
+      'queryType: unknown query type "candles"; allowed: premium, oi, oiZ, funding, signals, extremes, prices, coverage',
+    ],
   ])('bad input %#: a clear error naming the field', (target, message) => {
     let err: unknown;
     try {
@@ -133,6 +149,8 @@ describe('resolution', () => {
   });
 
   it('rejects a bad threshold in the settings with the engine message', () => {
-    expect(() => resolveQuery(q({}), ctx({ settings: { thresholds: { extremeMinCount: 9 } } }))).toThrow(/extremeMinCount/);
+    expect(() => resolveQuery(q({}), ctx({ settings: { thresholds: { extremeMinCount: 9 } } }))).toThrow(
+      /extremeMinCount/
+    );
   });
 });

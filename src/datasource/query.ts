@@ -3,18 +3,17 @@
  * warm-up range. Pure (the template service is passed in), so it is tested without Grafana.
  */
 import { BtcFlowInputError } from '../core/errors';
-import { DEFAULT_OPTIONS, EngineOptions, MAX_LOOKBACK, MAX_WINDOW, defaultLookback, validateOptions } from '../core/options';
+import {
+  DEFAULT_OPTIONS,
+  EngineOptions,
+  MAX_LOOKBACK,
+  MAX_WINDOW,
+  defaultLookback,
+  validateOptions,
+} from '../core/options';
 import { bucketStartMs, isTimeframe, timeframeMs } from '../core/timeframe';
 import { TIMEFRAMES, Timeframe } from '../core/types';
-import {
-  BtcFlowOptions,
-  BtcFlowQuery,
-  DEFAULT_ASSET,
-  QUERY_TYPES,
-  QueryType,
-  VENUE_ROLES,
-  VenueRole,
-} from './types';
+import { BtcFlowOptions, BtcFlowQuery, DEFAULT_ASSET, QUERY_TYPES, QueryType, VENUE_ROLES, VenueRole } from './types';
 
 /** Interpolates one string; `multi` asks for a multi-value variable as a list. */
 export interface Interpolator {
@@ -125,7 +124,10 @@ function interpolateVenues(list: string[] | undefined, tpl: Interpolator): strin
 function parsePositiveInt(raw: unknown, field: string, min: number, max: number): number {
   const n = typeof raw === 'string' ? Number(raw.trim()) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new BtcFlowInputError(field, `${field}: bad value ${JSON.stringify(raw)}; allowed: an integer from ${min} to ${max}`);
+    throw new BtcFlowInputError(
+      field,
+      `${field}: bad value ${JSON.stringify(raw)}; allowed: an integer from ${min} to ${max}`
+    );
   }
   return n;
 }
@@ -166,9 +168,15 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
       `queryType: unknown query type ${JSON.stringify(target.queryType)}; allowed: ${QUERY_TYPES.join(', ')}`
     );
   }
-  const asset = ctx.tpl.one(target.asset?.trim() || DEFAULT_ASSET).trim().toUpperCase();
+  const asset = ctx.tpl
+    .one(target.asset?.trim() || DEFAULT_ASSET)
+    .trim()
+    .toUpperCase();
   if (!/^[A-Z0-9]{1,20}$/.test(asset)) {
-    throw new BtcFlowInputError('asset', `asset: bad value ${JSON.stringify(asset)}; allowed: a ticker such as BTC or ETH`);
+    throw new BtcFlowInputError(
+      'asset',
+      `asset: bad value ${JSON.stringify(asset)}; allowed: a ticker such as BTC or ETH`
+    );
   }
 
   const tfRaw = ctx.tpl.one(target.timeframe?.trim() || 'auto').trim();
@@ -192,7 +200,9 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
         : parsePositiveInt(ctx.settings.defaultLookbacks[timeframe], `defaultLookbacks.${timeframe}`, 2, MAX_LOOKBACK)
       : parsePositiveInt(lookbackRaw, 'lookback', 2, MAX_LOOKBACK);
   const smoothing = (raw: number | string | undefined, field: string) =>
-    raw === undefined || raw === '' ? 1 : parsePositiveInt(typeof raw === 'string' ? ctx.tpl.one(raw) : raw, field, 1, MAX_WINDOW);
+    raw === undefined || raw === ''
+      ? 1
+      : parsePositiveInt(typeof raw === 'string' ? ctx.tpl.one(raw) : raw, field, 1, MAX_WINDOW);
   const premiumSmoothing = smoothing(target.premiumSmoothing, 'premiumSmoothing');
   const fundingSmoothing = smoothing(target.fundingSmoothing, 'fundingSmoothing');
 

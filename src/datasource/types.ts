@@ -170,7 +170,7 @@ export interface ExtremesAnnotationQuery extends AnnotationBase<'extremes'> {
 export type BtcFlowAnnotationQuery = SignalsAnnotationQuery | ExtremesAnnotationQuery;
 
 /* ------------------------------------------------------------------------------------------------
- * Data source configuration (jsonData). No secrets: all data is public.
+ * Data source configuration (jsonData), and the one secret: the optional recorder token (secureJsonData).
  * ---------------------------------------------------------------------------------------------- */
 
 /** Thresholds of the confluence and extreme rules (names and meaning as in docs/metrics.md). */
@@ -232,6 +232,19 @@ export interface BtcFlowOptions extends DataSourceJsonData {
   retries?: number;
   /** Optional exchange mirror: every request goes to `<mirrorUrl>/<host>/<path>` (still through Grafana's proxy). */
   mirrorUrl?: string;
+  /**
+   * Optional recorder (recorder/ in this repository): every query reads its range from `<recorderUrl>/api/v1/bundle`
+   * through the `recorder` route, and fetches live only the bars after the recorder's last closed bar.
+   */
+  recorderUrl?: string;
+}
+
+/**
+ * secureJsonData: written by the settings page, stored encrypted by Grafana, never sent back to the browser.
+ * Grafana's data proxy adds `Authorization: Bearer <recorderToken>` to requests on the `recorder` route.
+ */
+export interface BtcFlowSecureJsonData {
+  recorderToken?: string;
 }
 
 /* ------------------------------------------------------------------------------------------------

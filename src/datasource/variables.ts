@@ -57,9 +57,12 @@ export async function runVariableQuery(raw: string, host: VariableHost): Promise
         return bad(text);
       }
       const { assets } = await listAssets(host.exchange, allConfiguredVenues(venues));
-      const listed = arg === 'all'
-        ? assets
-        : assets.filter((a) => a.venues.some((v) => venues.spot.includes(v)) && a.venues.some((v) => venues.perp.includes(v)));
+      const listed =
+        arg === 'all'
+          ? assets
+          : assets.filter(
+              (a) => a.venues.some((v) => venues.spot.includes(v)) && a.venues.some((v) => venues.perp.includes(v))
+            );
       return listed.map((a) => ({ text: a.asset, value: a.asset }));
     }
     default:

@@ -2,7 +2,8 @@
  * Test stand-in for Grafana's data proxy (pkg/api/pluginproxy): serves `/api/datasources/proxy/uid/<uid>/<path>`
  * by plugin.json `routes` the way Grafana does: the first route whose `path` is a prefix of <path> wins, its `url`
  * is interpolated with the data source's jsonData (`{{ .JsonData.x }}`), the route path is stripped and the rest
- * joined to the url. A path that matches no route is refused (this data source has no URL of its own).
+ * joined to the url, and the route's headers are added with `{{ .SecureJsonData.x }}` filled in (server-side, as
+ * Grafana does). A path that matches no route is refused (this data source has no URL of its own).
  *
  * Tests never reach the internet: a route url `https://<host>` is sent to `<internet>/<host>`, where `internet`
  * is the mock exchange server (mounted as `/<host>/<path>`).
@@ -13,6 +14,15 @@ import type { AddressInfo } from 'net';
 export interface ProxyRoute {
   path: string;
   url: string;
+  headers?: Array<{ name: string; content: string }>;
+}
+
+/** One request as the browser side sent it to the proxy (before any route header was added). */
+export interface ProxyHit {
+  path: string;
+  route: string | null;
+  /** headers the caller sent, lower-case names */
+  headers: Record<string, string>;
 }
 
 export interface FakeGrafanaProxy {
@@ -22,11 +32,19 @@ export interface FakeGrafanaProxy {
   counts: Record<string, number>;
   /** Upstream URLs requested, in order. */
   upstream: string[];
+  /** Every request received from the caller, in order. */
+  hits: ProxyHit[];
   close(): Promise<void>;
 }
 
-export function interpolateRouteUrl(url: string, jsonData: Record<string, unknown>): string {
-  return url.replace(/\{\{\s*\.JsonData\.(\w+)\s*\}\}/g, (_, k: string) => String(jsonData[k] ?? ''));
+export function interpolateRouteUrl(
+  url: string,
+  jsonData: Record<string, unknown>,
+  secureJsonData: Record<string, unknown> = {}
+): string {
+  return url.replace(/\{\{\s*\.(JsonData|SecureJsonData)\.(\w+)\s*\}\}/g, (_, bag: string, k: string) =>
+    String((bag === 'JsonData' ? jsonData : secureJsonData)[k] ?? '')
+  );
 }
 
 /** Grafana's util.JoinURLFragments. */
@@ -48,6 +66,8 @@ export function joinUrlFragments(a: string, b: string): string {
 export async function startFakeGrafanaProxy(opts: {
   routes: ProxyRoute[];
   jsonData: Record<string, unknown>;
+  /** secureJsonData: only the proxy (Grafana's server) sees it, for route headers. */
+  secureJsonData?: Record<string, unknown>;
   internet: string;
   uid?: string;
 }): Promise<FakeGrafanaProxy> {
@@ -55,6 +75,7 @@ export async function startFakeGrafanaProxy(opts: {
   const prefix = `/api/datasources/proxy/uid/${uid}/`;
   const counts: Record<string, number> = {};
   const upstream: string[] = [];
+  const hits: ProxyHit[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -67,6 +88,11 @@ export async function startFakeGrafanaProxy(opts: {
         }
         const [pathPart, query] = url.slice(prefix.length).split(/\?(.*)/s, 2);
         const route = opts.routes.find((r) => pathPart.startsWith(r.path));
+        const sent: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) {
+          sent[k] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
+        }
+        hits.push({ path: pathPart, route: route?.path ?? null, headers: sent });
         if (!route) {
           counts.unmatched = (counts.unmatched ?? 0) + 1;
           res.writeHead(502).end(`no route matches ${pathPart}`);
@@ -78,9 +104,15 @@ export async function startFakeGrafanaProxy(opts: {
         upstream.push(target);
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) {
-          if (typeof v === 'string' && !['host', 'connection', 'content-length', 'origin', 'referer', 'cookie'].includes(k)) {
+          if (
+            typeof v === 'string' &&
+            !['host', 'connection', 'content-length', 'origin', 'referer', 'cookie'].includes(k)
+          ) {
             headers[k] = v;
           }
+        }
+        for (const h of route.headers ?? []) {
+          headers[h.name.toLowerCase()] = interpolateRouteUrl(h.content, opts.jsonData, opts.secureJsonData);
         }
         const body = chunks.length ? Buffer.concat(chunks) : undefined;
         const up = await fetch(target, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
@@ -107,6 +139,7 @@ export async function startFakeGrafanaProxy(opts: {
     dsUrl: `http://127.0.0.1:${port}${prefix.replace(/\/$/, '')}`,
     counts,
     upstream,
+    hits,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();
