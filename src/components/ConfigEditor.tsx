@@ -1,7 +1,8 @@
 /**
- * Data source settings (jsonData only: public market data needs no secrets).
- * Baskets, weightings, stablecoin conversion, default lookbacks and thresholds, request timeout and retries,
- * and the optional exchange mirror. See docs/configuration.md.
+ * Data source settings. Baskets, weightings, stablecoin conversion, default lookbacks and thresholds, request
+ * timeout and retries, the optional exchange mirror (all jsonData: public market data needs no secrets), and the
+ * optional recorder with its token (the one secret, in secureJsonData: RecorderSettings.tsx). See
+ * docs/configuration.md.
  */
 import React from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
@@ -11,6 +12,7 @@ import { TIMEFRAMES, Timeframe } from '../core/types';
 import { venuesByRole } from '../exchanges/registry';
 import {
   BtcFlowOptions,
+  BtcFlowSecureJsonData,
   BtcFlowThresholds,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
@@ -19,8 +21,9 @@ import {
   VenueRole,
 } from '../datasource/types';
 import { CheckList, NumberField, RadioField, TextField, Toggle } from './fields';
+import { RecorderSettings } from './RecorderSettings';
 
-export type ConfigProps = DataSourcePluginOptionsEditorProps<BtcFlowOptions>;
+export type ConfigProps = DataSourcePluginOptionsEditorProps<BtcFlowOptions, BtcFlowSecureJsonData>;
 
 /** Venues that can be in each basket (from the registry) and the jsonData key that holds the choice. */
 export function basketCandidates(): Record<
@@ -234,6 +237,8 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
           testId="btcflow-mirror"
         />
       </FieldSet>
+
+      <RecorderSettings options={options} onOptionsChange={onOptionsChange} />
     </Stack>
   );
 }
