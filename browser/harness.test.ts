@@ -23,12 +23,19 @@ import {
   pluginMeta,
   startHarness,
   readProvisionedDataSources,
+  withoutRecorder,
   writeArtifact,
   type Harness,
   type ProvisionedDataSource,
 } from './harness';
 import { DashboardVariable, HarnessTemplateSrv } from './host/templateSrv';
-import type { ChartPanel, HarnessQueryRequest, SerializedAnnotationResult, SerializedFrame, SerializedResponse } from './protocol';
+import type {
+  ChartPanel,
+  HarnessQueryRequest,
+  SerializedAnnotationResult,
+  SerializedFrame,
+  SerializedResponse,
+} from './protocol';
 import { compareFrame, expectedEvents, referenceRun, type ReferenceRun } from './reference';
 import { fetchedVenueChunks, summarizeTransfer, venueChunkMap, type TransferSummary } from './transfer';
 
@@ -109,7 +116,12 @@ function expectedFieldNames(t: BtcFlowQuery, venues: { oi: string[]; funding: st
   const q = t as BtcFlowQuery & Record<string, any>;
   switch (q.queryType) {
     case 'premium':
-      return ['time', 'premiumPct', ...(q.includeZ !== false ? ['premiumZ'] : []), ...(q.includeBaskets ? ['spotUsd', 'perpUsd'] : [])];
+      return [
+        'time',
+        'premiumPct',
+        ...(q.includeZ !== false ? ['premiumZ'] : []),
+        ...(q.includeBaskets ? ['spotUsd', 'perpUsd'] : []),
+      ];
     case 'oi':
       return [
         'time',
@@ -121,10 +133,17 @@ function expectedFieldNames(t: BtcFlowQuery, venues: { oi: string[]; funding: st
       return ['time', 'oiZ', ...(q.includeIndex ? ['oiIndexUsd'] : [])];
     case 'funding': {
       const unit = q.unit === 'apr' ? 'fundingAprPct' : 'fundingRate8h';
-      return ['time', unit, ...(q.includeZ !== false ? ['fundingZ'] : []), ...(q.perVenue ? venues.funding.map((v) => `${unit}:${v}`) : [])];
+      return [
+        'time',
+        unit,
+        ...(q.includeZ !== false ? ['fundingZ'] : []),
+        ...(q.perVenue ? venues.funding.map((v) => `${unit}:${v}`) : []),
+      ];
     }
     case 'signals':
-      return q.format === 'events' ? ['time', 'timeEnd', 'kind', 'title', 'text', 'tags'] : ['time', 'bullish', 'bearish', 'overLeverage'];
+      return q.format === 'events'
+        ? ['time', 'timeEnd', 'kind', 'title', 'text', 'tags']
+        : ['time', 'bullish', 'bearish', 'overLeverage'];
     case 'extremes':
       return q.format === 'events'
         ? ['time', 'timeEnd', 'kind', 'title', 'text', 'tags']
@@ -170,7 +189,11 @@ function request(targets: BtcFlowQuery[], panelId?: number): HarnessQueryRequest
 
 async function loadPluginAndInstances(): Promise<void> {
   await h.call('loadPlugin', MODULE_URL, pluginMeta(h.pluginJson));
-  const all = [...h.datasources, LAZY_DS, { ...h.datasources.find((d) => d.uid === liveUid)!, uid: FAULT_UID, name: 'fault' }];
+  const all = [
+    ...h.datasources,
+    LAZY_DS,
+    { ...h.datasources.find((d) => d.uid === liveUid)!, uid: FAULT_UID, name: 'fault' },
+  ];
   for (const [i, ds] of all.entries()) {
     await h.call('createDataSource', instanceSettings(ds, i + 1, h.pluginJson) as never);
   }
@@ -182,7 +205,10 @@ beforeAll(async () => {
   const dsVar = DASHBOARD.templating.list.find((v: DashboardVariable) => v.type === 'datasource');
   // HARNESS_DATASOURCE_UID runs the dashboard on another provisioned data source (e.g. btc-flow-demo, the mirror route).
   liveUid = process.env.HARNESS_DATASOURCE_UID || String(dsVar?.current?.value ?? 'btc-flow');
-  const live = readProvisionedDataSources(PLUGIN_ID).find((d) => d.uid === liveUid);
+  // without a recorder here, as startHarness runs the provisioned data sources (the recorder step starts its own)
+  const live = readProvisionedDataSources(PLUGIN_ID)
+    .map(withoutRecorder)
+    .find((d) => d.uid === liveUid);
   if (!live) {
     throw new Error(`the dashboard's data source ${liveUid} is not in provisioning/datasources`);
   }
@@ -216,204 +242,269 @@ describe('the built plugin in Chromium', () => {
     expect(h.pageErrors).toEqual([]);
   });
 
-  test('lazy loading: a two-venue data source fetches only those venues\' chunks', async () => {
-    const map = venueChunkMap(path.join(ROOT, 'dist'), VENUES.map((v) => v.ccxtId));
-    const configured = ['coinbase', 'bybit'];
-    // coinbase and bybit chunks must exist, and chunks of other venues too (or the check below proves nothing).
-    for (const v of configured) {
-      expect(Object.values(map.chunks).flat()).toContain(v);
-    }
-    // The USDT/USD reference venues fetchBundle may use (the default first, then every venue with an fx series).
-    const fxVenues = [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx).map((v) => v.id)];
-    const others = Object.entries(map.chunks).filter(([, ids]) => ids.some((id) => !configured.includes(id) && !fxVenues.includes(id)));
-    expect(others.length).toBeGreaterThan(0);
-
-    await h.call('createDataSource', instanceSettings(LAZY_DS, 90, h.pluginJson) as never);
-    const res = await h.call('query', LAZY_DS.uid, request([{ refId: 'A', queryType: 'signals', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery]));
-    expect(res.thrown).toBeUndefined();
-    expect(res.errors).toEqual([]);
-    expect(res.frames[0]?.length).toBeGreaterThan(0);
-    expect(h.server.stats.plugin.every((s) => s.status === 200)).toBe(true);
-
-    const fetched = fetchedVenueChunks(h.server.stats.plugin, map);
-    // Every configured venue's chunk came, and nothing of a venue that is neither configured nor a USDT/USD
-    // reference venue nor a ccxt parent class of a configured venue.
-    const allowed = new Set([...configured, ...fxVenues, ...configured.flatMap((v) => map.parents[v] ?? [])]);
-    expect(fetched.venues).toEqual(expect.arrayContaining(configured));
-    expect(fetched.venues.filter((v) => !allowed.has(v))).toEqual([]);
-    transfer.twoVenues = summarizeTransfer(h.server.stats.plugin, map);
-  }, 5 * 60_000);
-
-  test('variable queries answer (assets, timeframes, venues)', async () => {
-    // A fresh page: the main run below starts from a plugin that has loaded nothing.
-    await h.reload();
-    h.server.resetStats();
-    variables = JSON.parse(JSON.stringify(DASHBOARD.templating.list));
-    await loadPluginAndInstances();
-    for (const v of variables) {
-      if (v.type !== 'query') {
-        continue;
+  test(
+    "lazy loading: a two-venue data source fetches only those venues' chunks",
+    async () => {
+      const map = venueChunkMap(
+        path.join(ROOT, 'dist'),
+        VENUES.map((v) => v.ccxtId)
+      );
+      const configured = ['coinbase', 'bybit'];
+      // coinbase and bybit chunks must exist, and chunks of other venues too (or the check below proves nothing).
+      for (const v of configured) {
+        expect(Object.values(map.chunks).flat()).toContain(v);
       }
-      const res = await h.call('variableQuery', liveUid, String(v.query), RANGE);
+      // The USDT/USD reference venues fetchBundle may use (the default first, then every venue with an fx series).
+      const fxVenues = [DEFAULT_FX_VENUE, ...VENUES.filter((v) => v.fx).map((v) => v.id)];
+      const others = Object.entries(map.chunks).filter(([, ids]) =>
+        ids.some((id) => !configured.includes(id) && !fxVenues.includes(id))
+      );
+      expect(others.length).toBeGreaterThan(0);
+
+      await h.call('createDataSource', instanceSettings(LAZY_DS, 90, h.pluginJson) as never);
+      const res = await h.call(
+        'query',
+        LAZY_DS.uid,
+        request([{ refId: 'A', queryType: 'signals', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery])
+      );
       expect(res.thrown).toBeUndefined();
-      expect(res.values!.length).toBeGreaterThan(0);
-      v.options = res.values!.map((o) => ({ text: o.text, value: String(o.value ?? o.text), selected: false }));
-      if (v.name === 'asset') {
-        expect(res.values!.map((o) => o.text)).toContain('BTC');
-      }
-      if (v.name === 'timeframe') {
-        expect(res.values!.map((o) => o.text)).toContain('1d');
-      }
-    }
-    await h.call('setVariables', variables);
-    nodeTpl.setVariables(variables);
-    expect(await h.call('interpolate', '$asset/$timeframe')).toBe('BTC/1d');
-  }, 5 * 60_000);
+      expect(res.errors).toEqual([]);
+      expect(res.frames[0]?.length).toBeGreaterThan(0);
+      expect(h.server.stats.plugin.every((s) => s.status === 200)).toBe(true);
 
-  test('every panel target of dashboards/btc-flow.json answers in the browser with the Node-side values', async () => {
-    const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
-    const tpl = { one: (v: string) => nodeTpl.replace(v), many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(',') };
-    nodeTpl.updateTimeRange({ from: { valueOf: () => FROM }, to: { valueOf: () => TO } } as never);
-    let eventsTotal = 0;
-    const problems: string[] = [];
-    // The Node runs start now and overlap the browser's (they share one exchange context: cache and coalescing).
-    const refs = new Map<string, Promise<ReferenceRun>>();
-    for (const panel of dashboardPanels()) {
-      for (const target of panel.targets) {
-        const run = referenceRun(target, { settings: liveSettings, tpl, range: { from: FROM, to: TO }, intervalMs: INTERVAL_MS, exchange });
-        run.catch(() => undefined);
-        refs.set(`${panel.panelId}/${target.refId}`, run);
+      const fetched = fetchedVenueChunks(h.server.stats.plugin, map);
+      // Every configured venue's chunk came, and nothing of a venue that is neither configured nor a USDT/USD
+      // reference venue nor a ccxt parent class of a configured venue.
+      const allowed = new Set([...configured, ...fxVenues, ...configured.flatMap((v) => map.parents[v] ?? [])]);
+      expect(fetched.venues).toEqual(expect.arrayContaining(configured));
+      expect(fetched.venues.filter((v) => !allowed.has(v))).toEqual([]);
+      transfer.twoVenues = summarizeTransfer(h.server.stats.plugin, map);
+    },
+    5 * 60_000
+  );
+
+  test(
+    'variable queries answer (assets, timeframes, venues)',
+    async () => {
+      // A fresh page: the main run below starts from a plugin that has loaded nothing.
+      await h.reload();
+      h.server.resetStats();
+      variables = JSON.parse(JSON.stringify(DASHBOARD.templating.list));
+      await loadPluginAndInstances();
+      for (const v of variables) {
+        if (v.type !== 'query') {
+          continue;
+        }
+        const res = await h.call('variableQuery', liveUid, String(v.query), RANGE);
+        expect(res.thrown).toBeUndefined();
+        expect(res.values!.length).toBeGreaterThan(0);
+        v.options = res.values!.map((o) => ({ text: o.text, value: String(o.value ?? o.text), selected: false }));
+        if (v.name === 'asset') {
+          expect(res.values!.map((o) => o.text)).toContain('BTC');
+        }
+        if (v.name === 'timeframe') {
+          expect(res.values!.map((o) => o.text)).toContain('1d');
+        }
       }
-    }
-    for (const panel of dashboardPanels()) {
-      const res = await h.call('query', liveUid, request(panel.targets, panel.panelId));
-      panelResults.set(panel.panelId, res);
-      if (res.thrown || res.errors.length) {
-        const stack = await h.call('debugTarget', liveUid, panel.targets[0] as never, request(panel.targets, panel.panelId));
-        problems.push(`panel "${panel.panelTitle}": ${res.thrown ?? JSON.stringify(res.errors)}\n${stack}`);
-        continue;
+      await h.call('setVariables', variables);
+      nodeTpl.setVariables(variables);
+      expect(await h.call('interpolate', '$asset/$timeframe')).toBe('BTC/1d');
+    },
+    5 * 60_000
+  );
+
+  test(
+    'every panel target of dashboards/btc-flow.json answers in the browser with the Node-side values',
+    async () => {
+      const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
+      const tpl = {
+        one: (v: string) => nodeTpl.replace(v),
+        many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(','),
+      };
+      nodeTpl.updateTimeRange({ from: { valueOf: () => FROM }, to: { valueOf: () => TO } } as never);
+      let eventsTotal = 0;
+      const problems: string[] = [];
+      // The Node runs start now and overlap the browser's (they share one exchange context: cache and coalescing).
+      const refs = new Map<string, Promise<ReferenceRun>>();
+      for (const panel of dashboardPanels()) {
+        for (const target of panel.targets) {
+          const run = referenceRun(target, {
+            settings: liveSettings,
+            tpl,
+            range: { from: FROM, to: TO },
+            intervalMs: INTERVAL_MS,
+            exchange,
+          });
+          run.catch(() => undefined);
+          refs.set(`${panel.panelId}/${target.refId}`, run);
+        }
       }
-      for (const target of panel.targets) {
-        const frames = res.frames.filter((f) => f.refId === target.refId);
-        const where = `panel "${panel.panelTitle}" ${target.refId} (${target.queryType})`;
-        if (frames.length === 0) {
-          problems.push(`${where}: no frame`);
-          continue;
-        }
-        const ref: ReferenceRun = await refs.get(`${panel.panelId}/${target.refId}`)!;
-        const frame = frames[0];
-        const names = frame.fields.map((f) => f.name);
-        const venues = {
-          oi: [...new Set(ref.result.bars.flatMap((b) => Object.keys(b.venues.oiUsd)))].sort(),
-          funding: [...new Set(ref.result.bars.flatMap((b) => Object.keys(b.venues.funding8h)))].sort(),
-        };
-        const missing = expectedFieldNames(target, venues).filter((n) => !names.includes(n));
-        if (missing.length) {
-          problems.push(`${where}: missing fields ${missing.join(', ')} (has ${names.join(', ')})`);
-        }
-        const isEvents = (target as { format?: string }).format === 'events';
-        if (isEvents) {
-          // Default kinds per query type (docs/queries.md): signals = the three confluence states, extremes = top/bottom.
-          const given = (target as { kinds?: string[] }).kinds;
-          const kinds = given?.length ? given : target.queryType === 'signals' ? ['bullish', 'bearish', 'overLeverage'] : ['extremeTop', 'extremeBottom'];
-          const want = expectedEvents(ref, kinds);
-          const got = toEventRows(frame);
-          eventsTotal += got.length;
-          if (JSON.stringify(got) !== JSON.stringify(want)) {
-            problems.push(`${where}: events differ from the Node run\nbrowser ${JSON.stringify(got).slice(0, 400)}\nnode    ${JSON.stringify(want).slice(0, 400)}`);
-          }
-          continue;
-        }
-        if (frame.length === 0) {
-          problems.push(`${where}: empty frame`);
-          continue;
-        }
-        for (const f of frame.fields) {
-          if (f.type === 'number' && !STATE_FIELDS.has(f.name) && !f.values.some((v) => typeof v === 'number' && Number.isFinite(v))) {
-            problems.push(`${where}: field ${f.name} has no value`);
-          }
-        }
-        const cmp = compareFrame(frame, ref);
-        if (cmp.unknownFields.length) {
-          problems.push(`${where}: fields the reference does not know: ${cmp.unknownFields.join(', ')}`);
-        }
-        if (cmp.mismatches.length) {
-          // The browser's notices usually say why (a venue left out in the browser but not in Node).
-          const notices = [...new Set(frame.notices.map((n) => n.text))].slice(0, 6);
-          problems.push(
-            `${where}: values differ from the Node run: ${JSON.stringify(cmp.mismatches.slice(0, 3))}` +
-              (notices.length ? `\n  browser notices: ${notices.join(' | ')}` : '')
+      for (const panel of dashboardPanels()) {
+        const res = await h.call('query', liveUid, request(panel.targets, panel.panelId));
+        panelResults.set(panel.panelId, res);
+        if (res.thrown || res.errors.length) {
+          const stack = await h.call(
+            'debugTarget',
+            liveUid,
+            panel.targets[0] as never,
+            request(panel.targets, panel.panelId)
           );
+          problems.push(`panel "${panel.panelTitle}": ${res.thrown ?? JSON.stringify(res.errors)}\n${stack}`);
+          continue;
+        }
+        for (const target of panel.targets) {
+          const frames = res.frames.filter((f) => f.refId === target.refId);
+          const where = `panel "${panel.panelTitle}" ${target.refId} (${target.queryType})`;
+          if (frames.length === 0) {
+            problems.push(`${where}: no frame`);
+            continue;
+          }
+          const ref: ReferenceRun = await refs.get(`${panel.panelId}/${target.refId}`)!;
+          const frame = frames[0];
+          const names = frame.fields.map((f) => f.name);
+          const venues = {
+            oi: [...new Set(ref.result.bars.flatMap((b) => Object.keys(b.venues.oiUsd)))].sort(),
+            funding: [...new Set(ref.result.bars.flatMap((b) => Object.keys(b.venues.funding8h)))].sort(),
+          };
+          const missing = expectedFieldNames(target, venues).filter((n) => !names.includes(n));
+          if (missing.length) {
+            problems.push(`${where}: missing fields ${missing.join(', ')} (has ${names.join(', ')})`);
+          }
+          const isEvents = (target as { format?: string }).format === 'events';
+          if (isEvents) {
+            // Default kinds per query type (docs/queries.md): signals = the three confluence states, extremes = top/bottom.
+            const given = (target as { kinds?: string[] }).kinds;
+            const kinds = given?.length
+              ? given
+              : target.queryType === 'signals'
+                ? ['bullish', 'bearish', 'overLeverage']
+                : ['extremeTop', 'extremeBottom'];
+            const want = expectedEvents(ref, kinds);
+            const got = toEventRows(frame);
+            eventsTotal += got.length;
+            if (JSON.stringify(got) !== JSON.stringify(want)) {
+              problems.push(
+                `${where}: events differ from the Node run\nbrowser ${JSON.stringify(got).slice(0, 400)}\nnode    ${JSON.stringify(want).slice(0, 400)}`
+              );
+            }
+            continue;
+          }
+          if (frame.length === 0) {
+            problems.push(`${where}: empty frame`);
+            continue;
+          }
+          for (const f of frame.fields) {
+            if (
+              f.type === 'number' &&
+              !STATE_FIELDS.has(f.name) &&
+              !f.values.some((v) => typeof v === 'number' && Number.isFinite(v))
+            ) {
+              problems.push(`${where}: field ${f.name} has no value`);
+            }
+          }
+          const cmp = compareFrame(frame, ref);
+          if (cmp.unknownFields.length) {
+            problems.push(`${where}: fields the reference does not know: ${cmp.unknownFields.join(', ')}`);
+          }
+          if (cmp.mismatches.length) {
+            // The browser's notices usually say why (a venue left out in the browser but not in Node).
+            const notices = [...new Set(frame.notices.map((n) => n.text))].slice(0, 6);
+            problems.push(
+              `${where}: values differ from the Node run: ${JSON.stringify(cmp.mismatches.slice(0, 3))}` +
+                (notices.length ? `\n  browser notices: ${notices.join(' | ')}` : '')
+            );
+          }
         }
       }
-    }
-    expect(problems).toEqual([]);
-    // The events table must show something over two years of simulated market with a crash and a top in it.
-    expect(eventsTotal).toBeGreaterThan(0);
-  }, 15 * 60_000);
+      expect(problems).toEqual([]);
+      // The events table must show something over two years of simulated market with a crash and a top in it.
+      expect(eventsTotal).toBeGreaterThan(0);
+    },
+    15 * 60_000
+  );
 
-  test('the other provisioned data sources (e.g. the offline demo through the mirror route) give the same values', async () => {
-    const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
-    const tpl = { one: (v: string) => nodeTpl.replace(v), many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(',') };
-    const target = dashboardPanels().flatMap((p) => p.targets).find((t) => t.queryType === 'premium')!;
-    const others = h.datasources.filter((d) => d.uid !== liveUid);
-    const problems: string[] = [];
-    for (const ds of others) {
-      const res = await h.call('query', ds.uid, request([target]));
-      if (res.thrown || res.errors.length || !res.frames[0]?.length) {
-        problems.push(`${ds.uid}: ${res.thrown ?? JSON.stringify(res.errors)}`);
-        continue;
+  test(
+    'the other provisioned data sources (e.g. the offline demo through the mirror route) give the same values',
+    async () => {
+      const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
+      const tpl = {
+        one: (v: string) => nodeTpl.replace(v),
+        many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(','),
+      };
+      const target = dashboardPanels()
+        .flatMap((p) => p.targets)
+        .find((t) => t.queryType === 'premium')!;
+      const others = h.datasources.filter((d) => d.uid !== liveUid);
+      const problems: string[] = [];
+      for (const ds of others) {
+        const res = await h.call('query', ds.uid, request([target]));
+        if (res.thrown || res.errors.length || !res.frames[0]?.length) {
+          problems.push(`${ds.uid}: ${res.thrown ?? JSON.stringify(res.errors)}`);
+          continue;
+        }
+        const ref = await referenceRun(target, {
+          settings: (ds.jsonData ?? {}) as BtcFlowOptions,
+          tpl,
+          range: { from: FROM, to: TO },
+          intervalMs: INTERVAL_MS,
+          exchange,
+        });
+        const cmp = compareFrame(res.frames[0], ref);
+        if (cmp.mismatches.length || cmp.unknownFields.length) {
+          problems.push(`${ds.uid}: ${JSON.stringify(cmp).slice(0, 600)}`);
+        }
       }
-      const ref = await referenceRun(target, {
-        settings: (ds.jsonData ?? {}) as BtcFlowOptions,
-        tpl,
-        range: { from: FROM, to: TO },
-        intervalMs: INTERVAL_MS,
-        exchange,
-      });
-      const cmp = compareFrame(res.frames[0], ref);
-      if (cmp.mismatches.length || cmp.unknownFields.length) {
-        problems.push(`${ds.uid}: ${JSON.stringify(cmp).slice(0, 600)}`);
+      expect(problems).toEqual([]);
+      if (others.some((d) => typeof d.jsonData?.mirrorUrl === 'string')) {
+        // The mirror data source really went through the `mirror` route.
+        expect(h.server.stats.proxy.some((p) => p.route === 'mirror' && p.status === 200)).toBe(true);
       }
-    }
-    expect(problems).toEqual([]);
-    if (others.some((d) => typeof d.jsonData?.mirrorUrl === 'string')) {
-      // The mirror data source really went through the `mirror` route.
-      expect(h.server.stats.proxy.some((p) => p.route === 'mirror' && p.status === 200)).toBe(true);
-    }
-  }, 5 * 60_000);
+    },
+    5 * 60_000
+  );
 
-  test('every annotation of the dashboard answers with events', async () => {
-    let total = 0;
-    const problems: string[] = [];
-    for (const anno of dashboardAnnotations()) {
-      const res = await h.call('annotation', liveUid, anno, request([]));
-      annotationResults.push({ anno, res });
-      if (res.thrown || res.errors.length || !res.query) {
-        problems.push(`annotation "${anno.name}": ${res.thrown ?? JSON.stringify(res.errors)} query=${JSON.stringify(res.query)}`);
-        continue;
+  test(
+    'every annotation of the dashboard answers with events',
+    async () => {
+      let total = 0;
+      const problems: string[] = [];
+      for (const anno of dashboardAnnotations()) {
+        const res = await h.call('annotation', liveUid, anno, request([]));
+        annotationResults.push({ anno, res });
+        if (res.thrown || res.errors.length || !res.query) {
+          problems.push(
+            `annotation "${anno.name}": ${res.thrown ?? JSON.stringify(res.errors)} query=${JSON.stringify(res.query)}`
+          );
+          continue;
+        }
+        const kinds: string[] = anno.target?.kinds ?? [];
+        for (const e of res.events) {
+          if (typeof e.time !== 'number' || !(e.text || e.title)) {
+            problems.push(`annotation "${anno.name}": event without time or text ${JSON.stringify(e)}`);
+          }
+          if (kinds.length && !kinds.some((k) => e.tags?.includes(k))) {
+            problems.push(
+              `annotation "${anno.name}": event tags ${JSON.stringify(e.tags)} do not name ${kinds.join('/')}`
+            );
+          }
+          if (typeof e.timeEnd === 'number' && e.timeEnd < (e.time ?? 0)) {
+            problems.push(`annotation "${anno.name}": timeEnd before time`);
+          }
+        }
+        total += res.events.length;
       }
-      const kinds: string[] = anno.target?.kinds ?? [];
-      for (const e of res.events) {
-        if (typeof e.time !== 'number' || !(e.text || e.title)) {
-          problems.push(`annotation "${anno.name}": event without time or text ${JSON.stringify(e)}`);
-        }
-        if (kinds.length && !kinds.some((k) => e.tags?.includes(k))) {
-          problems.push(`annotation "${anno.name}": event tags ${JSON.stringify(e.tags)} do not name ${kinds.join('/')}`);
-        }
-        if (typeof e.timeEnd === 'number' && e.timeEnd < (e.time ?? 0)) {
-          problems.push(`annotation "${anno.name}": timeEnd before time`);
-        }
-      }
-      total += res.events.length;
-    }
-    expect(problems).toEqual([]);
-    expect(annotationResults.length).toBe(dashboardAnnotations().length);
-    expect(total).toBeGreaterThan(0);
-  }, 10 * 60_000);
+      expect(problems).toEqual([]);
+      expect(annotationResults.length).toBe(dashboardAnnotations().length);
+      expect(total).toBeGreaterThan(0);
+    },
+    10 * 60_000
+  );
 
   test('transferred JavaScript is recorded for npm run bench', () => {
-    const map = venueChunkMap(path.join(ROOT, 'dist'), VENUES.map((v) => v.ccxtId));
+    const map = venueChunkMap(
+      path.join(ROOT, 'dist'),
+      VENUES.map((v) => v.ccxtId)
+    );
     transfer.dashboard = summarizeTransfer(h.server.stats.plugin, map);
     expect(transfer.dashboard.files.every((f) => f.status === 200)).toBe(true);
     expect(transfer.dashboard.totalJsBytes).toBeGreaterThan(transfer.dashboard.moduleJsBytes);
@@ -426,108 +517,129 @@ describe('the built plugin in Chromium', () => {
     expect(fs.existsSync(path.join(ARTIFACTS_DIR, 'transfer.json'))).toBe(true);
   });
 
-  test('ConfigEditor renders with the provisioned settings and reports a changed option', async () => {
-    const live = h.datasources.find((d) => d.uid === liveUid)!;
-    await h.call('renderConfigEditor', dataSourceSettings(live, 1) as never);
-    const box = h.page.locator('#config-editor');
-    await box.getByText('Venues', { exact: true }).first().waitFor({ timeout: 30_000 });
-    await expect(box.locator('.editor-crash').count()).resolves.toBe(0);
-    const sw = box.getByLabel('Stablecoins to USD');
-    const before = await sw.isChecked();
-    await sw.click({ force: true });
-    const state = await h.call('editorState');
-    const last = state.configHistory[state.configHistory.length - 1];
-    expect(last).toBeDefined();
-    expect(last.jsonData.stablecoinToUsd).toBe(!before);
-    // Nothing else of the provisioned settings changed.
-    expect({ ...last.jsonData, stablecoinToUsd: undefined }).toEqual({ ...(live.jsonData ?? {}), stablecoinToUsd: undefined });
-    expect(last.uid).toBe(live.uid);
-    await sw.click({ force: true });
-    await h.page.waitForTimeout(200);
-    saveScreenshot('config-editor.png', await box.screenshot());
-  }, 2 * 60_000);
+  test(
+    'ConfigEditor renders with the provisioned settings and reports a changed option',
+    async () => {
+      const live = h.datasources.find((d) => d.uid === liveUid)!;
+      await h.call('renderConfigEditor', dataSourceSettings(live, 1) as never);
+      const box = h.page.locator('#config-editor');
+      await box.getByText('Venues', { exact: true }).first().waitFor({ timeout: 30_000 });
+      await expect(box.locator('.editor-crash').count()).resolves.toBe(0);
+      const sw = box.getByLabel('Stablecoins to USD');
+      const before = await sw.isChecked();
+      await sw.click({ force: true });
+      const state = await h.call('editorState');
+      const last = state.configHistory[state.configHistory.length - 1];
+      expect(last).toBeDefined();
+      expect(last.jsonData.stablecoinToUsd).toBe(!before);
+      // Nothing else of the provisioned settings changed.
+      expect({ ...last.jsonData, stablecoinToUsd: undefined }).toEqual({
+        ...(live.jsonData ?? {}),
+        stablecoinToUsd: undefined,
+      });
+      expect(last.uid).toBe(live.uid);
+      await sw.click({ force: true });
+      await h.page.waitForTimeout(200);
+      saveScreenshot('config-editor.png', await box.screenshot());
+    },
+    2 * 60_000
+  );
 
-  test('QueryEditor renders; changing the query type and an option gives the expected query', async () => {
-    const initial = { refId: 'A', queryType: 'premium', asset: 'BTC', timeframe: '1d' };
-    await h.call('renderQueryEditor', liveUid, initial as never, RANGE);
-    const box = h.page.locator('#query-editor');
-    await box.getByText('Query type').first().waitFor({ timeout: 30_000 });
-    await expect(box.locator('.editor-crash').count()).resolves.toBe(0);
-    await box.getByRole('radio', { name: 'Funding', exact: true }).click({ force: true });
-    await box.getByRole('radio', { name: 'APR', exact: true }).click({ force: true });
-    const state = await h.call('editorState');
-    expect(state.queryHistory.length).toBeGreaterThanOrEqual(2);
-    // Switching keeps refId and the common options, drops the premium-only ones; then the unit is set.
-    expect(state.queryHistory[0]).toEqual({ refId: 'A', queryType: 'funding', asset: 'BTC', timeframe: '1d' });
-    expect(state.queryHistory[state.queryHistory.length - 1]).toEqual({
-      refId: 'A',
-      queryType: 'funding',
-      asset: 'BTC',
-      timeframe: '1d',
-      unit: 'apr',
-    });
-    expect(state.runQueryCalls).toBeGreaterThan(0);
-    await h.page.waitForTimeout(200);
-    saveScreenshot('query-editor.png', await box.screenshot());
-  }, 2 * 60_000);
+  test(
+    'QueryEditor renders; changing the query type and an option gives the expected query',
+    async () => {
+      const initial = { refId: 'A', queryType: 'premium', asset: 'BTC', timeframe: '1d' };
+      await h.call('renderQueryEditor', liveUid, initial as never, RANGE);
+      const box = h.page.locator('#query-editor');
+      await box.getByText('Query type').first().waitFor({ timeout: 30_000 });
+      await expect(box.locator('.editor-crash').count()).resolves.toBe(0);
+      await box.getByRole('radio', { name: 'Funding', exact: true }).click({ force: true });
+      await box.getByRole('radio', { name: 'APR', exact: true }).click({ force: true });
+      const state = await h.call('editorState');
+      expect(state.queryHistory.length).toBeGreaterThanOrEqual(2);
+      // Switching keeps refId and the common options, drops the premium-only ones; then the unit is set.
+      expect(state.queryHistory[0]).toEqual({ refId: 'A', queryType: 'funding', asset: 'BTC', timeframe: '1d' });
+      expect(state.queryHistory[state.queryHistory.length - 1]).toEqual({
+        refId: 'A',
+        queryType: 'funding',
+        asset: 'BTC',
+        timeframe: '1d',
+        unit: 'apr',
+      });
+      expect(state.runQueryCalls).toBeGreaterThan(0);
+      await h.page.waitForTimeout(200);
+      saveScreenshot('query-editor.png', await box.screenshot());
+    },
+    2 * 60_000
+  );
 
-  test('fault: one venue answering 500 leaves the others and a notice naming it', async () => {
-    mock.setFaults([{ venue: FAULT_VENUE, endpoint: '*', type: '500' }]);
-    try {
-      const target = { refId: 'A', queryType: 'premium', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery;
-      const res = await h.call('query', FAULT_UID, request([target]));
-      expect(res.thrown).toBeUndefined();
-      expect(res.errors).toEqual([]);
-      const frame = res.frames.find((f) => f.refId === 'A')!;
-      expect(frame.length).toBeGreaterThan(0);
-      const premium = frame.fields.find((f) => f.name === 'premiumPct')!;
-      expect(premium.values.some((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
-      const notices = res.frames.flatMap((f) => f.notices.map((n) => n.text));
-      expect(notices.some((t) => t.includes(FAULT_VENUE))).toBe(true);
-      // The failing venue was really asked (through the proxy) and answered 500.
-      expect(h.server.stats.proxy.some((p) => p.uid === FAULT_UID && p.status === 500)).toBe(true);
-    } finally {
-      mock.setFaults([]);
-    }
-  }, 5 * 60_000);
-
-  test('the dashboard\'s main series, drawn with uPlot from the returned frames', async () => {
-    const panels: ChartPanel[] = [];
-    for (const p of dashboardPanels()) {
-      if (p.panelType !== 'timeseries') {
-        continue;
+  test(
+    'fault: one venue answering 500 leaves the others and a notice naming it',
+    async () => {
+      mock.setFaults([{ venue: FAULT_VENUE, endpoint: '*', type: '500' }]);
+      try {
+        const target = { refId: 'A', queryType: 'premium', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery;
+        const res = await h.call('query', FAULT_UID, request([target]));
+        expect(res.thrown).toBeUndefined();
+        expect(res.errors).toEqual([]);
+        const frame = res.frames.find((f) => f.refId === 'A')!;
+        expect(frame.length).toBeGreaterThan(0);
+        const premium = frame.fields.find((f) => f.name === 'premiumPct')!;
+        expect(premium.values.some((v) => typeof v === 'number' && Number.isFinite(v))).toBe(true);
+        const notices = res.frames.flatMap((f) => f.notices.map((n) => n.text));
+        expect(notices.some((t) => t.includes(FAULT_VENUE))).toBe(true);
+        // The failing venue was really asked (through the proxy) and answered 500.
+        expect(h.server.stats.proxy.some((p) => p.uid === FAULT_UID && p.status === 500)).toBe(true);
+      } finally {
+        mock.setFaults([]);
       }
-      const res = panelResults.get(p.panelId);
-      expect(res).toBeDefined();
-      const hidden = hiddenFields(p.panelId);
-      const series = res!.frames.flatMap((f) => frameSeries(f)).filter((x) => !hidden(x.name));
-      expect(series.length).toBeGreaterThan(0);
-      panels.push({ title: p.panelTitle, series, marks: panelMarks() });
-    }
-    const drawn = await h.call('renderDashboard', DASHBOARD.title, panels, 1200);
-    expect(drawn.drawn).toBe(panels.length);
-    expect(drawn.points).toBeGreaterThan(0);
-    // uPlot drew canvases with pixels on them.
-    const painted = await h.page.evaluate(() =>
-      Array.from(document.querySelectorAll('#dashboard canvas')).map((c) => {
-        const canvas = c as HTMLCanvasElement;
-        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) {
-          n += data[i] > 0 ? 1 : 0;
+    },
+    5 * 60_000
+  );
+
+  test(
+    "the dashboard's main series, drawn with uPlot from the returned frames",
+    async () => {
+      const panels: ChartPanel[] = [];
+      for (const p of dashboardPanels()) {
+        if (p.panelType !== 'timeseries') {
+          continue;
         }
-        return n;
-      })
-    );
-    expect(painted.length).toBe(panels.length);
-    expect(painted.every((n) => n > 1000)).toBe(true);
-    saveScreenshot('dashboard.png', await h.page.locator('#dashboard').screenshot());
-  }, 2 * 60_000);
+        const res = panelResults.get(p.panelId);
+        expect(res).toBeDefined();
+        const hidden = hiddenFields(p.panelId);
+        const series = res!.frames.flatMap((f) => frameSeries(f)).filter((x) => !hidden(x.name));
+        expect(series.length).toBeGreaterThan(0);
+        panels.push({ title: p.panelTitle, series, marks: panelMarks() });
+      }
+      const drawn = await h.call('renderDashboard', DASHBOARD.title, panels, 1200);
+      expect(drawn.drawn).toBe(panels.length);
+      expect(drawn.points).toBeGreaterThan(0);
+      // uPlot drew canvases with pixels on them.
+      const painted = await h.page.evaluate(() =>
+        Array.from(document.querySelectorAll('#dashboard canvas')).map((c) => {
+          const canvas = c as HTMLCanvasElement;
+          const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) {
+            n += data[i] > 0 ? 1 : 0;
+          }
+          return n;
+        })
+      );
+      expect(painted.length).toBe(panels.length);
+      expect(painted.every((n) => n > 1000)).toBe(true);
+      saveScreenshot('dashboard.png', await h.page.locator('#dashboard').screenshot());
+    },
+    2 * 60_000
+  );
 
   test('no uncaught error in the page', async () => {
     expect(await h.call('errors')).toEqual([]);
     expect(h.pageErrors).toEqual([]);
-    expect(h.server.stats.proxy.filter((p) => p.status === 502 || p.error?.startsWith('no plugin.json route'))).toEqual([]);
+    expect(h.server.stats.proxy.filter((p) => p.status === 502 || p.error?.startsWith('no plugin.json route'))).toEqual(
+      []
+    );
   });
 });
 
@@ -701,6 +813,11 @@ const ICON_COLORS: Record<string, string> = {
 
 function panelMarks(): ChartPanel['marks'] {
   return annotationResults.flatMap(({ anno, res }) =>
-    res.events.map((e) => ({ time: e.time!, timeEnd: e.timeEnd, label: e.title ?? '', color: ICON_COLORS[anno.iconColor] ?? anno.iconColor }))
+    res.events.map((e) => ({
+      time: e.time!,
+      timeEnd: e.timeEnd,
+      label: e.title ?? '',
+      color: ICON_COLORS[anno.iconColor] ?? anno.iconColor,
+    }))
   );
 }

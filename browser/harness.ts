@@ -55,13 +55,18 @@ export function readPluginJson(distDir = DIST_DIR): PluginJson {
 }
 
 /** Reads every data source of the plugin's type from provisioning/datasources/*.y(a)ml. */
-export function readProvisionedDataSources(type: string, dir = path.join(ROOT, 'provisioning', 'datasources')): ProvisionedDataSource[] {
+export function readProvisionedDataSources(
+  type: string,
+  dir = path.join(ROOT, 'provisioning', 'datasources')
+): ProvisionedDataSource[] {
   const out: ProvisionedDataSource[] = [];
   for (const f of fs.readdirSync(dir).sort()) {
     if (!/\.ya?ml$/.test(f)) {
       continue;
     }
-    const doc = parseYaml(fs.readFileSync(path.join(dir, f), 'utf8')) as { datasources?: ProvisionedDataSource[] } | null;
+    const doc = parseYaml(fs.readFileSync(path.join(dir, f), 'utf8')) as {
+      datasources?: ProvisionedDataSource[];
+    } | null;
     for (const ds of doc?.datasources ?? []) {
       if (ds.type === type) {
         out.push(ds);
@@ -77,7 +82,10 @@ export function pluginMeta(pj: PluginJson): Record<string, unknown> {
     ...pj,
     module: `public/plugins/${pj.id}/module`,
     baseUrl: `public/plugins/${pj.id}`,
-    info: { ...pj.info, logos: { small: `public/plugins/${pj.id}/img/logo.svg`, large: `public/plugins/${pj.id}/img/logo.svg` } },
+    info: {
+      ...pj.info,
+      logos: { small: `public/plugins/${pj.id}/img/logo.svg`, large: `public/plugins/${pj.id}/img/logo.svg` },
+    },
   };
 }
 
@@ -122,6 +130,15 @@ export function dataSourceSettings(ds: ProvisionedDataSource, id: number): Recor
   };
 }
 
+/** A provisioned data source without its Recorder URL (the harness runs without a recorder unless given one). */
+export function withoutRecorder(ds: ProvisionedDataSource): ProvisionedDataSource {
+  if (!ds.jsonData || !('recorderUrl' in ds.jsonData)) {
+    return ds;
+  }
+  const { recorderUrl: _dropped, ...jsonData } = ds.jsonData;
+  return { ...ds, jsonData };
+}
+
 export interface Harness {
   browser: Browser;
   page: Page;
@@ -135,7 +152,10 @@ export interface Harness {
   /** Reloads the host page (a fresh JS realm: no plugin, no chunks loaded) and waits for the host script. */
   reload(): Promise<void>;
   /** Calls a method of window.btcHarness in the page. */
-  call<K extends keyof HarnessApi>(method: K, ...args: Parameters<HarnessApi[K]>): Promise<Awaited<ReturnType<HarnessApi[K]>>>;
+  call<K extends keyof HarnessApi>(
+    method: K,
+    ...args: Parameters<HarnessApi[K]>
+  ): Promise<Awaited<ReturnType<HarnessApi[K]>>>;
   close(): Promise<void>;
 }
 
@@ -144,6 +164,12 @@ export interface HarnessOptions {
   mockUrl: string;
   /** data sources the proxy also serves besides the provisioned ones (test-only configurations) */
   extraDataSources?: ProvisionedDataSource[];
+  /**
+   * base URL of a running recorder (http://127.0.0.1:<port>): the provisioned Recorder URLs (docker-compose service
+   * names such as http://recorder:8789) are served by it. Without one, the provisioned data sources run without
+   * their Recorder URL (live only, as before the recorder existed).
+   */
+  recorderUrl?: string;
   /** build dist/ when missing or stale (default true) */
   build?: boolean;
   log?: (s: string) => void;
@@ -161,13 +187,18 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const buildNote = skip ? 'build skipped' : ensurePluginBuild(log);
   const host = await ensureHostBundle();
   const pluginJson = readPluginJson();
-  const datasources = readProvisionedDataSources(pluginJson.id);
-  // docker-compose service names in provisioned mirror URLs (e.g. http://mock-exchanges:8788) resolve to the mock.
+  const datasources = readProvisionedDataSources(pluginJson.id).map((d) => (opts.recorderUrl ? d : withoutRecorder(d)));
+  // docker-compose service names in provisioned mirror URLs (e.g. http://mock-exchanges:8788) resolve to the mock,
+  // and in Recorder URLs (http://recorder:8789) to the recorder the test started.
   const hostAliases: Record<string, string> = {};
   for (const ds of datasources) {
     const mirror = ds.jsonData?.mirrorUrl;
     if (typeof mirror === 'string' && /^https?:\/\//.test(mirror)) {
       hostAliases[new URL(mirror).host] = opts.mockUrl;
+    }
+    const recorder = ds.jsonData?.recorderUrl;
+    if (opts.recorderUrl && typeof recorder === 'string' && /^https?:\/\//.test(recorder)) {
+      hostAliases[new URL(recorder).host] = opts.recorderUrl;
     }
   }
   const server = await startHarnessServer({
@@ -185,7 +216,9 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   let browser: Browser | undefined;
   try {
     if (!fs.existsSync(CHROMIUM_PATH)) {
-      throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with 'apt-get install -y chromium' (never download a browser)`);
+      throw new Error(
+        `Chromium not found at ${CHROMIUM_PATH}: install it with 'apt-get install -y chromium' (never download a browser)`
+      );
     }
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });

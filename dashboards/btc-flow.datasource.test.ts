@@ -85,7 +85,13 @@ beforeAll(async () => {
   const mirror = new URL(demo.jsonData.mirrorUrl);
   const mockUrl = new URL(srv.url);
   mirror.host = mockUrl.host;
-  const jsonData: BtcFlowOptions = { ...demo.jsonData, mirrorUrl: mirror.toString().replace(/\/$/, '') };
+  // without the provisioned Recorder URL (a compose service name): this suite checks the dashboard on live fetching;
+  // the recorder path is src/datasource/recorderSource.test.ts and dashboards/btc-flow-macro.datasource.test.ts
+  const jsonData: BtcFlowOptions = {
+    ...demo.jsonData,
+    mirrorUrl: mirror.toString().replace(/\/$/, ''),
+    recorderUrl: undefined,
+  };
   // `internet` is where a non-mirror route (https://<host>) would go: nowhere, so such a request fails loudly.
   proxy = await startFakeGrafanaProxy({
     routes: pluginJson.routes,

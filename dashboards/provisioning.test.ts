@@ -67,14 +67,26 @@ function env(service: Json): Record<string, string> {
   return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)]));
 }
 
-/** The `npm run <script> -- <args...>` invocation inside the mock service's command (string or exec form). */
+/** The `npm run [--silent] <script> -- <args...>` invocation inside a service's command (string or exec form). */
 function npmRun(service: Json): { script: string; args: string[] } {
   const cmd = Array.isArray(service.command) ? service.command.join(' ') : String(service.command);
-  const m = /npm run (\S+)(?: -- ([^;&|'"]*))?/.exec(cmd);
+  const m = /npm run (?:--\S+ )*([^-\s]\S*)(?: -- ([^;&|'"]*))?/.exec(cmd);
   if (!m) {
-    throw new Error(`mock-exchanges command has no "npm run <script>": ${cmd}`);
+    throw new Error(`service command has no "npm run <script>": ${cmd}`);
   }
   return { script: m[1], args: (m[2] ?? '').trim().split(/\s+/).filter(Boolean) };
+}
+
+/** `--name value` flags of an argument list (a flag without a value is 'true'). */
+function flags(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith('--')) {
+      const next = args[i + 1];
+      out[args[i].slice(2)] = next !== undefined && !next.startsWith('--') ? args[++i] : 'true';
+    }
+  }
+  return out;
 }
 
 describe('provisioning/datasources/btc-flow.yaml', () => {
@@ -157,13 +169,14 @@ describe('provisioning/dashboards/btc-flow.yaml', () => {
 });
 
 describe('docker-compose.yml', () => {
-  test('parses, with the grafana, mock-exchanges, prometheus and alertmanager services', () => {
+  test('parses, with grafana, the mock exchanges, the two recorders and alerting', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'alertmanager',
       'grafana',
       'mock-exchanges',
       'prometheus',
       'recorder',
+      'recorder-demo',
     ]);
   });
 
@@ -193,7 +206,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('every bind mount source exists in the repo (dist/ after `npm run build`)', () => {
-    for (const service of [grafana, mock]) {
+    for (const service of Object.values(compose.services) as Json[]) {
       for (const m of mounts(service).filter((x) => x.source.startsWith('.'))) {
         if (m.source === `./${DIST_DIR}`) {
           continue; // created by the build: checked against the webpack output dir above
@@ -253,5 +266,87 @@ describe('docker-compose.yml', () => {
     expect(seen.size).toBeGreaterThan(3);
     const published = (mock.ports ?? []).map((p: string) => p.split(':').pop());
     expect(published).toContain(String(parseCliArgs(args).port));
+  });
+});
+
+/** The arguments of `recorder/cli.ts <command> ...` inside a service's command (up to the end of the command). */
+function recorderRun(service: Json): { command: string; args: string[] } {
+  const cmd = (service.command as string[]).join(' ');
+  const m = /recorder\/cli\.ts (\w+)((?: [^;&|]*)?)/.exec(cmd);
+  if (!m) {
+    throw new Error(`service command runs no recorder/cli.ts: ${cmd}`);
+  }
+  return { command: m[1], args: m[2].trim().split(/\s+/).filter(Boolean) };
+}
+
+describe('the recorders in docker-compose.yml', () => {
+  const list: Json[] = datasources.datasources;
+  const live = list.find((d) => d.uid === 'btc-flow')!;
+  const demo = list.find((d) => d.uid === 'btc-flow-demo')!;
+
+  test.each([
+    ['btc-flow', 'recorder'],
+    ['btc-flow-demo', 'recorder-demo'],
+  ])('data source %s reads the compose service %s, on the port it listens on, from another container', (uid, name) => {
+    const ds = list.find((d) => d.uid === uid)!;
+    const url = new URL(ds.jsonData.recorderUrl);
+    expect(url.protocol).toBe('http:');
+    expect(url.hostname).toBe(name);
+    const service: Json = compose.services[name];
+    const { command, args } = recorderRun(service);
+    expect(command).toBe('run');
+    const f = flags(args);
+    expect(f.port).toBe(url.port);
+    // Grafana reaches the recorder from another container: it must listen on all interfaces
+    expect(f.host).toBe('0.0.0.0');
+    expect(hostPathFor(service, service.working_dir)).toBe('.');
+    // the recorder is reached through the plugin's `recorder` route, templated from this very key
+    const route = (pluginJson.routes as Json[]).find((r) => r.path === 'recorder')!;
+    expect(route.url).toBe('{{ .JsonData.recorderUrl }}');
+  });
+
+  test('the live recorder records the real exchanges; the demo one the mock, at the demo mirror URL', () => {
+    expect(flags(recorderRun(compose.services.recorder).args)['base-url']).toBeUndefined();
+    expect(flags(recorderRun(compose.services['recorder-demo']).args)['base-url']).toBe(demo.jsonData.mirrorUrl);
+    expect(compose.services['recorder-demo'].depends_on).toContain('mock-exchanges');
+    expect(live.jsonData.mirrorUrl).toBeUndefined();
+  });
+
+  test('each recorder keeps its own SQLite file on a named volume (not in the repository)', () => {
+    const dbs = ['recorder', 'recorder-demo'].map((name) => {
+      const service: Json = compose.services[name];
+      const db = flags(recorderRun(service).args).db;
+      const m = mounts(service).find((x) => db.startsWith(x.target + '/'))!;
+      expect(m).toBeDefined();
+      expect(m.source.startsWith('.')).toBe(false);
+      expect(Object.keys(compose.volumes)).toContain(m.source);
+      return db;
+    });
+    expect(new Set(dbs).size).toBe(2);
+  });
+
+  test("better-sqlite3 is built inside Linux: a named volume hides the host's node_modules for both recorders", () => {
+    for (const name of ['recorder', 'recorder-demo']) {
+      const service: Json = compose.services[name];
+      const nm = mounts(service).find((x) => x.target === '/app/node_modules')!;
+      expect(nm.source).toBe('recorder-modules');
+      // the full node image (python3, make, g++), not -slim: better-sqlite3 may have to compile from source
+      expect(service.image).toMatch(/^node:20-bookworm$/);
+    }
+    // the recorder installs the dependencies (with better-sqlite3's build script) and marks them done; the demo
+    // recorder waits for that mark instead of installing into the same volume at the same time
+    const install = compose.services.recorder.command.join(' ');
+    expect(install).toMatch(/npm install [^;]*better-sqlite3@/);
+    expect(install).not.toMatch(/--ignore-scripts/);
+    const mark = /touch node_modules\/(\.[\w.-]+)/.exec(install)![1];
+    const demoCmd = compose.services['recorder-demo'].command.join(' ');
+    expect(demoCmd).toContain(`until test -f /app/node_modules/${mark}`);
+    expect(demoCmd).not.toMatch(/npm (install|ci)/);
+    expect(compose.services['recorder-demo'].depends_on).toContain('recorder');
+  });
+
+  test('Grafana starts with both recorders', () => {
+    expect(existsSync(join(ROOT, 'recorder/cli.ts'))).toBe(true);
+    expect(grafana.depends_on).toEqual(expect.arrayContaining(['recorder', 'recorder-demo', 'mock-exchanges']));
   });
 });
