@@ -12,7 +12,10 @@ import type { Configuration } from 'webpack';
  * Files outside src/ that plugin.json `includes` points at, copied into dist/ at the same relative path.
  * The dashboard is generated into dashboards/ (npm run dashboards), which docker-compose also mounts.
  */
-export const EXTRA_COPIES = [{ from: '../dashboards/btc-flow.json', to: 'dashboards/btc-flow.json' }];
+export const EXTRA_COPIES = [
+  { from: '../dashboards/btc-flow.json', to: 'dashboards/btc-flow.json' },
+  { from: '../dashboards/btc-flow-macro.json', to: 'dashboards/btc-flow-macro.json' },
+];
 
 type Env = { [key: string]: true | string | Env };
 type ConfigFactory = (env: Env) => Promise<Configuration>;

@@ -53,7 +53,7 @@ export const VARIABLE_QUERIES = {
 } as const;
 
 /** Options every target shares: the dashboard's variables. */
-const COMMON: CommonQueryOptions = {
+export const COMMON: CommonQueryOptions = {
   asset: '$asset',
   timeframe: '$timeframe',
   lookback: '$lookback',
@@ -103,7 +103,7 @@ function stateMappings(kind: StateKindName, offText: string, offColor: string): 
   ];
 }
 
-function steps(...s: Array<[number | null, string]>): dashboard.ThresholdsConfigBuilder {
+export function steps(...s: Array<[number | null, string]>): dashboard.ThresholdsConfigBuilder {
   return new dashboard.ThresholdsConfigBuilder()
     .mode(dashboard.ThresholdsMode.Absolute)
     .steps(s.map(([value, color]) => ({ value, color })));
@@ -120,7 +120,7 @@ const Z_BANDS_PREMIUM = (): dashboard.ThresholdsConfig =>
 /** A single line at zero. */
 const ZERO_LINE = (): dashboard.ThresholdsConfig => steps([null, 'transparent'], [0, 'text']).build();
 
-const HIDDEN: dashboard.DynamicConfigValue = {
+export const HIDDEN: dashboard.DynamicConfigValue = {
   id: 'custom.hideFrom',
   value: { legend: true, tooltip: true, viz: true },
 };
@@ -138,7 +138,17 @@ function bandOverrides(thresholds: dashboard.ThresholdsConfig, mode: common.Grap
 
 let nextId = 1;
 
-function tsPanel(title: string, description: string): timeseries.PanelBuilder {
+/** Panel ids restart at 1 for every dashboard built (the macro dashboard reuses these panel builders). */
+export function resetPanelIds(): void {
+  nextId = 1;
+}
+
+/** The next panel id (for panels built outside this file). */
+export function takePanelId(): number {
+  return nextId++;
+}
+
+export function tsPanel(title: string, description: string): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder()
     .id(nextId++)
     .title(title)
@@ -172,7 +182,7 @@ function statPanel(title: string, description: string): stat.PanelBuilder {
     .justifyMode(common.BigValueJustifyMode.Auto);
 }
 
-function overviewRow(): stat.PanelBuilder[] {
+export function overviewRow(): stat.PanelBuilder[] {
   const premium = statPanel(
     'Spot premium',
     'Latest spot-basket close versus the perp basket, in percent: (spot − perp) / perp × 100. ' +
@@ -250,7 +260,7 @@ function overviewRow(): stat.PanelBuilder[] {
   return [premium, oiZ, fundingApr, states];
 }
 
-function premiumRow(): timeseries.PanelBuilder[] {
+export function premiumRow(): timeseries.PanelBuilder[] {
   const pct = tsPanel(
     'Spot premium (%)',
     'Spot basket close versus the perp basket close, in percent, per bar: (spot − perp) / perp × 100. Above the ' +
@@ -280,7 +290,7 @@ function premiumRow(): timeseries.PanelBuilder[] {
   return [pct, z];
 }
 
-function oiRow(): timeseries.PanelBuilder[] {
+export function oiRow(): timeseries.PanelBuilder[] {
   const usd = tsPanel(
     'Open interest (USD), stacked by venue',
     'Open interest in USD, one stacked area per venue, so the top of the stack is the aggregate. The solid line ' +
@@ -323,7 +333,7 @@ function oiRow(): timeseries.PanelBuilder[] {
   return [usd, z];
 }
 
-function fundingRow(): timeseries.PanelBuilder[] {
+export function fundingRow(): timeseries.PanelBuilder[] {
   const apr = tsPanel(
     'Funding APR: composite and per venue',
     'Composite funding rate (time-weighted over each bar, 8h-equivalent, weighted by venue OI), annualised in ' +
@@ -369,7 +379,7 @@ function fundingRow(): timeseries.PanelBuilder[] {
   return [apr, z];
 }
 
-function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
+export function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
   const timeline = new statetimeline.PanelBuilder()
     .id(nextId++)
     .title('Signal states')
@@ -444,7 +454,7 @@ function signalsRow(): Array<statetimeline.PanelBuilder | table.PanelBuilder> {
   return [timeline, events];
 }
 
-function coverageRow(): Array<timeseries.PanelBuilder | bargauge.PanelBuilder> {
+export function coverageRow(): Array<timeseries.PanelBuilder | bargauge.PanelBuilder> {
   const overTime = tsPanel(
     'Venues behind each metric',
     'How many venues stand behind the spot basket, the perp basket, open interest and funding at each bar. A drop ' +
@@ -548,7 +558,7 @@ export const ANNOTATIONS = [
   { name: 'Extreme bottom', queryType: 'extremes', kind: 'extremeBottom', color: STATE_COLORS.extremeBottom },
 ] as const;
 
-function annotations(): dashboard.AnnotationQueryBuilder[] {
+export function annotations(): dashboard.AnnotationQueryBuilder[] {
   return ANNOTATIONS.map((a, i) => {
     const refId = `Anno${i + 1}`;
     const query =
@@ -739,6 +749,12 @@ export function buildDashboard(): dashboard.Dashboard {
  * `npm run lint:fix` (prettier --write .) leaves the committed file as the generator wrote it.
  */
 export async function dashboardJson(): Promise<string> {
+  return formatDashboardJson(buildDashboard());
+}
+
+/** A dashboard model as JSON text, formatted by prettier with the repository's settings. */
+// eslint-disable-next-line @typescript-eslint/no-deprecated
+export async function formatDashboardJson(model: dashboard.Dashboard): Promise<string> {
   // prettier's standalone build with its JSON parser: no dynamic import(), so it also runs inside jest
   const [prettier, babel, estree] = await Promise.all([
     import('prettier/standalone'),
@@ -746,7 +762,7 @@ export async function dashboardJson(): Promise<string> {
     import('prettier/plugins/estree'),
   ]);
   const repoOptions: Record<string, unknown> = require('../.prettierrc.js');
-  return prettier.format(JSON.stringify(buildDashboard(), null, 2), {
+  return prettier.format(JSON.stringify(model, null, 2), {
     ...repoOptions,
     parser: 'json',
     plugins: [babel, estree],

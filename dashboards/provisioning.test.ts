@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { DIST_DIR } from '../.config/bundler/constants';
 import { parseCliArgs } from '../mock/server';
 import { DASHBOARD_UID, DEFAULT_DATASOURCE_NAME, DEFAULT_DATASOURCE_UID } from './btc-flow';
+import { MACRO_UID } from './btc-flow-macro';
 import { PLUGIN_ID } from './target';
 
 type Json = Record<string, any>;
@@ -158,6 +159,19 @@ describe('provisioning/dashboards/btc-flow.yaml', () => {
     expect(host).toBe('dashboards');
     const file = join(ROOT, host!, 'btc-flow.json');
     expect(JSON.parse(readFileSync(file, 'utf8')).uid).toBe(DASHBOARD_UID);
+  });
+
+  test('the same provider loads the macro dashboard, which reads the recorder-backed data source', () => {
+    const [provider] = dashboardProviders.providers;
+    const host = hostPathFor(grafana, provider.options.path)!;
+    const macro: Json = JSON.parse(readFileSync(join(ROOT, host, 'btc-flow-macro.json'), 'utf8'));
+    expect(macro.uid).toBe(MACRO_UID);
+    expect(macro.uid).not.toBe(DASHBOARD_UID);
+    const dsVar = macro.templating.list.find((v: Json) => v.type === 'datasource');
+    const ds = datasources.datasources.find((d: Json) => d.uid === dsVar.current.value);
+    expect(ds.jsonData.recorderUrl).toBeDefined();
+    // and the data source's Dashboards tab offers it
+    expect(pluginJson.includes.map((i: Json) => i.path)).toContain('dashboards/btc-flow-macro.json');
   });
 
   test('the home dashboard path points at the mounted dashboard file', () => {

@@ -55,7 +55,10 @@ describe('plugin.json', () => {
 
   it("includes' paths exist", () => {
     const includes = (pluginJson as { includes?: Array<{ type: string; path?: string }> }).includes ?? [];
-    expect(includes.filter((i) => i.type === 'dashboard').map((i) => i.path)).toEqual(['dashboards/btc-flow.json']);
+    expect(includes.filter((i) => i.type === 'dashboard').map((i) => i.path)).toEqual([
+      'dashboards/btc-flow.json',
+      'dashboards/btc-flow-macro.json',
+    ]);
     const copied = new Map(EXTRA_COPIES.map((c) => [c.to, path.join(__dirname, '..', c.from)]));
     for (const inc of includes) {
       if (inc.path) {
