@@ -420,11 +420,17 @@ export class RecorderSource {
           }
           failed.push(...real);
           const tail = r.series;
-          if (!tail || tail.points.length === 0) {
+          const fresh = tail?.points.filter((p) => p[0] >= liveFrom) ?? [];
+          if (!tail || fresh.length === 0) {
+            // nothing after the recorder's last point (e.g. no funding settled since): the recorder's series alone
+            src.from = 'recorder';
+            delete src.liveFrom;
             series.push(stored);
             return;
           }
-          const merged: Series = { ...stored, points: [...points, ...tail.points.filter((p) => p[0] >= liveFrom)] };
+          // where the live points start (funding: the first settlement after the stored ones)
+          src.liveFrom = fresh[0][0];
+          const merged: Series = { ...stored, points: [...points, ...fresh] };
           if (volumes && tail.volumes) {
             merged.volumes = [...volumes, ...tail.volumes.filter((p) => p[0] >= liveFrom)];
           } else {
