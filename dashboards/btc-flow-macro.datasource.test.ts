@@ -11,6 +11,7 @@
  */
 import { DataFrame, DataQueryRequest, FieldType, dateTime } from '@grafana/data';
 import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
+import { lastValueFrom } from 'rxjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setSimNow } from '../mock/market';
@@ -36,8 +37,8 @@ const NOW = Date.UTC(2025, 10, 20, 12, 0, 0);
 const FROM = Date.UTC(2020, 10, 20, 12, 0, 0); // now-5y
 /** The recorder holds everything before this: its last closed daily bar is the day before. */
 const SPLIT = Math.floor(NOW / DAY) * DAY - 3 * DAY;
-/** The earliest warm-up start of both timeframes (1M: 24 + 3 months before the first month). */
-const EARLIEST = Date.UTC(2018, 7, 1);
+/** The earliest warm-up start of both timeframes (1M: 24 + 6 months before the first month). */
+const EARLIEST = Date.UTC(2018, 4, 1);
 
 const dash = JSON.parse(JSON.stringify(buildMacroDashboard())) as Json;
 const panels: Json[] = dash.panels.filter((p: Json) => p.type !== 'row');
@@ -150,10 +151,10 @@ function request(targets: BtcFlowQuery[]): DataQueryRequest<BtcFlowQuery> {
   } as DataQueryRequest<BtcFlowQuery>;
 }
 
-/** The engine on the mock's own data over the warm-up range computed by hand (lookback + slope bars (1) + 1). */
+/** The engine on the mock's own data over the warm-up range computed by hand (lookback + slope bars (5) + 1). */
 function reference(tf: Timeframe, lookback: number): EngineResult {
   const first = bucketStartMs(FROM, tf);
-  const warm = lookback + 1 + 1;
+  const warm = lookback + 5 + 1;
   const d = new Date(first);
   const fetchFrom = tf === '1M' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - warm, 1) : first - warm * 7 * DAY;
   expect(fetchFrom).toBeGreaterThanOrEqual(EARLIEST);
@@ -194,11 +195,11 @@ describe('the dashboard load (all panels and annotations at once, weekly, last 5
     mock.resetStats();
     await Promise.all([
       ...panels.map(async (p) => {
-        const res = await ds.query(request(p.targets as BtcFlowQuery[]));
+        const res = await lastValueFrom(ds.query(request(p.targets as BtcFlowQuery[])));
         responses.set(p.id, { data: res.data as DataFrame[], errors: res.errors });
       }),
       ...dash.annotations.list.map(async (a: Json) => {
-        const res = await ds.query(request([ds.annotations!.prepareQuery!(a as any) as BtcFlowQuery]));
+        const res = await lastValueFrom(ds.query(request([ds.annotations!.prepareQuery!(a as any) as BtcFlowQuery])));
         annotationResponses.set(a.name, { data: res.data as DataFrame[], errors: res.errors });
       }),
     ]);
@@ -283,43 +284,45 @@ describe.each([
   });
 
   test('premium, OI, funding and their z-scores; the states', async () => {
-    const res = await ds.query(
-      request([
-        {
-          refId: 'P',
-          queryType: 'premium',
-          asset: '$asset',
-          timeframe: '$timeframe',
-          lookback: '$lookback',
-          venues: ['$venues'],
-          includeBaskets: true,
-        },
-        {
-          refId: 'O',
-          queryType: 'oiZ',
-          asset: '$asset',
-          timeframe: '$timeframe',
-          lookback: '$lookback',
-          venues: ['$venues'],
-          includeIndex: true,
-        },
-        {
-          refId: 'F',
-          queryType: 'funding',
-          asset: '$asset',
-          timeframe: '$timeframe',
-          lookback: '$lookback',
-          venues: ['$venues'],
-        },
-        {
-          refId: 'S',
-          queryType: 'signals',
-          asset: '$asset',
-          timeframe: '$timeframe',
-          lookback: '$lookback',
-          venues: ['$venues'],
-        },
-      ])
+    const res = await lastValueFrom(
+      ds.query(
+        request([
+          {
+            refId: 'P',
+            queryType: 'premium',
+            asset: '$asset',
+            timeframe: '$timeframe',
+            lookback: '$lookback',
+            venues: ['$venues'],
+            includeBaskets: true,
+          },
+          {
+            refId: 'O',
+            queryType: 'oiZ',
+            asset: '$asset',
+            timeframe: '$timeframe',
+            lookback: '$lookback',
+            venues: ['$venues'],
+            includeIndex: true,
+          },
+          {
+            refId: 'F',
+            queryType: 'funding',
+            asset: '$asset',
+            timeframe: '$timeframe',
+            lookback: '$lookback',
+            venues: ['$venues'],
+          },
+          {
+            refId: 'S',
+            queryType: 'signals',
+            asset: '$asset',
+            timeframe: '$timeframe',
+            lookback: '$lookback',
+            venues: ['$venues'],
+          },
+        ])
+      )
     );
     expect(res.errors).toBeUndefined();
     const frames = res.data as DataFrame[];

@@ -38,8 +38,8 @@ const TO = NOW;
 /** The recorder holds everything before this (its last closed daily bar is the day before). */
 const SPLIT = TODAY - 10 * DAY;
 const LOOKBACK = 90;
-/** Warm-up by hand: lookback + (smoothing − 1) + slope bars (1) + 1. */
-const FETCH_FROM = Math.floor(FROM / DAY) * DAY - (LOOKBACK + 0 + 1 + 1) * DAY;
+/** Warm-up by hand: lookback + (smoothing − 1) + slope bars (premiumSlopeBars, default 5) + 1. */
+const FETCH_FROM = Math.floor(FROM / DAY) * DAY - (LOOKBACK + 0 + 5 + 1) * DAY;
 
 const CONFIG: BtcFlowOptions = {
   spotVenues: ['coinbase', 'bitstamp', 'binance'],
