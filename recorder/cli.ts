@@ -4,6 +4,7 @@
  * archive reader and the HTTP API. Every log line that may hold a URL goes through redactText. See docs/recorder.md.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { CliUsageError, flagHelp, FlagSpec, parseArgs, ParsedArgs } from '../cli/args';
 import { formatBundle, loadBundle, type CliIo, processIo } from '../cli/btc-flow';
 import { BtcFlowInputError } from '../src/core/errors';
@@ -16,7 +17,8 @@ import { createRecorderServer, RecorderServer } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
 import { attachExporter, type AttachedExporter } from './exporter/attach';
 import { Recorder, RECORDER_CACHE_POINTS } from './run';
-import { openRecorderStore } from './store/open';
+import { isPostgresUrl, openRecorderStore } from './store/open';
+import { PgSeriesLocks } from './store/pglocks';
 import { RecorderStoreError, type RecorderStore } from './store/types';
 import { archiveBackfill, DEFAULT_ARCHIVE_URL } from './archive/backfill';
 
@@ -47,7 +49,7 @@ const TIMEOUT: FlagSpec = { name: 'timeout', type: 'string', value: 'SECS', help
 export const COMMANDS: Record<string, { usage: string; what: string; flags: FlagSpec[] }> = {
   run: {
     usage:
-      'recorder run --db FILE [--assets BTC,ETH] [--timeframes 1h,1d] [--port 8789] [--host 127.0.0.1] [--base-url URL] [--token-file FILE]',
+      'recorder run --db FILE|postgres://… [--assets BTC,ETH] [--timeframes 1h,1d] [--port 8789] [--host 127.0.0.1] [--base-url URL] [--token-file FILE]',
     what:
       "Fills what is missing within each venue's REST reach, then polls every series once per bar (closed bars only)\n" +
       'and serves the HTTP API (GET /api/v1/bundle, /api/v1/series, /api/v1/health) and the Prometheus metrics of\n' +
@@ -71,6 +73,18 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
         type: 'string',
         value: 'N',
         help: 'first fill depth in days for every timeframe (default 1h: 90, 4h: 365, 1d: 1825)',
+      },
+      {
+        name: 'poll-interval',
+        type: 'string',
+        value: 'SECS',
+        help: 'also poll every series (and, on PostgreSQL, check the series locks) this often (default: once per bar; locks every 30 s)',
+      },
+      {
+        name: 'replica-id',
+        type: 'string',
+        value: 'ID',
+        help: "PostgreSQL replicas: this replica's name in locks, logs and health (default <hostname>-<pid>)",
       },
       TIMEOUT,
       QUIET,
@@ -554,12 +568,24 @@ export interface RunOptions {
   /** Clock for the exchange layer (tests and benchmarks with a simulated clock). */
   now?: () => number;
   pollDelayMs?: number;
+  /** Poll (and check series locks) at least this often, ms. */
+  pollIntervalMs?: number;
+  /** PostgreSQL replicas: the replica id (default <hostname>-<pid>). */
+  replicaId?: string;
 }
 
 /** Starts the recorder: store, HTTP API (listening at once), first fill, then the poll loop. */
 export async function startRecorder(o: RunOptions): Promise<RunHandle> {
   const log = o.log ?? (() => undefined);
-  const store = await openRecorderStore(o.db);
+  const replicaId =
+    o.replicaId ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9_.:-]/g, '-')
+      .slice(0, 30)}-${process.pid}`;
+  const pg = isPostgresUrl(o.db);
+  const store = await openRecorderStore(o.db, pg ? { applicationName: `btcflow-recorder:${replicaId}` } : {});
+  // PostgreSQL: any number of replicas share the database; each series is recorded by the one holding its lock
+  const ownership = pg ? new PgSeriesLocks({ url: o.db.trim(), replicaId, onNotice: (m) => log(m) }) : undefined;
   const ctx = await exchangeContext(o.baseUrl, o.timeoutSecs, o.now);
   const fd = o.fillDays;
   const recorder = new Recorder({
@@ -569,6 +595,8 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     timeframes: o.timeframes,
     venues: o.venues,
     pollDelayMs: o.pollDelayMs,
+    pollIntervalMs: o.pollIntervalMs,
+    ownership,
     fillDays: fd === undefined ? undefined : { '1h': fd, '4h': fd, '1d': fd, '*': fd },
   });
   recorder.events.on('notice', (m) => log(redactText(m)));
@@ -591,7 +619,10 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     extraRoutes: { '/metrics': (req, res) => metrics.exporter.handleMetrics(req, res) },
   });
   const { url } = await server.listen(o.port ?? 8789, o.host ?? '127.0.0.1');
-  log(`recorder: listening on ${url}${o.token !== undefined ? ' (bearer token required)' : ''}`);
+  log(
+    `recorder: listening on ${url}${o.token !== undefined ? ' (bearer token required)' : ''}` +
+      (ownership ? ` (replica ${replicaId})` : '')
+  );
   const started = recorder
     .start()
     .then(() => metrics.refreshAll())
@@ -606,6 +637,7 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
       await started.catch(() => undefined);
       await recorder.stop();
       await metrics.detach();
+      await ownership?.close();
       await server.close();
       await store.close();
     },
@@ -632,6 +664,18 @@ async function runRun(args: ParsedArgs, io: CliIo): Promise<number> {
       throw new CliUsageError(`--token-file: ${tf} must hold one token without spaces`);
     }
   }
+  const pollSecs = parsePositive(args.strings['poll-interval'], 'poll-interval', 86_400);
+  if (pollSecs !== undefined && pollSecs < 0.1) {
+    throw new CliUsageError(
+      `--poll-interval: expected at least 0.1 seconds, got ${JSON.stringify(args.strings['poll-interval'])}`
+    );
+  }
+  const replicaId = args.strings['replica-id']?.trim();
+  if (replicaId !== undefined && !/^[A-Za-z0-9_.:-]{1,40}$/.test(replicaId)) {
+    throw new CliUsageError(
+      `--replica-id: expected 1-40 letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(replicaId)}`
+    );
+  }
   const quiet = args.bools.quiet;
   const handle = await startRecorder({
     db: need(args, 'db'),
@@ -643,6 +687,8 @@ async function runRun(args: ParsedArgs, io: CliIo): Promise<number> {
     baseUrl: parseUrl(args.strings['base-url'], 'base-url'),
     token,
     fillDays: parsePositive(args.strings['fill-days'], 'fill-days', 36500),
+    pollIntervalMs: pollSecs === undefined ? undefined : Math.round(pollSecs * 1000),
+    replicaId,
     timeoutSecs: parsePositive(args.strings.timeout, 'timeout', 600),
     log: (line) => {
       if (!quiet) {

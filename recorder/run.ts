@@ -9,6 +9,7 @@ import type { SeriesKind, Timeframe } from '../src/core/types';
 import type { ExchangeContext } from '../src/exchanges/context';
 import { storeStepMs } from './bundle';
 import { fillSeries, pollCurrentOi, RecordedSeries, recordedSeries, RecorderEvents } from './rest';
+import { seriesId, type SeriesOwnership } from './store/pglocks';
 import type { RecorderStore, StoreTimeframe } from './store/types';
 
 const DAY_MS = 86_400_000;
@@ -35,7 +36,17 @@ export interface RecorderOptions {
   /** First retry wait after a failure, ms; doubles per failure, capped at one bar. Default 30000. */
   retryBaseMs?: number;
   events?: RecorderEvents;
+  /**
+   * Poll every series at least this often, ms, besides once per bar (a fill finds nothing missing and asks nothing,
+   * except current-only open interest: one snapshot per poll). Also the lock check interval of replicas. Default: none.
+   */
+  pollIntervalMs?: number;
+  /** Replicas: record only the series this replica holds (PostgreSQL advisory locks, see store/pglocks.ts). */
+  ownership?: SeriesOwnership;
 }
+
+/** How often a replica checks the series locks (takes free series, hands back surplus) without a poll interval. */
+export const DEFAULT_LOCK_CHECK_MS = 30_000;
 
 export interface SeriesState {
   series: RecordedSeries;
@@ -60,6 +71,11 @@ export class Recorder {
   private loopDone: Promise<void> = Promise.resolve();
   private lastBucket = new Map<string, number>();
   private cycling: Promise<void> | undefined;
+  /** Replicas: series ids held (null before the first lock check), ids being filled now, the lock check timer. */
+  private held: Set<string> | null = null;
+  private readonly inFlight = new Set<string>();
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claiming: Promise<void> | undefined;
 
   constructor(readonly opts: RecorderOptions) {
     this.events = opts.events ?? new RecorderEvents();
@@ -91,7 +107,7 @@ export class Recorder {
   private async doCycle(): Promise<void> {
     const { ctx, store } = this.opts;
     const now = ctx.now();
-    const due = this.states.filter((s) => s.due <= now);
+    const due = this.mine().filter((s) => s.due <= now);
     const byVenue = new Map<string, SeriesState[]>();
     for (const s of due) {
       byVenue.set(s.series.key.venue, [...(byVenue.get(s.series.key.venue) ?? []), s]);
@@ -100,11 +116,14 @@ export class Recorder {
       [...byVenue.values()].map(async (list) => {
         for (const st of list) {
           const s = st.series;
+          this.inFlight.add(seriesId(s.key));
           const opts = { store, ctx, events: this.events, now };
           const r = s.currentOnly
             ? await pollCurrentOi(s, opts)
             : await fillSeries(s, now - this.fillDays[s.key.timeframe] * DAY_MS, now, opts);
-          const nextBar = Math.floor(now / st.stepMs) * st.stepMs + st.stepMs + this.delay;
+          this.inFlight.delete(seriesId(s.key));
+          const barDue = Math.floor(now / st.stepMs) * st.stepMs + st.stepMs + this.delay;
+          const nextBar = this.opts.pollIntervalMs ? Math.min(barDue, now + this.opts.pollIntervalMs) : barDue;
           if (r.failures.length) {
             st.failures++;
             st.lastError = r.failures[0];
@@ -143,15 +162,52 @@ export class Recorder {
       return;
     }
     this.stopped = false;
+    const own = this.opts.ownership;
+    if (own) {
+      // lock checks run on their own timer, so that a long fill never delays a takeover
+      await this.claim(own);
+      this.claimTimer = setInterval(() => {
+        this.claiming ??= this.claim(own).finally(() => {
+          this.claiming = undefined;
+        });
+      }, this.opts.pollIntervalMs ?? DEFAULT_LOCK_CHECK_MS);
+    }
     await this.cycle();
     this.loopDone = this.loop();
   }
 
+  /** The series this process records: all of them, or the ones whose lock this replica holds. */
+  private mine(): SeriesState[] {
+    const held = this.held;
+    return this.opts.ownership ? this.states.filter((s) => held?.has(seriesId(s.series.key))) : this.states;
+  }
+
+  /** One lock check: takes free series up to the fair share (due at once: fill what is missing), hands back surplus. */
+  private async claim(own: SeriesOwnership): Promise<void> {
+    const before = this.held ?? new Set<string>();
+    this.held = await own.claim(
+      this.states.map((s) => s.series.key),
+      this.inFlight
+    );
+    let gained = false;
+    for (const st of this.states) {
+      const id = seriesId(st.series.key);
+      if (this.held.has(id) && !before.has(id)) {
+        st.due = 0;
+        gained = true;
+      }
+    }
+    if (gained) {
+      this.wake?.();
+    }
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      const next = Math.min(...this.states.map((s) => s.due));
+      const next = Math.min(...this.mine().map((s) => s.due));
       // the clock of the exchange context may be simulated; timers use real time, at most a minute at a time
-      const wait = Math.max(250, Math.min(60_000, next - this.opts.ctx.now()));
+      const floor = Math.min(250, this.opts.pollIntervalMs ?? 250);
+      const wait = Math.max(floor, Math.min(60_000, next - this.opts.ctx.now()));
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, wait);
@@ -165,18 +221,22 @@ export class Recorder {
   /** Stops the loop and waits for the cycle in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.claimTimer);
     clearTimeout(this.timer);
     this.wake?.();
     await this.loopDone;
     await this.cycling;
+    await this.claiming;
   }
 
   /** Per-series state for /api/v1/health. */
   health(): Record<string, unknown> {
     const failing = this.states.filter((s) => s.failures > 0);
+    const own = this.opts.ownership;
     return {
       recorder: {
         series: this.states.length,
+        ...(own ? { replica: own.replicaId, held: [...own.held()].sort() } : {}),
         failing: failing.map((s) => ({
           series: `${s.series.key.asset} ${s.series.key.venue} ${s.series.key.kind} ${s.series.key.timeframe}`,
           failures: s.failures,

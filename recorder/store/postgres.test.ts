@@ -16,6 +16,7 @@ import {
   PostgresStore,
   seriesLockId,
 } from './postgres';
+import { PgSeriesLocks, seriesId } from './pglocks';
 import type { RecorderStore, SeriesKey } from './types';
 
 jest.setTimeout(60_000);
@@ -191,20 +192,35 @@ describe('postgres specifics', () => {
     await s.close();
   });
 
-  it('series locks are per-session: one holder, released when its connection dies', async () => {
+  it('replica series locks: one holder per series, a fair share each, surplus handed back, freed when a holder dies', async () => {
     const url = await fresh();
-    const a = new Client({ connectionString: url });
-    const b = new Client({ connectionString: url });
-    await a.connect();
-    await b.connect();
-    const id = seriesLockId(key);
-    const tryLock = async (c: Client) =>
-      (await c.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS_SERIES, id])).rows[0].ok;
-    expect(await tryLock(a)).toBe(true);
-    expect(await tryLock(b)).toBe(false);
-    await a.end();
-    expect(await tryLock(b)).toBe(true);
-    await b.end();
+    const keys: SeriesKey[] = ['coinbase', 'kraken', 'bitstamp', 'okx', 'bybit'].map((venue) => ({ ...key, venue }));
+    const ids = keys.map(seriesId);
+    const a = new PgSeriesLocks({ url, replicaId: 'a' });
+    const b = new PgSeriesLocks({ url, replicaId: 'b' });
+    // alone, a takes everything
+    expect([...(await a.claim(keys))].sort()).toEqual([...ids].sort());
+    // b joins: everything is taken; a, now one of 2, keeps ceil(5 / 2) = 3 but never one being filled
+    expect(await b.claim(keys)).toEqual(new Set());
+    expect(await a.claim(keys, new Set([ids[4]]))).toEqual(new Set([ids[0], ids[1], ids[2], ids[4]]));
+    expect(await b.claim(keys)).toEqual(new Set([ids[3]]));
+    expect(await a.claim(keys)).toEqual(new Set([ids[0], ids[1], ids[2]]));
+    expect(await b.claim(keys)).toEqual(new Set([ids[3], ids[4]]));
+    // the locks are real: a third session cannot take any of them
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    for (const k of keys) {
+      const r = await c.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS_SERIES, seriesLockId(k)]);
+      expect(r.rows[0].ok).toBe(false);
+    }
+    await c.end();
+    // a goes away: b, alone again, takes everything
+    await a.close();
+    expect([...(await b.claim(keys))].sort()).toEqual([...ids].sort());
+    // a series no longer recorded is handed back
+    expect(await b.claim(keys.slice(1))).toEqual(new Set(ids.slice(1)));
+    await b.close();
     expect(seriesLockId(key)).not.toBe(seriesLockId({ ...key, timeframe: '1d' }));
+    expect(() => new PgSeriesLocks({ url, replicaId: 'bad id!' })).toThrow(/replica id: expected 1-40 letters/);
   });
 });

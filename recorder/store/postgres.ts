@@ -236,15 +236,8 @@ export class PostgresStore implements RecorderStore {
             'upgrade BTC Flow to open it (the database was not changed)'
         );
       }
-      if (version === 0) {
-        const r = await c.query(
-          "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('points', 'series', 'coverage', 'archive_files')"
-        );
-        if (Number(r.rows[0].n) > 0) {
-          throw new RecorderStoreError(
-            `${shown(this.url)} holds a points or series table but is not a recorder database (no recorder_schema table)`
-          );
-        }
+      if (version === 0 && opts.readonly) {
+        await this.refuseForeign(c);
       }
       if (version >= target) {
         return;
@@ -269,6 +262,10 @@ export class PostgresStore implements RecorderStore {
             'CREATE TABLE IF NOT EXISTS recorder_schema (version integer PRIMARY KEY, what text NOT NULL, applied_at bigint NOT NULL)'
           );
           const now = await currentVersion(c);
+          if (now === 0) {
+            // checked under the lock: another replica may have created the schema since we looked
+            await this.refuseForeign(c);
+          }
           if (m.version > now) {
             await c.query(m.sql);
             await c.query('INSERT INTO recorder_schema (version, what, applied_at) VALUES ($1, $2, $3)', [
@@ -285,6 +282,18 @@ export class PostgresStore implements RecorderStore {
       }
     } finally {
       c.release();
+    }
+  }
+
+  /** A database without recorder_schema but with tables of our names belongs to something else: refuse it. */
+  private async refuseForeign(c: PoolClient): Promise<void> {
+    const r = await c.query(
+      "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('points', 'series', 'coverage', 'archive_files')"
+    );
+    if (Number(r.rows[0].n) > 0) {
+      throw new RecorderStoreError(
+        `${shown(this.url)} holds a points or series table but is not a recorder database (no recorder_schema table)`
+      );
     }
   }
 
