@@ -16,7 +16,9 @@ import { bundleFromStore, bundleNote, parseTime, planImport, storeStepMs } from 
 import { createRecorderServer, RecorderServer } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
 import { attachExporter, type AttachedExporter } from './exporter/attach';
-import { Recorder, RECORDER_CACHE_POINTS } from './run';
+import { DEFAULT_LOCK_CHECK_MS, Recorder, RECORDER_CACHE_POINTS } from './run';
+import { BtcFlowExporter } from './exporter/exporter';
+import { Gauge } from 'prom-client';
 import { isPostgresUrl, openRecorderStore } from './store/open';
 import { PgSeriesLocks } from './store/pglocks';
 import { RecorderStoreError, type RecorderStore } from './store/types';
@@ -609,7 +611,24 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     venues: o.venues,
     now: o.now,
     log: (line) => log(redactText(line)),
+    // replicas: their own health metrics carry a `replica` label; the per-bar gauges come from the shared store
+    ...(ownership ? { exporter: new BtcFlowExporter({ replica: replicaId }) } : {}),
   });
+  let refreshTimer: NodeJS.Timeout | undefined;
+  if (ownership) {
+    new Gauge({
+      name: 'btcflow_replica_series_held',
+      help: 'Series this recorder replica records now (holds the PostgreSQL advisory lock of).',
+      labelNames: ['replica'],
+      registers: [metrics.exporter.registry],
+      collect() {
+        this.set({ replica: replicaId }, ownership.held().size);
+      },
+    });
+    // a bar may close here before the replica recording its series has written it: recompute from the shared
+    // store at every lock check, so that every replica exports the same values soon after the holder writes
+    refreshTimer = setInterval(() => void metrics.refreshAll(), o.pollIntervalMs ?? DEFAULT_LOCK_CHECK_MS);
+  }
   const server = createRecorderServer({
     store,
     token: o.token,
@@ -635,6 +654,7 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     metrics,
     async stop() {
       await started.catch(() => undefined);
+      clearInterval(refreshTimer);
       await recorder.stop();
       await metrics.detach();
       await ownership?.close();

@@ -116,6 +116,9 @@ export class Recorder {
       [...byVenue.values()].map(async (list) => {
         for (const st of list) {
           const s = st.series;
+          if (this.opts.ownership && !this.opts.ownership.holds(seriesId(s.key))) {
+            continue; // handed back to another replica since the cycle began
+          }
           this.inFlight.add(seriesId(s.key));
           const opts = { store, ctx, events: this.events, now };
           const r = s.currentOnly

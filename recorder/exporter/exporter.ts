@@ -32,6 +32,12 @@ const BAR_GAUGE_KEYS = Object.keys(BAR_GAUGES) as BarGaugeKey[];
 export interface ExporterOptions {
   /** Register prom-client's default process metrics (process_cpu_seconds_total, nodejs_heap_*...). Default true. */
   processMetrics?: boolean;
+  /**
+   * Recorder replicas on PostgreSQL: this replica's id, added as a `replica` label to its own health metrics
+   * (btcflow_venue_up, btcflow_exchange_requests_total). The per-bar gauges are computed from the shared store and
+   * carry no replica label. Default: none (one process, no label).
+   */
+  replica?: string;
 }
 
 /** What `updateBar` exported, for logs and tests. */
@@ -77,9 +83,11 @@ export class BtcFlowExporter {
   private readonly barTimestamp: Gauge<'asset' | 'timeframe'>;
   private readonly state: Gauge<'asset' | 'timeframe' | 'state'>;
   private readonly venues: Gauge<'asset' | 'timeframe' | 'kind'>;
-  private readonly venueUp: Gauge<'venue' | 'kind'>;
+  private readonly venueUp: Gauge<'venue' | 'kind' | 'replica'>;
   private readonly venueLastPoint: Gauge<'venue' | 'kind' | 'asset'>;
-  private readonly requests: Counter<'venue' | 'outcome'>;
+  private readonly requests: Counter<'venue' | 'outcome' | 'replica'>;
+  /** `{ replica }` when the exporter belongs to a replica, else nothing. */
+  private readonly replicaLabel: { replica?: string };
   private readonly events: Counter<'asset' | 'timeframe' | 'kind'>;
   /** Start of the last bar exported per `asset|timeframe` (onsets are counted on bars after it). */
   private readonly lastBarTime = new Map<string, number>();
@@ -96,12 +104,15 @@ export class BtcFlowExporter {
     this.barTimestamp = gauge(BAR_TIMESTAMP, ['asset', 'timeframe'] as const);
     this.state = gauge(STATE, ['asset', 'timeframe', 'state'] as const);
     this.venues = gauge(VENUES, ['asset', 'timeframe', 'kind'] as const);
-    this.venueUp = gauge(VENUE_UP, ['venue', 'kind'] as const);
+    this.replicaLabel = options.replica === undefined ? {} : { replica: options.replica };
+    const withReplica = <L extends string>(names: readonly L[]) =>
+      options.replica === undefined ? names : [...names, 'replica' as const];
+    this.venueUp = gauge(VENUE_UP, withReplica(['venue', 'kind'] as const));
     this.venueLastPoint = gauge(VENUE_LAST_POINT, ['venue', 'kind', 'asset'] as const);
     this.requests = new Counter({
       name: EXCHANGE_REQUESTS.name,
       help: EXCHANGE_REQUESTS.help,
-      labelNames: ['venue', 'outcome'] as const,
+      labelNames: withReplica(['venue', 'outcome'] as const),
       registers,
     });
     this.events = new Counter({
@@ -206,12 +217,12 @@ export class BtcFlowExporter {
     if (!REQUEST_OUTCOMES.includes(outcome)) {
       throw new Error(`recordRequest: outcome must be one of ${REQUEST_OUTCOMES.join(', ')}; got "${String(outcome)}"`);
     }
-    this.requests.inc({ venue, outcome });
+    this.requests.inc({ venue, outcome, ...this.replicaLabel });
   }
 
   /** Whether the latest request for a venue's series kind succeeded. */
   setVenueUp(venue: string, kind: string, up: boolean): void {
-    this.venueUp.set({ venue, kind }, up ? 1 : 0);
+    this.venueUp.set({ venue, kind, ...this.replicaLabel }, up ? 1 : 0);
   }
 
   /** Time (epoch ms) of the newest stored point of a venue's series; null removes the series. */

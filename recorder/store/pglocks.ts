@@ -26,6 +26,8 @@ export interface SeriesOwnership {
   claim(keys: SeriesKey[], busy?: ReadonlySet<string>): Promise<Set<string>>;
   /** Series ids held now. */
   held(): Set<string>;
+  /** Whether this replica holds one series now (checked right before it is filled). */
+  holds(id: string): boolean;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,10 @@ export class PgSeriesLocks implements SeriesOwnership {
     return this.connecting;
   }
 
+  holds(id: string): boolean {
+    return this.holding.has(id);
+  }
+
   held(): Set<string> {
     return new Set(this.holding.keys());
   }
@@ -116,9 +122,11 @@ export class PgSeriesLocks implements SeriesOwnership {
         .filter((id) => !wanted.has(id))
         .concat(mine.slice(share))
         .filter((id) => !busy.has(id));
-      for (const id of drop) {
-        await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS_SERIES, this.holding.get(id)]);
-        this.holding.delete(id);
+      // forget them before unlocking, so that the run loop does not start one of them in between
+      const unlock = drop.map((id) => this.holding.get(id)!);
+      drop.forEach((id) => this.holding.delete(id));
+      for (const lockId of unlock) {
+        await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS_SERIES, lockId]);
       }
       for (const [id, k] of wanted) {
         if (this.holding.size >= share) {
