@@ -10,7 +10,7 @@
  * Run alone: `npx tsx bench/recorder.ts`; in the suite: `npm run bench`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setSimNow } from '../mock/market';
@@ -120,6 +120,21 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
   };
 }
 
+/**
+ * The Node flags `npm run recorder` starts with (the V8 heap limits in package.json's script), so that the child is
+ * measured as users run it; RECORDER_NODE_FLAGS overrides them (e.g. "" for Node's defaults).
+ */
+function recorderNodeFlags(): string[] {
+  const env = process.env.RECORDER_NODE_FLAGS;
+  if (env !== undefined) {
+    return env.split(' ').filter(Boolean);
+  }
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return pkg.scripts.recorder.split(/\s+/).filter((w) => w.startsWith('--max-'));
+}
+
 /** Sends one message to the child and waits for its reply. */
 function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -133,12 +148,12 @@ function ask<T>(child: ChildProcess, msg: object): Promise<T> {
   });
 }
 
-async function benchSteadyState(dir: string): Promise<Record<string, number>> {
+async function benchSteadyState(dir: string): Promise<Record<string, number | string>> {
   let clock = Date.UTC(2025, 5, 10, 23, 0, 30);
   setSimNow(clock);
   const srv = await startMockServer({ port: 0 });
   const child = fork(join(__dirname, 'recorder-steady.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(process.env.RECORDER_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
+    execArgv: ['--import', 'tsx', ...recorderNodeFlags()],
     cwd: join(__dirname, '..'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -178,6 +193,7 @@ async function benchSteadyState(dir: string): Promise<Record<string, number>> {
       'steady: worst bar, requests per due series': Number(worst.toFixed(3)),
       'steady: recorder process peak RSS MB, fill included': Math.round(peakRss / 1e6),
       'steady: recorder process RSS MB after 48 h (target <= 250)': Math.round(lastRss / 1e6),
+      'steady: recorder node flags': recorderNodeFlags().join(' ') || '(none)',
     };
   } finally {
     if (child.exitCode === null) {
@@ -188,7 +204,7 @@ async function benchSteadyState(dir: string): Promise<Record<string, number>> {
   }
 }
 
-export async function benchRecorder(): Promise<Record<string, number>> {
+export async function benchRecorder(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-recorder-'));
   try {
     const only = process.env.BENCH_RECORDER_ONLY;

@@ -23,7 +23,7 @@ export interface RecorderServerOptions {
   token?: string;
   /** More routes by exact path, e.g. `{ '/metrics': handler }` (checked after the token, before the API). */
   extraRoutes?: Record<string, RouteHandler>;
-  /** Most points one bundle request may return (413 above). Default 2,000,000. */
+  /** Most points one bundle request may return (413 above). Default 1,000,000 (a year of 1h bars of every venue and kind is about 0.4 million; the limit bounds the memory of one answer). */
   maxPoints?: number;
   /** One line per request and per problem (already redacted). Default: none. */
   log?: (line: string) => void;
@@ -42,7 +42,7 @@ export interface RecorderServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MAX_POINTS = 2_000_000;
+export const DEFAULT_MAX_POINTS = 1_000_000;
 
 /** A 4xx answer with a JSON body `{error, parameter?, allowed?}`. */
 export class HttpError extends Error {
