@@ -136,6 +136,42 @@ export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext, signal?: A
 
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
+/**
+ * The earliest time a venue still serves for a kind when it keeps only recent history (registry retention: kraken's
+ * latest 720 candles, hyperliquid's latest 5000, Binance OI 30 days, OKX OI 1,440 rows, OKX funding 89 days), or
+ * undefined when it keeps everything. A range that ends before it is not applicable (no request), as for first data.
+ */
+export function retentionEdge(
+  venue: VenueSpec,
+  kind: SeriesKind,
+  tf: FetchTimeframe,
+  now: number
+): { from: number; what: string } | undefined {
+  const barMs = FETCH_TF_MS[tf];
+  const open = Math.floor(now / barMs) * barMs;
+  if (kind === 'spot' || kind === 'perp' || kind === 'fx') {
+    const n = venue.ohlcv.mode === 'latest' ? venue.ohlcv.limit : venue.ohlcv.retentionBars;
+    return n === undefined ? undefined : { from: open - (n - 1) * barMs, what: `its latest ${n} ${tf} candles` };
+  }
+  if (kind === 'openInterest') {
+    const oi = venue.openInterest;
+    if (oi?.retentionDays !== undefined) {
+      return { from: now - oi.retentionDays * 86_400_000, what: `${oi.retentionDays} days of open-interest history` };
+    }
+    if (oi?.retentionRows !== undefined) {
+      return {
+        from: open - (oi.retentionRows - 1) * barMs,
+        what: `its latest ${oi.retentionRows} ${tf} open-interest rows`,
+      };
+    }
+    return undefined;
+  }
+  const days = venue.funding?.retentionDays;
+  return days === undefined
+    ? undefined
+    : { from: now - days * 86_400_000, what: `about ${days} days of funding history` };
+}
+
 async function doFetch(
   req: SeriesRequest,
   venue: VenueSpec,
@@ -160,6 +196,14 @@ async function doFetch(
         `openInterest: current value only (the venue publishes no OI history); the range ends before the open bar`
       );
     }
+  }
+  const kept = retentionEdge(venue, req.kind, fetchTimeframeFor(venue, req.kind, req.timeframe), ctx.now());
+  if (kept && req.to <= kept.from) {
+    throw new VenueError(
+      venue.id,
+      'notApplicable',
+      `${req.kind}: the venue keeps only ${kept.what} (from ${isoDay(kept.from)}); the range ends before that, nothing asked`
+    );
   }
   const shared = await ctx.markets(venue);
   throwIfAborted(signal, `${venue.id} ${req.kind}`);

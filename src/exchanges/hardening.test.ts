@@ -288,6 +288,28 @@ describe('known-empty ranges are not paged (item 5, issue 13)', () => {
   });
 });
 
+describe('known retention: a range older than what the venue keeps is not applicable (item 5)', () => {
+  it('kraken fx (latest 720 candles) and binanceusdm OI (30 days) for 2020: no request, fx falls back', async () => {
+    const from = Date.UTC(2020, 0, 1);
+    const to = Date.UTC(2020, 6, 1);
+    const r = await fetchBundle(
+      { asset: 'BTC', timeframe: '1d', from, to, venues: ['binanceusdm'], kinds: ['openInterest', 'fx'] },
+      ctxOf()
+    );
+    expect(r.notApplicable.map((x) => `${x.venue} ${x.kind}: ${x.reason}`)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^binanceusdm openInterest: openInterest: the venue keeps only 30 days of open-interest history/
+        ),
+        expect.stringMatching(/^kraken fx: fx: the venue keeps only its latest 720 1d candles \(from 20\d\d-/),
+      ])
+    );
+    expect(r.failed.filter((x) => x.venue !== 'coinbase')).toEqual([]);
+    expect(requestsTo('kraken')).toBe(0);
+    expect(srv.stats().byVenue['binanceusdm'] ?? 0).toBe(0);
+  });
+});
+
 describe('progress (item 6)', () => {
   it('each series reports its start before its end; the counter never shows 0 done after an end', async () => {
     const events: BundleProgress[] = [];
