@@ -240,8 +240,9 @@ async function fetchChunk(
       return { ok: true, written: 0 };
     }
     const msg = redactText(`${k.asset} ${k.venue} ${k.kind} ${k.timeframe}: ${(e as Error)?.message ?? String(e)}`);
-    if (e instanceof VenueError && e.kind === 'empty') {
-      // the venue answered: nothing there (before listing, beyond its retention); a gap, not a failure
+    if (e instanceof VenueError && (e.kind === 'empty' || e.kind === 'notApplicable')) {
+      // the venue answered, or is known to have, nothing there (before listing or its first data, beyond its
+      // retention: `notApplicable` is decided without a request); a gap, not a failure
       emit(true, 0, 0);
       return { ok: true, written: 0, empty: msg };
     }
