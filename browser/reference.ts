@@ -9,6 +9,7 @@
  * src/datasource/plan.ts; what is checked independently is the engine-bars-to-frame-fields mapping below.
  */
 import { compute } from '../src/core/engine';
+import { METRICS } from '../src/core/metrics';
 import type { EngineResult } from '../src/core/types';
 import { fetchResolved, resolveTarget } from '../src/datasource/plan';
 import type { Interpolator, ResolvedQuery } from '../src/datasource/query';
@@ -42,19 +43,7 @@ export async function referenceRun(target: BtcFlowQuery, o: ReferenceOptions): P
 
 const APR_FACTOR = 3 * 365 * 100;
 const STATE_KINDS = new Set(['bullish', 'bearish', 'overLeverage', 'extremeTop', 'extremeBottom']);
-const BAR_NUMBERS = new Set([
-  'spotUsd',
-  'perpUsd',
-  'premiumPct',
-  'premiumZ',
-  'oiUsd',
-  'oiIndexUsd',
-  'oiZ',
-  'fundingRate8h',
-  'fundingAprPct',
-  'fundingZ',
-  'extremeScore',
-]);
+const BAR_NUMBERS = new Set<string>(METRICS.map((m) => m.name).filter((n) => n !== 'time'));
 const COUNT_FIELDS = new Set(['spot', 'perp', 'oi', 'funding']);
 
 /**

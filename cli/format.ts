@@ -4,23 +4,12 @@
  * stream (`writeDocument`): bars and coverage rows are read from the engine's row views one at a time and written in
  * chunks, so the whole output never exists as one string (1M bars stay under 1 GB, see bench/cli-memory.ts).
  */
+import { CLI_METRICS, type CliMetricName } from '../src/core/metrics';
 import type { EngineResult, FlowEvent, Timeframe } from '../src/core/types';
 
-/** The fields of one output bar, in output order (also the CSV header after `time,timeIso`). */
-export const BAR_FIELDS = [
-  'time',
-  'spotUsd',
-  'perpUsd',
-  'premiumPct',
-  'premiumZ',
-  'oiUsd',
-  'oiIndexUsd',
-  'oiZ',
-  'fundingRate8h',
-  'fundingAprPct',
-  'fundingZ',
-] as const;
-export type BarField = (typeof BAR_FIELDS)[number];
+/** The fields of one output bar, in output order (also the CSV header after `time,timeIso`): the catalog's CLI metrics. */
+export const BAR_FIELDS: readonly CliMetricName[] = CLI_METRICS;
+export type BarField = CliMetricName;
 
 /** The fields of one event, in output order (docs/cli.md). */
 export const EVENT_FIELDS = ['time', 'timeEnd', 'kind', 'title', 'text'] as const;

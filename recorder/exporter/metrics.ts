@@ -5,65 +5,31 @@
  * `_seconds`, `_ratio`), ratios rather than percentages, `_total` only on counters, an enum as one 0/1 gauge per
  * state with every state always present. Boundary: names and metadata only, no values and no I/O.
  */
+import { EXPORTED_METRICS, type ExportedKey, type MetricName } from '../../src/core/metrics';
 import { STATE_KINDS } from '../../src/core/types';
 
 /** Label names of the per-bar metrics. */
 export const BAR_LABELS = ['asset', 'timeframe'] as const;
 
+/** One per-bar gauge: Prometheus name and help, the engine's `Bar` field it reads and the scale to the exported unit. */
+export interface BarGaugeSpec {
+  name: string;
+  help: string;
+  field: MetricName;
+  scale: number;
+}
+
 /**
  * The per-bar gauges: the values of the LAST CLOSED bar of each (asset, timeframe), computed by `src/core` with the
- * data source's default options. `field` names the engine's `Bar` field, `scale` converts it to the exported unit.
+ * data source's default options. Derived from the metric catalog (`src/core/metrics.ts`, its `exported` entries):
+ * `field` names the engine's `Bar` field, `scale` converts it to the exported unit.
  */
-export const BAR_GAUGES = {
-  spotPremium: {
-    name: 'btcflow_spot_premium_ratio',
-    help: 'Spot basket premium over the perp basket at the last closed bar, as a ratio ((spot - perp) / perp; 0.001 = 0.1 %).',
-    field: 'premiumPct',
-    scale: 0.01,
-  },
-  premiumZ: {
-    name: 'btcflow_premium_zscore',
-    help: 'Z-score of the spot premium over the lookback window (default lookback of the timeframe), last closed bar.',
-    field: 'premiumZ',
-    scale: 1,
-  },
-  openInterest: {
-    name: 'btcflow_open_interest_usd',
-    help: 'Aggregated open interest across venues in US dollars at the last closed bar.',
-    field: 'oiUsd',
-    scale: 1,
-  },
-  openInterestZ: {
-    name: 'btcflow_open_interest_zscore',
-    help: 'Z-score of the chain-linked open interest index over the lookback window, last closed bar.',
-    field: 'oiZ',
-    scale: 1,
-  },
-  funding8h: {
-    name: 'btcflow_funding_rate_8h_ratio',
-    help: 'Composite funding rate per 8 hours as a ratio (0.0001 = 0.01 % per 8h), time-weighted over the last closed bar.',
-    field: 'fundingRate8h',
-    scale: 1,
-  },
-  fundingApr: {
-    name: 'btcflow_funding_apr_ratio',
-    help: 'Composite funding as a yearly rate, as a ratio (0.3 = 30 % per year = 8h rate x 3 x 365), last closed bar.',
-    field: 'fundingAprPct',
-    scale: 0.01,
-  },
-  fundingZ: {
-    name: 'btcflow_funding_zscore',
-    help: 'Z-score of the composite funding rate over the lookback window, last closed bar.',
-    field: 'fundingZ',
-    scale: 1,
-  },
-  extremeScore: {
-    name: 'btcflow_extreme_score',
-    help: 'Signed extreme score (mean of -premium z, OI z, funding z; positive = top side), last closed bar.',
-    field: 'extremeScore',
-    scale: 1,
-  },
-} as const;
+export const BAR_GAUGES = Object.fromEntries(
+  EXPORTED_METRICS.map((m) => [
+    m.exported.key,
+    { name: m.exported.name, help: m.exported.help, field: m.name, scale: m.exported.scale },
+  ])
+) as Record<ExportedKey, BarGaugeSpec>;
 
 export const BAR_TIMESTAMP = {
   name: 'btcflow_bar_timestamp_seconds',

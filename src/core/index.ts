@@ -39,3 +39,16 @@ export {
 export { compute, computeColumns, materialise, STABLECOINS } from './engine';
 export type { ComputeOptions, EngineColumns } from './engine';
 export { STATE_BIT, statesOfMask, isoUtc } from './signals';
+export {
+  METRICS,
+  METRIC_BY_NAME,
+  METRIC_DISPLAY_NAMES,
+  STATE_DISPLAY_NAMES,
+  COUNT_DISPLAY_NAMES,
+  Z_METRICS,
+  CLI_METRICS,
+  EXPORTED_METRICS,
+  registerMetrics,
+  inSentence,
+} from './metrics';
+export type { MetricSpec, MetricName, ZMetricName, CliMetricName, ExportedKey } from './metrics';

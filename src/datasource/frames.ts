@@ -5,6 +5,7 @@
  * Field names are the engine's metric names (`premiumPct`, `oiZ`, …; per venue `oiUsd:<venue>`), and stay stable
  * for overrides in code; readable names go into `config.displayNameFromDS`, so a user's own display name still wins.
  */
+import { COUNT_DISPLAY_NAMES, METRIC_DISPLAY_NAMES, STATE_DISPLAY_NAMES } from '../core/metrics';
 import {
   DataFrame,
   FieldColorModeId,
@@ -35,29 +36,11 @@ export interface VisibleResult {
   coverageBars: BarCoverage[];
 }
 
-/** Readable names of every fixed field (documented in docs/queries.md). */
+/** Readable names of every fixed field (documented in docs/queries.md), from the metric catalog (src/core/metrics.ts). */
 export const DISPLAY_NAMES = {
-  time: 'Time',
-  spotUsd: 'Spot basket',
-  perpUsd: 'Perp basket',
-  premiumPct: 'Spot premium',
-  premiumZ: 'Premium z-score',
-  oiUsd: 'Open interest',
-  oiIndexUsd: 'OI index',
-  oiZ: 'OI z-score',
-  fundingRate8h: 'Funding (8h)',
-  fundingAprPct: 'Funding APR',
-  fundingZ: 'Funding z-score',
-  extremeScore: 'Extreme score',
-  bullish: 'Bullish',
-  bearish: 'Bearish',
-  overLeverage: 'Over-leverage',
-  extremeTop: 'Extreme top',
-  extremeBottom: 'Extreme bottom',
-  spot: 'Spot venues',
-  perp: 'Perp venues',
-  oi: 'OI venues',
-  funding: 'Funding venues',
+  ...METRIC_DISPLAY_NAMES,
+  ...STATE_DISPLAY_NAMES,
+  ...COUNT_DISPLAY_NAMES,
   excluded: 'Left out (stale)',
 } as const;
 

@@ -3,30 +3,34 @@
  * not fill, engine notes. Numbers are never silently wrong: whatever left a value out or empty is said here.
  */
 import type { QueryResultMetaNotice } from '@grafana/data';
+import { inSentence, Z_METRICS, type ZMetricName } from '../core/metrics';
 import type { Bar, Timeframe } from '../core/types';
 import type { QueryType } from './types';
 
 const iso = (t: number) => new Date(t).toISOString().replace(':00.000Z', 'Z').replace('T00:00Z', '');
 
-/** z-score fields each query type shows, and the metric each one is computed from. */
-export const Z_FIELDS: Record<QueryType, Array<{ z: keyof Bar; base: keyof Bar; label: string }>> = {
-  premium: [{ z: 'premiumZ', base: 'premiumPct', label: 'premium z-score' }],
+/** z-score fields each query type shows. */
+const Z_OF_QUERY: Record<QueryType, ZMetricName[]> = {
+  premium: ['premiumZ'],
   oi: [],
-  oiZ: [{ z: 'oiZ', base: 'oiIndexUsd', label: 'OI z-score' }],
-  funding: [{ z: 'fundingZ', base: 'fundingRate8h', label: 'funding z-score' }],
-  signals: [
-    { z: 'premiumZ', base: 'premiumPct', label: 'premium z-score' },
-    { z: 'oiZ', base: 'oiIndexUsd', label: 'OI z-score' },
-    { z: 'fundingZ', base: 'fundingRate8h', label: 'funding z-score' },
-  ],
-  extremes: [
-    { z: 'premiumZ', base: 'premiumPct', label: 'premium z-score' },
-    { z: 'oiZ', base: 'oiIndexUsd', label: 'OI z-score' },
-    { z: 'fundingZ', base: 'fundingRate8h', label: 'funding z-score' },
-  ],
+  oiZ: ['oiZ'],
+  funding: ['fundingZ'],
+  signals: ['premiumZ', 'oiZ', 'fundingZ'],
+  extremes: ['premiumZ', 'oiZ', 'fundingZ'],
   prices: [],
   coverage: [],
 };
+
+/** z-score fields each query type shows, with the metric each is computed from and its name in a sentence (catalog). */
+export const Z_FIELDS = Object.fromEntries(
+  Object.entries(Z_OF_QUERY).map(([q, zs]) => [
+    q,
+    zs.map((z) => {
+      const m = Z_METRICS.find((x) => x.name === z)!;
+      return { z, base: m.zOf, label: inSentence(m.displayName) };
+    }),
+  ])
+) as Record<QueryType, Array<{ z: keyof Bar; base: keyof Bar; label: string }>>;
 
 /**
  * Warm-up check: for each z-score the query uses, count the leading visible bars that have the metric but no
