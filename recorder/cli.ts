@@ -20,6 +20,7 @@ import { DEFAULT_LOCK_CHECK_MS, Recorder, RECORDER_CACHE_POINTS } from './run';
 import { BtcFlowExporter } from './exporter/exporter';
 import { Gauge } from 'prom-client';
 import { isPostgresUrl, openRecorderStore } from './store/open';
+import { copyStore } from './copy';
 import { PgSeriesLocks } from './store/pglocks';
 import { RecorderStoreError, type RecorderStore } from './store/types';
 import { archiveBackfill, DEFAULT_ARCHIVE_URL } from './archive/backfill';
@@ -145,6 +146,18 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
       VENUES_F,
       { name: 'kinds', type: 'string', value: 'k,k', help: `kinds (default all: ${SERIES_KINDS.join(', ')})` },
       { name: 'out', type: 'string', value: 'FILE', help: 'output file (default or "-": stdout)' },
+      HELP,
+    ],
+  },
+  copy: {
+    usage: 'recorder copy --from DB --to DB [--quiet]',
+    what:
+      'Streams every series, its meta, covered ranges and the archive file log from one store to another (e.g. an\n' +
+      'SQLite file to postgres://…). Idempotent: an interrupted copy is run again; the source is only read.',
+    flags: [
+      { name: 'from', type: 'string', value: 'DB', help: 'source store: an SQLite file or a postgres:// URL' },
+      { name: 'to', type: 'string', value: 'DB', help: 'destination store (created if missing): a file or a URL' },
+      QUIET,
       HELP,
     ],
   },
@@ -383,6 +396,53 @@ async function runExport(args: ParsedArgs, io: CliIo): Promise<number> {
     } catch (e) {
       throw new CliUsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException)?.code ?? (e as Error).message}`);
     }
+  }
+  return 0;
+}
+
+async function runCopy(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length) {
+    throw new CliUsageError(`copy: unexpected argument ${JSON.stringify(args.positionals[0])}; use --from DB --to DB`);
+  }
+  const fromDb = need(args, 'from');
+  const toDb = need(args, 'to');
+  if (fromDb.trim() === toDb.trim()) {
+    throw new CliUsageError('--to: must differ from --from');
+  }
+  const open = async (db: string, readonly: boolean, flag: string) => {
+    try {
+      return await openRecorderStore(db, { readonly });
+    } catch (e) {
+      if (e instanceof RecorderStoreError) {
+        throw new CliUsageError(`--${flag}: ${e.message}`);
+      }
+      throw e;
+    }
+  };
+  const src = await open(fromDb, true, 'from');
+  let dst: RecorderStore | undefined;
+  try {
+    dst = await open(toDb, false, 'to');
+    const started = Date.now();
+    const r = await copyStore(src, dst, {
+      onProgress: (p) => {
+        if (!args.bools.quiet) {
+          const k = p.series;
+          io.stderr(
+            `recorder: copy [${p.done}/${p.total}] ${k.asset} ${k.venue} ${k.kind} ${k.timeframe}: ${p.points} points\n`
+          );
+        }
+      },
+    });
+    if (!args.bools.quiet) {
+      io.stderr(
+        `recorder: copied ${r.series} series, ${r.points} points (${r.changed} new or changed), ${r.archiveFiles} archive file records ` +
+          `from ${src.backend} to ${dst.backend} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`
+      );
+    }
+  } finally {
+    await src.close();
+    await dst?.close();
   }
   return 0;
 }
@@ -763,6 +823,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runImport(args, io);
       case 'export':
         return await runExport(args, io);
+      case 'copy':
+        return await runCopy(args, io);
       default:
         return await runStatus(args, io);
     }

@@ -152,6 +152,7 @@ const SQL = {
   meta: `SELECT quote, unit, interval_hours, pair, symbol FROM series WHERE ${KEY_WHERE}`,
   read: `SELECT ts, value, volume, source, written_at, open, archive_value FROM points
     WHERE ${KEY_WHERE} AND ts >= $5 AND ts < $6 ORDER BY ts`,
+  readValues: `SELECT ts, value, volume FROM points WHERE ${KEY_WHERE} AND ts >= $5 AND ts < $6 ORDER BY ts`,
   count: `SELECT count(*) AS n FROM points WHERE ${KEY_WHERE} AND ts >= $5 AND ts < $6`,
   coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = $5 ORDER BY from_ts`,
   coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = $5`,
@@ -493,9 +494,9 @@ export class PostgresStore implements RecorderStore {
     }));
   }
 
-  /** The lean read the bundle uses (added with the interface's readValues; same query as readPoints). */
+  /** The lean read the bundle uses: ts, value, volume only. */
   async readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>> {
-    const rows = await this.q(SQL.read, [...keyArgs(key), clampTs(from), clampTs(to)]);
+    const rows = await this.q(SQL.readValues, [...keyArgs(key), clampTs(from), clampTs(to)]);
     return rows.map((r) => [Number(r.ts), Number(r.value), r.volume == null ? null : Number(r.volume)]);
   }
 
