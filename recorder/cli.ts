@@ -149,18 +149,6 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
       HELP,
     ],
   },
-  copy: {
-    usage: 'recorder copy --from DB --to DB [--quiet]',
-    what:
-      'Streams every series, its meta, covered ranges and the archive file log from one store to another (e.g. an\n' +
-      'SQLite file to postgres://…). Idempotent: an interrupted copy is run again; the source is only read.',
-    flags: [
-      { name: 'from', type: 'string', value: 'DB', help: 'source store: an SQLite file or a postgres:// URL' },
-      { name: 'to', type: 'string', value: 'DB', help: 'destination store (created if missing): a file or a URL' },
-      QUIET,
-      HELP,
-    ],
-  },
   status: {
     usage: 'recorder status --db FILE [--asset BTC] [--json]',
     what:
@@ -170,6 +158,18 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
       DB,
       { name: 'asset', type: 'string', value: 'A', help: 'only this asset' },
       { name: 'json', type: 'bool', help: 'JSON instead of a table' },
+      HELP,
+    ],
+  },
+  copy: {
+    usage: 'recorder copy --from DB --to DB [--quiet]',
+    what:
+      'Streams every series, its meta, covered ranges and the archive file log from one store to another (e.g. an\n' +
+      'SQLite file to postgres://…). Idempotent: an interrupted copy is run again; the source is only read.',
+    flags: [
+      { name: 'from', type: 'string', value: 'DB', help: 'source store: an SQLite file or a postgres:// URL' },
+      { name: 'to', type: 'string', value: 'DB', help: 'destination store (created if missing): a file or a URL' },
+      QUIET,
       HELP,
     ],
   },

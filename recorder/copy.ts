@@ -5,8 +5,14 @@
  * ranges per source and the archive file log. Idempotent (upserts): a copy interrupted at any moment is simply run
  * again; a rerun over a complete copy changes nothing. Reads only through the RecorderStore interface.
  */
-import type { PointInput, RecorderStore, SeriesSummary, SeriesWrite, StoredPoint } from './store/types';
-import { POINT_SOURCES } from './store/types';
+import {
+  POINT_SOURCES,
+  type PointInput,
+  type RecorderStore,
+  type SeriesSummary,
+  type SeriesWrite,
+  type StoredPoint,
+} from './store/types';
 
 export interface CopyProgress {
   done: number;
