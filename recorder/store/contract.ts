@@ -126,6 +126,23 @@ export function storeContract(
       expect(st.bySource).toEqual({ rest: 2, archive: 1, import: 0 });
     });
 
+    it('large batches (many rows per statement) keep the same rules', async () => {
+      const rest = Array.from({ length: 100 }, (_, i) => ({ ts: T0 + i * H, value: 1000 + i, volume: i }));
+      expect(await store.write([{ key: K, source: 'rest', points: rest }], 1)).toBe(100);
+      expect(await store.write([{ key: K, source: 'rest', points: rest }], 2)).toBe(0);
+      // archive over hours 50..149: 50 beside REST points (recorded, value kept), 50 new
+      const arch = Array.from({ length: 100 }, (_, i) => ({ ts: T0 + (50 + i) * H, value: 5000 + i }));
+      expect(await store.write([{ key: K, source: 'archive', points: arch }], 3)).toBe(100);
+      const got = await store.readPoints(K, 0, T0 + 200 * H);
+      expect(got).toHaveLength(150);
+      expect([got[49].value, got[49].source, got[49].archiveValue]).toEqual([1049, 'rest', null]);
+      expect([got[50].value, got[50].source, got[50].archiveValue, got[50].writtenAt]).toEqual([1050, 'rest', 5000, 3]);
+      expect([got[99].value, got[99].archiveValue]).toEqual([1099, 5049]);
+      expect([got[100].value, got[100].source, got[100].volume]).toEqual([5050, 'archive', null]);
+      expect([got[149].value, got[149].source]).toEqual([5099, 'archive']);
+      expect((await store.seriesStats(K, H)).bySource).toEqual({ rest: 100, archive: 50, import: 0 });
+    });
+
     it('import overwrites REST; the archive never overwrites an import', async () => {
       await store.write([{ key: K, source: 'rest', points: [{ ts: T0, value: 1 }] }], 1);
       await store.write([{ key: K, source: 'import', points: [{ ts: T0, value: 2 }] }], 2);

@@ -9,6 +9,7 @@ import {
   ArchiveFileRecord,
   checkKey,
   mergeInterval,
+  PointInput,
   PointSource,
   RecorderStore,
   RecorderStoreError,
@@ -66,6 +67,10 @@ export interface SqliteStoreOptions {
 }
 
 const KEY_WHERE = 'asset = ? AND venue = ? AND kind = ? AND timeframe = ?';
+const PRIMARY_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)';
+const ARCHIVE_ROW = '(?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)';
+/** Rows per multi-row upsert statement (one statement per row costs about twice the CPU). */
+const ROWS_PER_STATEMENT = 32;
 const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as const;
 
 type Row = Record<string, unknown>;
@@ -141,6 +146,9 @@ export class SqliteStore implements RecorderStore {
   /** Statements are prepared on first use (a database kept at an older version in tests lacks later tables). */
   private prepare(): Record<string, Database.Statement> {
     const sqls = this.statementSql();
+    const rows = (row: string) => Array(ROWS_PER_STATEMENT).fill(row).join(', ');
+    sqls.upsertPrimaryMulti = sqls.upsertPrimary.replace(`VALUES ${PRIMARY_ROW}`, `VALUES ${rows(PRIMARY_ROW)}`);
+    sqls.upsertArchiveMulti = sqls.upsertArchive.replace(`VALUES ${ARCHIVE_ROW}`, `VALUES ${rows(ARCHIVE_ROW)}`);
     const cache: Record<string, Database.Statement> = {};
     return new Proxy(cache, {
       get: (target, name: string) => (target[name] ??= this.db.prepare(sqls[name])),
@@ -153,13 +161,13 @@ export class SqliteStore implements RecorderStore {
       'points.value IS NOT excluded.value OR points.volume IS NOT excluded.volume OR ' +
       'points.source IS NOT excluded.source OR points.open IS NOT excluded.open';
     const s: Record<string, string> = {
-      upsertPrimary: `INSERT INTO points (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+      upsertPrimary: `INSERT INTO points (${cols}) VALUES ${PRIMARY_ROW}
          ON CONFLICT (asset, venue, kind, timeframe, ts) DO UPDATE SET
            value = excluded.value, volume = excluded.volume, source = excluded.source,
            written_at = excluded.written_at, open = excluded.open,
            archive_value = CASE WHEN points.source = 2 THEN points.value ELSE points.archive_value END
          WHERE ${changed}`,
-      upsertArchive: `INSERT INTO points (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)
+      upsertArchive: `INSERT INTO points (${cols}) VALUES ${ARCHIVE_ROW}
          ON CONFLICT (asset, venue, kind, timeframe, ts) DO UPDATE SET
            value = CASE WHEN points.source = 2 THEN excluded.value ELSE points.value END,
            volume = CASE WHEN points.source = 2 THEN excluded.volume ELSE points.volume END,
@@ -261,35 +269,25 @@ export class SqliteStore implements RecorderStore {
             writtenAt
           );
         }
-        if (w.source === 'archive') {
-          for (const p of w.points) {
-            changes += s.upsertArchive.run(
-              k.asset,
-              k.venue,
-              k.kind,
-              k.timeframe,
-              p.ts,
-              p.value,
-              p.volume ?? null,
-              writtenAt
-            ).changes;
+        const archive = w.source === 'archive';
+        const code = SOURCE_CODE[w.source];
+        const single = archive ? s.upsertArchive : s.upsertPrimary;
+        const multi = archive ? s.upsertArchiveMulti : s.upsertPrimaryMulti;
+        const args = (p: PointInput): unknown[] =>
+          archive
+            ? [k.asset, k.venue, k.kind, k.timeframe, p.ts, p.value, p.volume ?? null, writtenAt]
+            : [k.asset, k.venue, k.kind, k.timeframe, p.ts, p.value, p.volume ?? null, code, writtenAt, p.open ? 1 : 0];
+        const pts = w.points;
+        let i = 0;
+        for (; i + ROWS_PER_STATEMENT <= pts.length; i += ROWS_PER_STATEMENT) {
+          const all: unknown[] = [];
+          for (let j = i; j < i + ROWS_PER_STATEMENT; j++) {
+            all.push(...args(pts[j]));
           }
-        } else {
-          const code = SOURCE_CODE[w.source];
-          for (const p of w.points) {
-            changes += s.upsertPrimary.run(
-              k.asset,
-              k.venue,
-              k.kind,
-              k.timeframe,
-              p.ts,
-              p.value,
-              p.volume ?? null,
-              code,
-              writtenAt,
-              p.open ? 1 : 0
-            ).changes;
-          }
+          changes += multi.run(...all).changes;
+        }
+        for (; i < pts.length; i++) {
+          changes += single.run(...args(pts[i])).changes;
         }
         if (w.cover && w.cover[1] > w.cover[0]) {
           const code = SOURCE_CODE[w.source];
