@@ -88,7 +88,7 @@ export async function planBundleReads(store: RecorderStore, q: BundleQuery): Pro
   const kinds = q.kinds ?? [...SERIES_KINDS];
   let venues = q.venues;
   if (!venues) {
-    const stored = await store.listSeries({ asset: q.asset });
+    const stored = await store.listKeys({ asset: q.asset });
     const extra = [...new Set(stored.map((s) => s.venue).filter((v) => !isVenueId(v)))].sort();
     venues = [...DEFAULT_VENUES, ...extra];
   }

@@ -174,7 +174,7 @@ export function createRecorderServer(opts: RecorderServerOptions): RecorderServe
         'from'
       );
     }
-    const stored = await store.listSeries({ asset });
+    const stored = await store.listKeys({ asset });
     const venueIds = [...new Set([...DEFAULT_VENUES, ...stored.map((s) => s.venue)])];
     const venues = listParam(url, 'venues', venueIds);
     const kinds = listParam<SeriesKind>(url, 'kinds', SERIES_KINDS);

@@ -53,7 +53,9 @@ function emptyStore(fail = false): RecorderStore {
   return {
     backend: 'fake',
     readPoints: read,
+    readValues: read,
     listSeries: read,
+    listKeys: read,
     seriesMeta: async () => null,
   } as unknown as RecorderStore;
 }

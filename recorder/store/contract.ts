@@ -176,6 +176,11 @@ export function storeContract(
       expect(perp.bySource).toEqual({ rest: 3, archive: 0, import: 0 });
       expect(all[0].meta).toEqual({ intervalHours: 8 });
       expect(all[2].meta).toEqual({ quote: 'USD' });
+      expect(await store.listKeys()).toEqual([
+        { asset: 'BTC', venue: 'binanceusdm', kind: 'funding', timeframe: '*' },
+        { asset: 'ETH', venue: 'coinbase', kind: 'spot', timeframe: '1d' },
+      ]); // the perp was written without meta
+      expect(await store.listKeys({ asset: 'ETH' })).toEqual([E]);
       const eth = await store.listSeries({ asset: 'ETH' });
       expect(eth).toHaveLength(1);
       expect(eth[0].bySource).toEqual({ rest: 0, archive: 0, import: 1 });

@@ -150,6 +150,8 @@ const SQL = {
        OR series.pair IS DISTINCT FROM coalesce(excluded.pair, series.pair)
        OR series.symbol IS DISTINCT FROM coalesce(excluded.symbol, series.symbol)`,
   meta: `SELECT quote, unit, interval_hours, pair, symbol FROM series WHERE ${KEY_WHERE}`,
+  keys: `SELECT asset, venue, kind, timeframe FROM series WHERE ($1::text IS NULL OR asset = $1)
+    ORDER BY asset, venue, kind, timeframe`,
   read: `SELECT ts, value, volume, source, written_at, open, archive_value FROM points
     WHERE ${KEY_WHERE} AND ts >= $5 AND ts < $6 ORDER BY ts`,
   readValues: `SELECT ts, value, volume FROM points WHERE ${KEY_WHERE} AND ts >= $5 AND ts < $6 ORDER BY ts`,
@@ -508,6 +510,17 @@ export class PostgresStore implements RecorderStore {
   async seriesMeta(key: SeriesKey): Promise<SeriesMeta | null> {
     const [r] = await this.q(SQL.meta, keyArgs(key));
     return r ? metaOf(r) : null;
+  }
+
+  /** Keys from the series table (added with the interface's listKeys): no point is counted. */
+  async listKeys(filter: { asset?: string } = {}): Promise<SeriesKey[]> {
+    const rows = await this.q(SQL.keys, [filter.asset ?? null]);
+    return rows.map((r) => ({
+      asset: String(r.asset),
+      venue: String(r.venue),
+      kind: r.kind as SeriesKey['kind'],
+      timeframe: r.timeframe as SeriesKey['timeframe'],
+    }));
   }
 
   async listSeries(filter: { asset?: string } = {}): Promise<SeriesSummary[]> {

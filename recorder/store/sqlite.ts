@@ -202,6 +202,7 @@ export class SqliteStore implements RecorderStore {
                 max(written_at) AS written
          FROM points WHERE (? IS NULL OR asset = ?) GROUP BY asset, venue, kind, timeframe
          ORDER BY asset, venue, kind, timeframe`,
+      keys: 'SELECT asset, venue, kind, timeframe FROM series WHERE (? IS NULL OR asset = ?) ORDER BY asset, venue, kind, timeframe',
       allMeta:
         'SELECT asset, venue, kind, timeframe, quote, unit, interval_hours, pair, symbol FROM series WHERE (? IS NULL OR asset = ?)',
       keySummary: `SELECT min(ts) AS first, max(ts) AS last, count(*) AS n,
@@ -336,6 +337,17 @@ export class SqliteStore implements RecorderStore {
     this.check();
     const r = this.stmts.meta.get(...keyArgs(key)) as Row | undefined;
     return r ? metaOf(r) : null;
+  }
+
+  async listKeys(filter: { asset?: string } = {}): Promise<SeriesKey[]> {
+    this.check();
+    const a = filter.asset ?? null;
+    return (this.stmts.keys.all(a, a) as Row[]).map((r) => ({
+      asset: String(r.asset),
+      venue: String(r.venue),
+      kind: r.kind as SeriesKey['kind'],
+      timeframe: r.timeframe as SeriesKey['timeframe'],
+    }));
   }
 
   async listSeries(filter: { asset?: string } = {}): Promise<SeriesSummary[]> {

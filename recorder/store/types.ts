@@ -123,6 +123,11 @@ export interface RecorderStore {
   countPoints(key: SeriesKey, from: number, to: number): Promise<number>;
   /** Meta of one series, or null when it was never written. */
   seriesMeta(key: SeriesKey): Promise<SeriesMeta | null>;
+  /**
+   * The keys of every series written with meta (optionally of one asset), without counting points: cheap, for
+   * request validation. Every writer of the recorder passes meta.
+   */
+  listKeys(filter?: { asset?: string }): Promise<SeriesKey[]>;
   /** Every stored series (optionally of one asset), with first, last, count and source split. */
   listSeries(filter?: { asset?: string }): Promise<SeriesSummary[]>;
   /** Summary plus gaps (for a grid step in ms; funding passes 0) and the REST/archive overlap. */
