@@ -2,10 +2,9 @@
  * Annotation editor: signal or extreme events as regions, with a filter on the kinds and the common options.
  */
 import React from 'react';
-import { QueryEditorProps } from '@grafana/data';
+import { DataSourceApi, QueryEditorProps } from '@grafana/data';
 import { Stack } from '@grafana/ui';
-import type { DataSource } from '../datasource/DataSource';
-import { allConfiguredVenues } from '../datasource/query';
+import { allConfiguredVenues, type RoleVenues } from '../datasource/query';
 import {
   BtcFlowAnnotationQuery,
   BtcFlowOptions,
@@ -21,7 +20,13 @@ import { CommonOptions } from './CommonOptions';
 import { RadioField } from './fields';
 import { KindsField, RegimeEmaField } from './query/views';
 
-type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
+/**
+ * What this editor reads from the data source: an interface, not the DataSource class, because the data source
+ * imports this editor (its annotation support) and the editor must not import it back.
+ */
+type AnnotationDataSource = DataSourceApi<BtcFlowQuery, BtcFlowOptions> & { configuredVenues(): RoleVenues };
+
+type Props = QueryEditorProps<AnnotationDataSource, BtcFlowQuery, BtcFlowOptions>;
 
 export function AnnotationQueryEditor({ query: raw, onChange, datasource }: Props) {
   const query: BtcFlowAnnotationQuery =
