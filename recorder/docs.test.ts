@@ -12,7 +12,7 @@ const doc = readFileSync(resolve(__dirname, '..', 'docs', 'recorder.md'), 'utf8'
 
 test('every command and flag is documented', () => {
   for (const [name, spec] of Object.entries(COMMANDS)) {
-    expect(doc).toContain(`\`${name} --db FILE`);
+    expect(doc).toContain(`\`${name} --`);
     for (const f of spec.flags) {
       if (f.name !== 'help') {
         expect(`${name}: ${doc.includes(`--${f.name}`)}`).toBe(`${name}: true`);
