@@ -6,14 +6,16 @@
  */
 import React from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { FieldSet, Stack, Text } from '@grafana/ui';
+import { Button, FieldSet, Stack, Text } from '@grafana/ui';
 import { DEFAULT_OPTIONS, defaultLookback } from '../core/options';
 import { TIMEFRAMES, Timeframe } from '../core/types';
 import { venuesByRole } from '../exchanges/registry';
+import { barStoreName, deleteBarStore } from '../exchanges/idbStore';
 import {
   BtcFlowOptions,
   BtcFlowSecureJsonData,
   BtcFlowThresholds,
+  DEFAULT_CACHE_MAX_MB,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
   THRESHOLD_NAMES,
@@ -79,6 +81,32 @@ const THRESHOLD_HELP: Record<ThresholdName, string> = {
 };
 
 const INTEGER_THRESHOLDS: ThresholdName[] = ['premiumEmaBars', 'premiumSlopeBars', 'stateMinBars', 'extremeMinCount'];
+
+/** "Clear cache": deletes this data source's IndexedDB store of closed bars (for its uid and mirror URL). */
+function ClearCache({ uid, mirrorUrl }: { uid: string; mirrorUrl?: string }) {
+  const [status, setStatus] = React.useState<string>('');
+  const clear = async () => {
+    setStatus('Clearing…');
+    try {
+      await deleteBarStore(barStoreName(uid, mirrorUrl));
+      setStatus('Cache cleared: the next queries fetch every bar again.');
+    } catch (e) {
+      setStatus(`Could not clear the cache: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  return (
+    <Stack gap={1} alignItems="center">
+      <Button variant="secondary" icon="trash-alt" onClick={clear} data-testid="btcflow-clear-cache">
+        Clear cache
+      </Button>
+      {status && (
+        <Text color="secondary" data-testid="btcflow-clear-cache-status">
+          {status}
+        </Text>
+      )}
+    </Stack>
+  );
+}
 
 export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
   const j = options.jsonData ?? {};
@@ -239,6 +267,23 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
       </FieldSet>
 
       <RecorderSettings options={options} onOptionsChange={onOptionsChange} />
+
+      <FieldSet label="Cache">
+        <Text element="p" color="secondary">
+          Closed bars are kept in this browser (IndexedDB, per data source and mirror URL), so a reload or a new tab
+          fetches only the open bar. The least recently used series go first past the size cap.
+        </Text>
+        <NumberField
+          label="Cache size (MB)"
+          tooltip={`Size cap of the browser's cache of closed bars. 0 = no persistent cache. Empty = ${DEFAULT_CACHE_MAX_MB}.`}
+          value={j.cacheMaxMb}
+          placeholder={String(DEFAULT_CACHE_MAX_MB)}
+          width={10}
+          rule={{ integer: true, min: 0 }}
+          onValue={(v) => set({ cacheMaxMb: v as number | undefined })}
+        />
+        <ClearCache uid={options.uid} mirrorUrl={j.mirrorUrl} />
+      </FieldSet>
     </Stack>
   );
 }

@@ -26,6 +26,8 @@ import { compute } from '../core/engine';
 import { BtcFlowInputError } from '../core/errors';
 import type { Bundle, EngineResult } from '../core/types';
 import {
+  BarStore,
+  barStoreName,
   BaseUrl,
   BundleProgress,
   BundleResult,
@@ -34,6 +36,7 @@ import {
   MIN_TIMEOUT_MS,
   mirrorUrlProblem,
   redactUrl,
+  IndexedDbStore,
 } from '../exchanges';
 import { AnnotationQueryEditor } from '../components/AnnotationQueryEditor';
 import { buildFrames, FrameContext, VisibleResult } from './frames';
@@ -49,6 +52,7 @@ import {
   BtcFlowOptions,
   BtcFlowQuery,
   DEFAULT_ANNOTATION_QUERY,
+  DEFAULT_CACHE_MAX_MB,
   DEFAULT_QUERY,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
@@ -63,6 +67,20 @@ export interface DataSourceSeams {
   now?: () => number;
   /** Where recorder requests go (instead of `<datasource url>/recorder`). */
   recorderApiRoot?: string;
+  /** The persistent store of closed bars (null: none); default IndexedDB where the browser has it. */
+  store?: BarStore | null;
+}
+
+/**
+ * The browser's store of closed bars for a data source: IndexedDB, one database per uid and mirror URL, capped at
+ * `cacheMaxMb` (default 50 MB; 0 turns it off). None where IndexedDB is missing.
+ */
+export function browserStore(uid: string, settings: BtcFlowOptions): BarStore | undefined {
+  const mb = settings.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB;
+  if (typeof indexedDB === 'undefined' || !(typeof mb === 'number' && mb > 0)) {
+    return undefined;
+  }
+  return new IndexedDbStore(barStoreName(uid, settings.mirrorUrl), mb * 1024 * 1024);
 }
 
 /** The parts of a query request a target run reads. */
@@ -236,6 +254,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       timeoutMs: Math.max(MIN_TIMEOUT_MS, this.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
       retries: this.settings.retries ?? DEFAULT_RETRIES,
       now: seams.now,
+      store: seams.store === null ? undefined : (seams.store ?? browserStore(instanceSettings.uid, this.settings)),
     });
     try {
       this.recorder = recorderFromSettings(this.settings, seams.recorderApiRoot ?? recorderBase(this.proxyUrl), {

@@ -232,6 +232,8 @@ export interface BtcFlowOptions extends DataSourceJsonData {
   retries?: number;
   /** Optional exchange mirror: every request goes to `<mirrorUrl>/<host>/<path>` (still through Grafana's proxy). */
   mirrorUrl?: string;
+  /** Size cap of the browser's cache of closed bars (IndexedDB), MB; 0 = no persistent cache; default 50. */
+  cacheMaxMb?: number;
   /**
    * Optional recorder (recorder/ in this repository): every query reads its range from `<recorderUrl>/api/v1/bundle`
    * through the `recorder` route, and fetches live only the bars after the recorder's last closed bar.
@@ -302,3 +304,5 @@ export const DEFAULT_ANNOTATION_QUERY: Omit<SignalsAnnotationQuery, 'refId'> = {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 export const DEFAULT_RETRIES = 3;
+/** Default size cap of the browser's persistent cache of closed bars, MB. */
+export const DEFAULT_CACHE_MAX_MB = 50;

@@ -15,7 +15,8 @@ import {
   VenueError,
 } from './errors';
 import { CcxtId, VENUES, VenueSpec } from './registry';
-import { SeriesCache } from './cache';
+import { Interval, SeriesCache } from './cache';
+import { BarStore, STORE_SCHEMA_VERSION, StoredSeries } from './store';
 import { abortableSleep, AbortedError, isAborted, SharedJobs, throwIfAborted } from './abort';
 
 export interface ExchangeOptions {
@@ -35,6 +36,8 @@ export interface ExchangeOptions {
   enableRateLimit?: boolean;
   /** Clock (default Date.now), for the open bar. */
   now?: () => number;
+  /** Persistent store of closed bars behind the memory cache (IndexedDB in the browser, files in the CLI). */
+  store?: BarStore;
   /** Called before every request attempt (e.g. CLI progress during long paged fetches). */
   onRequest?: (e: { venue: string; what: string; attempt: number }) => void;
 }
@@ -53,6 +56,7 @@ export const DEFAULT_EXCHANGE_OPTIONS = {
 
 type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & {
   baseUrl?: BaseUrl;
+  store?: BarStore;
   now: () => number;
   onRequest?: ExchangeOptions['onRequest'];
 };
@@ -65,6 +69,11 @@ export class ExchangeContext {
   /** HTTP requests sent per ccxt class (attempts included). */
   readonly requestCounts: Record<string, number> = {};
   private readonly instances = new Map<CcxtId, Promise<CcxtExchange>>();
+  /** The persistent store in use (dropped after a failure). */
+  private store: BarStore | undefined;
+  private readonly restores = new Map<string, Promise<void>>();
+  private readonly writes = new Map<string, Promise<void>>();
+  private storeNotices: string[] = [];
   private readonly marketLoads = new Map<CcxtId, Promise<CcxtExchange>>();
 
   constructor(options: ExchangeOptions = {}) {
@@ -98,12 +107,84 @@ export class ExchangeContext {
       baseUrl,
       now: options.now ?? (() => Date.now()),
       onRequest: options.onRequest,
+      store: options.store,
     };
+    this.store = options.store;
     this.cache = new SeriesCache(this.options.cacheMaxPoints);
   }
 
   now(): number {
     return this.options.now();
+  }
+
+  /**
+   * Loads a series' stored closed bars into the memory cache, once per key (callers of one key wait for the same
+   * load). A store that cannot be read is dropped: cleared, not used again, and said in a notice.
+   */
+  restore(key: string): Promise<void> {
+    const store = this.store;
+    if (!store) {
+      return Promise.resolve();
+    }
+    let p = this.restores.get(key);
+    if (!p) {
+      p = (async () => {
+        try {
+          const rec = await store.get(key);
+          if (rec) {
+            for (const iv of rec.covered) {
+              this.cache.commit(key, rec.rows, iv, rec.firstAvailable);
+            }
+          }
+        } catch (e) {
+          await this.dropStore(store, e);
+        }
+      })();
+      this.restores.set(key, p);
+    }
+    return p;
+  }
+
+  /** Writes a series' closed bars (as the memory cache holds them) to the store; writes of one key in order. */
+  persist(key: string): Promise<void> {
+    const store = this.store;
+    const entry = this.cache.get(key);
+    if (!store || !entry) {
+      return Promise.resolve();
+    }
+    const value: StoredSeries = {
+      v: STORE_SCHEMA_VERSION,
+      rows: [...entry.rows.values()].sort((a, b) => a[0] - b[0]),
+      covered: entry.covered.map((iv) => [iv[0], iv[1]] as Interval),
+      firstAvailable: entry.firstAvailable,
+    };
+    const prev = this.writes.get(key) ?? Promise.resolve();
+    const p = prev.then(() => store.put(key, value)).catch((e: unknown) => this.dropStore(store, e));
+    this.writes.set(key, p);
+    return p;
+  }
+
+  /** Notices about the store since the last call (a dropped store), for the next series result. */
+  takeStoreNotices(): string[] {
+    const out = this.storeNotices;
+    this.storeNotices = [];
+    return out;
+  }
+
+  private async dropStore(store: BarStore, e: unknown): Promise<void> {
+    if (this.store !== store) {
+      return;
+    }
+    this.store = undefined;
+    const why = e instanceof Error ? e.message : String(e);
+    this.storeNotices.push(
+      `cache: the stored bars could not be read or written (${why}); the store was cleared and the data is fetched from the venues`
+    );
+    try {
+      await store.clear();
+    } catch {
+      // an unusable store may not even clear: it is not used again either way
+    }
   }
 
   /** The shared ccxt instance of a class (created on first use, URLs rewritten, response hook installed). */

@@ -138,7 +138,10 @@ export async function fetchBundle(
         notices.push({
           venue,
           kind,
-          level: r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m) ? 'warning' : 'info',
+          level:
+            (r.firstAvailable !== undefined && /starts at|reaches back|latest/.test(m)) || /^cache: /.test(m)
+              ? 'warning'
+              : 'info',
           message: redactText(m),
         });
       }

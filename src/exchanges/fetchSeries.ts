@@ -283,6 +283,8 @@ async function doFetch(
     notices.push(...r.notices);
   } else {
     const rangeNotices: string[] = [];
+    await ctx.restore(key); // closed bars kept by an earlier session (persistent store), if any
+    throwIfAborted(signal, `${venue.id} ${req.kind}`);
     const entry = ctx.cache.get(key);
     const missing: Interval[] = start < closedEnd ? subtractIntervals([start, closedEnd], entry?.covered ?? []) : [];
     // the open bar is always fetched fresh; it joins the last missing piece when they touch
@@ -300,10 +302,11 @@ async function doFetch(
       const r = await ctx.jobs.run(
         rangeKey,
         (rangeSignal) =>
-          runKind(s, e, rangeSignal).then((res) => {
+          runKind(s, e, rangeSignal).then(async (res) => {
             const closedTo = Math.min(e, closedEnd);
             if (closedTo > s) {
               ctx.cache.commit(key, res.rows, [s, closedTo], res.firstAvailable);
+              await ctx.persist(key);
             }
             return res;
           }),
@@ -378,6 +381,7 @@ async function doFetch(
       break;
   }
   const lastT = rows[rows.length - 1][0];
+  notices.push(...ctx.takeStoreNotices());
   return {
     series,
     firstAvailable,

@@ -29,5 +29,8 @@ export { applyBaseUrl, rewriteUrl, baseForHost, grafanaBase, checkMirrorUrl, mir
 export type { BaseUrl } from './baseUrl';
 export { VenueError } from './errors';
 export { AbortedError, isAborted, SharedJobs } from './abort';
+export { STORE_SCHEMA_VERSION, DEFAULT_STORE_MAX_BYTES, CorruptStoreError, checkStored } from './store';
+export type { BarStore, StoredSeries } from './store';
+export { IndexedDbStore, barStoreName, deleteBarStore } from './idbStore';
 export { redactText, redactUrl } from './redact';
 export { CCXT_LOADER_IDS } from './ccxtLoader';
