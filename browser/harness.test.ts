@@ -37,6 +37,8 @@ import type {
   SerializedResponse,
 } from './protocol';
 import { compareFrame, expectedEvents, referenceRun, type ReferenceRun } from './reference';
+import { plannedSeries, registryDefaults } from '../src/datasource/plan';
+import { configuredVenues } from '../src/datasource/query';
 import { fetchedVenueChunks, summarizeTransfer, venueChunkMap, type TransferSummary } from './transfer';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -73,7 +75,7 @@ const SMALL: BtcFlowOptions = {
   oiVenues: ['binanceusdm', 'bybit', 'okx'],
   fundingVenues: ['binanceusdm', 'bybit', 'okx'],
 };
-const STREAM_DS: ProvisionedDataSource[] = ['stream', 'cancel-old', 'cancel-new', 'cancel'].map((n) => ({
+const STREAM_DS: ProvisionedDataSource[] = ['stream', 'cancel-old', 'cancel-new', 'cancel', 'reload'].map((n) => ({
   name: `BTC Flow (${n})`,
   uid: `harness-${n}`,
   type: PLUGIN_ID,
@@ -751,6 +753,54 @@ describe('progressive results and cancellation in Chromium', () => {
     expect(after.map(requestKey)).toEqual([]);
     expect(old.length).toBeLessThan(oldOnly.size);
   }, 10 * 60_000);
+});
+
+describe('the persistent cache in Chromium', () => {
+  // every request of the mock that reads market data (market lists, server time and currencies are not)
+  const DATA_ENDPOINTS = new Set(['klines', 'historyKlines', 'fundingHistory', 'openInterestHistory', 'openInterest', 'openInterestVolume', 'funding', 'info']);
+  const mockLog = async (): Promise<Array<{ endpoint: string | null; venue: string | null }>> =>
+    ((await (await fetch(`${mock.url}/__stats`)).json()) as { log: Array<{ endpoint: string | null; venue: string | null }> }).log;
+
+  test('reload: the second load of the dashboard makes at most one request per series, with the same values', async () => {
+    const uid = 'harness-reload';
+    const ds = { ...STREAM_DS.find((d) => d.uid === uid)!, jsonData: { ...liveSettings } };
+    const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
+    const panels = dashboardPanels().map((p) => ({ ...p, targets: p.targets.map((t) => ({ ...t, ...fixed }) as BtcFlowQuery) }));
+    const load = async () => {
+      await h.reload();
+      await h.call('loadPlugin', MODULE_URL, pluginMeta(h.pluginJson));
+      await h.call('createDataSource', instanceSettings(ds, 400, h.pluginJson) as never);
+      const out: SerializedResponse[] = [];
+      for (const p of panels) {
+        const res = await h.call('query', uid, request(p.targets, p.panelId));
+        expect(res.errors).toEqual([]);
+        out.push(res);
+      }
+      return out;
+    };
+    await h.reload();
+    await h.page.evaluate(
+      (name) => new Promise((resolve) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = r.onerror = () => resolve(null); }),
+      `btc-flow-cache|${uid}|proxy`
+    );
+    mock.resetStats();
+    const first = await load();
+    const cold = (await mockLog()).filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
+    mock.resetStats();
+    const second = await load(); // a new page: only IndexedDB survives
+    const log = await mockLog();
+    const warm = log.filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
+    const roles = configuredVenues(liveSettings, registryDefaults());
+    const series = plannedSeries(roles, ['spot', 'perp', 'openInterest', 'funding', 'fx']).length;
+    console.log(
+      `reload in Chromium: ${cold} data requests on the first load, ${warm} after the reload (${log.length} in all, market lists included), ${series} series`
+    );
+    expect(cold).toBeGreaterThan(series);
+    expect(warm).toBeLessThanOrEqual(series);
+    // the same frames (values and notices) from the cache
+    const strip = (r: SerializedResponse[]) => r.map((x) => x.frames.map((f) => ({ refId: f.refId, fields: f.fields.map((g) => [g.name, g.values]) })));
+    expect(strip(second)).toEqual(strip(first));
+  }, 15 * 60_000);
 });
 
 function toEventRows(frame: SerializedFrame) {

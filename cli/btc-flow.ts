@@ -22,9 +22,10 @@ import {
   validateBundle,
 } from '../src/core';
 import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { cacheSubdir, defaultCacheDir, FileStore } from './fileStore';
 import { CliUsageError, FlagSpec, ParsedArgs, flagHelp, parseArgs, parseIsoDate } from './args';
 import { readJsonFile } from './bundle-io';
 import type { BundleProgress, BundleResult } from '../src/exchanges';
@@ -104,6 +105,13 @@ export const FETCH_FLAGS: FlagSpec[] = [
     value: 'SECONDS',
     help: 'per-request timeout (default 10); 429/5xx/timeouts are retried 3 times',
   },
+  {
+    name: 'cache-dir',
+    type: 'string',
+    value: 'DIR',
+    help: 'keep closed bars in DIR for the next run (default $XDG_CACHE_HOME/btc-flow or ~/.cache/btc-flow)',
+  },
+  { name: 'no-cache', type: 'bool', help: 'neither read nor write the cache of closed bars' },
   { name: 'out', type: 'string', value: 'FILE', help: 'bundle file to write (default: stdout)' },
   { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' },
   HELP_FLAG,
@@ -182,6 +190,7 @@ function fetchHelp(): string {
     'series that fails is left out with a warning on stderr; the others go on. Progress goes to stderr.',
     'Without --base-url the requests go to the real exchanges. With --base-url http://127.0.0.1:8788 they go to the',
     'mock exchange server (npm run mock-exchanges), or to any mirror that serves <base>/<host>/<path>.',
+    'Closed bars are kept in the cache folder (one subfolder per base URL), so a re-run asks only for the open bar.',
     '',
     'Flags:',
     flagHelp(FETCH_FLAGS),
@@ -346,10 +355,12 @@ interface FetchPlan {
   venues?: string[];
   baseUrl?: string;
   timeoutMs?: number;
+  /** Folder of the cache of closed bars for this base URL; undefined = no cache. */
+  cacheDir?: string;
 }
 
 /** Validates the fetch flags (asset, timeframe, range, venues, base URL) before any request is made. */
-function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan {
+function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number, env: CliIo['env']): FetchPlan {
   const rawAsset = (args.strings.asset ?? 'BTC').trim();
   const asset = rawAsset.toUpperCase();
   if (!/^[A-Z0-9]{1,15}$/.test(asset)) {
@@ -401,7 +412,19 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
     }
     timeoutMs = Math.round(secs * 1000);
   }
-  return { asset, timeframe, from, to, venues, baseUrl, timeoutMs };
+  if (args.bools['no-cache'] && args.strings['cache-dir'] !== undefined) {
+    throw new CliUsageError('--no-cache and --cache-dir exclude each other; give one');
+  }
+  let cacheRoot: string | undefined;
+  if (!args.bools['no-cache']) {
+    const given = args.strings['cache-dir'];
+    if (given !== undefined && given.trim() === '') {
+      throw new CliUsageError('--cache-dir: expected a folder path');
+    }
+    cacheRoot = given !== undefined ? resolvePath(given.trim()) : defaultCacheDir(env);
+  }
+  const cacheDir = cacheRoot ? join(cacheRoot, cacheSubdir(baseUrl)) : undefined;
+  return { asset, timeframe, from, to, venues, baseUrl, timeoutMs, cacheDir };
 }
 
 /**
@@ -410,7 +433,11 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number): FetchPlan
  * nothing at all could be fetched for another reason.
  */
 async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boolean): Promise<BundleResult> {
-  const ctx = new ex.ExchangeContext({ baseUrl: plan.baseUrl, timeoutMs: plan.timeoutMs });
+  const ctx = new ex.ExchangeContext({
+    baseUrl: plan.baseUrl,
+    timeoutMs: plan.timeoutMs,
+    store: plan.cacheDir ? new FileStore(plan.cacheDir) : undefined,
+  });
   const started = Date.now();
   const where = plan.baseUrl ? ` via ${redactUrl(plan.baseUrl)}` : '';
   if (!quiet) {
@@ -562,7 +589,7 @@ async function runFetch(argv: string[], io: CliIo): Promise<number> {
       `fetch: unexpected argument ${JSON.stringify(args.positionals[0])}; use --out FILE for the bundle`
     );
   }
-  const plan = parseFetchPlan(args, ex, Date.now());
+  const plan = parseFetchPlan(args, ex, Date.now(), io.env);
   checkWritable(args.strings.out, '--out');
   const res = await fetchPlan(plan, ex, io, args.bools.quiet);
   const note =
@@ -585,7 +612,7 @@ async function runMetrics(argv: string[], io: CliIo): Promise<number> {
   if (args.positionals.length) {
     throw new CliUsageError(`metrics: unexpected argument ${JSON.stringify(args.positionals[0])}`);
   }
-  const plan = parseFetchPlan(args, ex, Date.now());
+  const plan = parseFetchPlan(args, ex, Date.now(), io.env);
   const options = parseSetFlags(args.lists.set);
   const format = parseFormat(args.strings.format, io);
   checkWritable(args.strings['save-bundle'], '--save-bundle');
