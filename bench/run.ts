@@ -19,6 +19,7 @@ const PARTS: BenchPart[] = [
   { name: 'cli memory (compute, 100k and 1M bars)', file: './cli-memory', fn: 'benchCliMemory' },
   { name: 'browser transfer', file: '../browser/bench', fn: 'benchBrowser' },
   { name: 'recorder (store, steady state against the mock)', file: './recorder', fn: 'benchRecorder' },
+  { name: 'browser load (mock, 100 ms latency)', file: '../browser/bench', fn: 'benchBrowserLoad' },
 ];
 
 async function main(): Promise<void> {

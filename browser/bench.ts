@@ -11,7 +11,14 @@ import path from 'node:path';
 
 import { startMockServer } from '../mock/server';
 import { VENUES } from '../src/exchanges';
-import { ARTIFACTS_DIR, instanceSettings, pluginMeta, startHarness, writeArtifact, type ProvisionedDataSource } from './harness';
+import {
+  ARTIFACTS_DIR,
+  instanceSettings,
+  pluginMeta,
+  startHarness,
+  writeArtifact,
+  type ProvisionedDataSource,
+} from './harness';
 import { summarizeTransfer, venueChunkMap, type TransferSummary } from './transfer';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -39,7 +46,10 @@ export async function measureTransfer(): Promise<TransferReport> {
     const day = 86_400_000;
     const to = Math.floor(Date.now() / day) * day;
     const range = { from: to - 730 * day, to };
-    const map = venueChunkMap(path.join(ROOT, 'dist'), VENUES.map((v) => v.ccxtId));
+    const map = venueChunkMap(
+      path.join(ROOT, 'dist'),
+      VENUES.map((v) => v.ccxtId)
+    );
 
     await h.call('loadPlugin', moduleUrl, pluginMeta(h.pluginJson));
     await h.call('createDataSource', instanceSettings(TWO_VENUES, 90, h.pluginJson) as never);
@@ -93,7 +103,9 @@ function distJsBytes(): number {
 export async function benchBrowser(): Promise<Record<string, number | string | boolean>> {
   const moduleJs = path.join(ROOT, 'dist', 'module.js');
   const fresh =
-    fs.existsSync(TRANSFER_JSON) && fs.existsSync(moduleJs) && fs.statSync(TRANSFER_JSON).mtimeMs >= fs.statSync(moduleJs).mtimeMs;
+    fs.existsSync(TRANSFER_JSON) &&
+    fs.existsSync(moduleJs) &&
+    fs.statSync(TRANSFER_JSON).mtimeMs >= fs.statSync(moduleJs).mtimeMs;
   const report: TransferReport = fresh ? JSON.parse(fs.readFileSync(TRANSFER_JSON, 'utf8')) : await measureTransfer();
   const out: Record<string, number | string | boolean> = {
     source: fresh ? `browser/artifacts/transfer.json (${report.measuredAt})` : 'measured now',
@@ -120,4 +132,95 @@ export async function benchBrowser(): Promise<Record<string, number | string | b
     out['all of dist/*.js (bytes)'] = distJsBytes();
   }
   return out;
+}
+
+/** Mock latency of the load benchmark, ms per request (as bench/exchanges.ts). */
+const LOAD_LATENCY_MS = 100;
+
+/**
+ * `npm run bench` part "browser load": the default dashboard (every panel target of dashboards/btc-flow.json, its
+ * variables at their defaults: BTC, 1d, all venues; the last 2 years to the last UTC midnight) on the provisioned
+ * live data source, with the mock at 100 ms per request. All panels start at once, as Grafana starts them. Figures:
+ * time to the first frame of the premium panels and to the last panel done, cold (fresh page, empty IndexedDB), then
+ * after a page reload (only the persistent cache survives). Targets: first frame ≤ 5 s cold, done ≤ 3 s after a reload.
+ */
+export async function benchBrowserLoad(): Promise<Record<string, number | string | boolean>> {
+  const mock = await startMockServer({ port: 0, latencyMs: LOAD_LATENCY_MS });
+  const h = await startHarness({ mockUrl: mock.url });
+  try {
+    const moduleUrl = `/public/plugins/${h.pluginJson.id}/module.js`;
+    const day = 86_400_000;
+    const to = Math.floor(Date.now() / day) * day;
+    const range = { from: to - 730 * day, to };
+    const dashboard = JSON.parse(fs.readFileSync(path.join(ROOT, 'dashboards', 'btc-flow.json'), 'utf8'));
+    const dsVar = dashboard.templating.list.find((v: { type: string }) => v.type === 'datasource');
+    const live = h.datasources.find((d) => d.uid === dsVar?.current?.value) ?? h.datasources[0];
+    const panels: Array<{ id: number; targets: Array<Record<string, unknown>> }> = [];
+    const walk = (list: Array<Record<string, any>>) => {
+      for (const p of list) {
+        if (Array.isArray(p.targets) && p.targets.length) {
+          const fixed = { asset: 'BTC', timeframe: '1d', lookback: 'auto', venues: undefined };
+          panels.push({ id: p.id, targets: p.targets.map((t: Record<string, unknown>) => ({ ...t, ...fixed })) });
+        }
+        if (Array.isArray(p.panels)) {
+          walk(p.panels);
+        }
+      }
+    };
+    walk(dashboard.panels);
+    const isPremium = (p: (typeof panels)[number]) => p.targets.some((t) => t.queryType === 'premium');
+
+    const load = async () => {
+      await h.reload();
+      await h.call('loadPlugin', moduleUrl, pluginMeta(h.pluginJson));
+      await h.call('createDataSource', instanceSettings(live, 1, h.pluginJson) as never);
+      mock.resetStats();
+      const t0 = Date.now();
+      const handles = await Promise.all(
+        panels.map((p) => h.call('startQuery', live.uid, { targets: p.targets, range, intervalMs: day, panelId: p.id }))
+      );
+      const runs = await Promise.all(handles.map((id) => h.call('awaitQuery', id)));
+      const errors = runs.flatMap((r) => r.last.errors.map((e) => e.message ?? ''));
+      if (errors.length) {
+        throw new Error(`dashboard load failed: ${errors.slice(0, 3).join('; ')}`);
+      }
+      const at = (r: (typeof runs)[number], e: { atMs: number }) => r.startedAt + e.atMs - t0;
+      const premium = runs.filter((_, i) => isPremium(panels[i]));
+      return {
+        firstPremiumMs: Math.min(...premium.map((r) => at(r, r.emissions[0]))),
+        premiumDoneMs: Math.max(...premium.map((r) => at(r, r.emissions[r.emissions.length - 1]))),
+        doneMs: Math.max(...runs.map((r) => at(r, r.emissions[r.emissions.length - 1]))),
+        emissions: runs.reduce((s, r) => s + r.emissions.length, 0),
+        requests: mock.stats().total,
+      };
+    };
+    // a fresh page starts with an empty IndexedDB only in a fresh browser: clear this data source's store first
+    await h.page.evaluate(
+      (name) =>
+        new Promise((resolve) => {
+          const r = indexedDB.deleteDatabase(name);
+          r.onsuccess = r.onerror = () => resolve(null);
+        }),
+      `btc-flow-cache|${live.uid}|${String(live.jsonData?.mirrorUrl ?? '').trim() || 'proxy'}`
+    );
+    const cold = await load();
+    const warm = await load();
+    return {
+      'mock latency per request (ms)': LOAD_LATENCY_MS,
+      panels: panels.length,
+      'cold: first premium frame (ms)': cold.firstPremiumMs,
+      'cold: premium panels done (ms)': cold.premiumDoneMs,
+      'cold: dashboard done (ms)': cold.doneMs,
+      'cold: requests': cold.requests,
+      'cold: emissions': cold.emissions,
+      'reload: first premium frame (ms)': warm.firstPremiumMs,
+      'reload: dashboard done (ms)': warm.doneMs,
+      'reload: requests': warm.requests,
+      'target first frame ≤ 5 s cold met': cold.firstPremiumMs <= 5000,
+      'target done ≤ 3 s after a reload met': warm.doneMs <= 3000,
+    };
+  } finally {
+    await h.close();
+    await mock.close();
+  }
 }

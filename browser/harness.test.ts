@@ -792,7 +792,12 @@ describe('the persistent cache in Chromium', () => {
     const warm = log.filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
     const roles = configuredVenues(liveSettings, registryDefaults());
     const series = plannedSeries(roles, ['spot', 'perp', 'openInterest', 'funding', 'fx']).length;
+    const byEndpoint: Record<string, number> = {};
+    for (const e of log) {
+      byEndpoint[`${e.venue}:${e.endpoint}`] = (byEndpoint[`${e.venue}:${e.endpoint}`] ?? 0) + 1;
+    }
     console.log(
+      `reload in Chromium: requests after the reload by venue:endpoint ${JSON.stringify(byEndpoint)}\n` +
       `reload in Chromium: ${cold} data requests on the first load, ${warm} after the reload (${log.length} in all, market lists included), ${series} series`
     );
     expect(cold).toBeGreaterThan(series);

@@ -3,7 +3,8 @@
  *
  * - Closed bars come from the cache; only missing ranges are fetched. The open bar (the one containing "now") is
  *   always fetched again and never stored. Funding points are final once settled, so a refresh asks only for the
- *   points since the last fetch. Current-only OI (deribit, bitget, hyperliquid) is one fresh request each time.
+ *   points since the last fetch. Current-only OI (deribit, bitget, hyperliquid) is one fresh request, reused by the
+ *   other panels for CURRENT_OI_TTL_MS within the same open bar.
  * - Identical requests in flight share one fetch.
  * - Timeframes the venues do not serve alike (3d, 1w, 1M, and 4h where missing) are fetched finer; the engine resamples.
  * - Nothing is asked before the venue's first data of the kind (registry `since` / `firstData`): a range that ends before
@@ -52,6 +53,9 @@ export interface SeriesResult {
   symbol: string;
   notices: string[];
 }
+
+/** How long a current-OI reading is reused by other panels (same open bar), ms. */
+export const CURRENT_OI_TTL_MS = 60_000;
 
 /** Timeframe fetched for an engine timeframe on a venue: 1h/4h/1d natively when served, everything coarser as 1d. */
 export function fetchTimeframeFor(venue: VenueSpec, kind: SeriesKind, tf: Timeframe): FetchTimeframe {
@@ -277,7 +281,21 @@ async function doFetch(
   };
 
   if (isCurrentOi) {
-    const r = await runKind(start, end, signal);
+    // one reading serves every panel of a load: reused for CURRENT_OI_TTL_MS within the same open bar
+    const memoKey = `current|${key}|${openStart}`;
+    const memo = ctx.currentReadings.get(memoKey);
+    const r =
+      memo && now - memo.at < CURRENT_OI_TTL_MS
+        ? memo.result
+        : await ctx.jobs.run(
+            memoKey,
+            async (s) => {
+              const res = await runKind(start, end, s);
+              ctx.currentReadings.set(memoKey, { at: now, result: res });
+              return res;
+            },
+            signal
+          );
     fetched = r.rows;
     firstAvailable = r.firstAvailable;
     notices.push(...r.notices);
