@@ -178,6 +178,57 @@ describe('query() for every query type, against the engine on the same data', ()
     expect(f.meta?.notices?.find((n) => /binanceusdm/.test(n.text))?.severity).toBe('warning');
   });
 
+  it('oi in coins and split by margin type: equal to the venues\' raw OI (base coins, and USD for inverse)', async () => {
+    // bybit-inverse (BTCUSD, OI counted in USD: coin-margined) joins the OI and perp baskets
+    const cfg = { ...CONFIG, perpVenues: [...CONFIG.perpVenues!, 'bybit-inverse'], oiVenues: [...CONFIG.oiVenues!, 'bybit-inverse'] };
+    const ds = newDs(cfg);
+    const [coin] = await run(ds, [{ refId: 'C', queryType: 'oi', timeframe: '1d', unit: 'coin' }]);
+    const [byMargin] = await run(ds, [{ refId: 'M', queryType: 'oi', timeframe: '1d', groupBy: 'margin' }]);
+    // the raw OI series, straight from the mock (no data source code)
+    const ctx = new ExchangeContext({ baseUrl: mock.url, now: () => NOW, retries: 0 });
+    const raw = await fetchBundle(
+      { asset: 'BTC', timeframe: '1d', from: FROM - 200 * DAY, to: TO, venues: ['binanceusdm', 'bybit-inverse'], kinds: ['openInterest'] },
+      ctx
+    );
+    const at = (venue: string) => new Map(raw.bundle.series.find((x) => x.venue === venue)!.points.map(([t, v]) => [t, v]));
+    const times = values(coin, 'time') as number[];
+    const linear = at('binanceusdm');
+    const inverse = at('bybit-inverse');
+    let checked = 0;
+    times.forEach((t, i) => {
+      const want = linear.get(t);
+      const got = values(coin, 'oiCoin:binanceusdm')[i] as number | null;
+      if (want !== undefined && got !== null) {
+        expect(got).toBeCloseTo(want, 6); // base coins, as the venue counts them
+        checked++;
+      }
+      const usd = inverse.get(t);
+      const m = values(byMargin, 'oiUsd:coin-margined')[i] as number | null;
+      if (usd !== undefined && m !== null) {
+        expect(m).toBeCloseTo(usd, 4); // the only coin-margined venue: its USD OI
+      }
+    });
+    expect(checked).toBeGreaterThan(10);
+    // total coins = sum of the venues' coins; stablecoin + coin-margined = the total in USD
+    const venues = coin.fields.filter((f) => f.name.startsWith('oiCoin:')).map((f) => f.name);
+    const i = times.length - 2;
+    const sum = venues.reduce((a, n) => a + ((values(coin, n)[i] as number | null) ?? 0), 0);
+    expect(values(coin, 'oiCoin')[i] as number).toBeCloseTo(sum, 6);
+    expect(field(coin, 'oiCoin').config.unit).toBe('none');
+    expect(() => field(coin, 'oiIndexUsd')).toThrow(); // the USD index only in USD
+    const total = (values(byMargin, 'oiUsd')[i] as number) ?? NaN;
+    const parts = (values(byMargin, 'oiUsd:stablecoin-margined')[i] as number) + (values(byMargin, 'oiUsd:coin-margined')[i] as number);
+    expect(parts).toBeCloseTo(total, 2);
+    expect(() => field(byMargin, 'oiUsd:binanceusdm')).toThrow(); // margin groups replace the venues
+  });
+
+  it('oi: a bad unit or groupBy names the field and the allowed values', async () => {
+    const res = await lastValueFrom(newDs().query(request([{ refId: 'A', queryType: 'oi', unit: 'eur' } as never], FROM, TO)));
+    expect(res.errors?.[0].message).toBe('unit: bad value "eur" for an oi query; allowed: usd, coin');
+    const res2 = await lastValueFrom(newDs().query(request([{ refId: 'A', queryType: 'oi', groupBy: 'asset' } as never], FROM, TO)));
+    expect(res2.errors?.[0].message).toBe('groupBy: bad value "asset"; allowed: venue, margin');
+  });
+
   it('oiZ: the OI z-score', async () => {
     const [f] = await run(newDs(), [{ refId: 'C', queryType: 'oiZ', timeframe: '1d', includeIndex: true }]);
     expect(values(f, 'oiZ')).toEqual(ref.bars.map((b) => b.oiZ));

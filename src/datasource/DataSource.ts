@@ -23,6 +23,7 @@ import {
 import { getTemplateSrv } from '@grafana/runtime';
 import { Observable } from 'rxjs';
 import { compute } from '../core/engine';
+import { oiMarginByVenue } from '../core/oi';
 import { BtcFlowInputError } from '../core/errors';
 import type { Bundle, EngineResult } from '../core/types';
 import {
@@ -139,7 +140,13 @@ export function computeTarget(
     ...warmupNotices(result.bars, resolved.query.queryType, resolved.lookback, resolved.timeframe),
     ...sourceNotices(fetched.source),
   ];
-  const ctx: FrameContext = { refId, notices, timeframe: resolved.timeframe, source: fetched.source };
+  const ctx: FrameContext = {
+    refId,
+    notices,
+    timeframe: resolved.timeframe,
+    source: fetched.source,
+    oiMargin: oiMarginByVenue(bundle),
+  };
   const frames = buildFrames(visible, resolved.query, ctx);
   return { resolved, bundle, result, frames };
 }

@@ -17,6 +17,7 @@ import {
   createDataFrame,
 } from '@grafana/data';
 import type { Bar, BarCoverage, BarVenues, FlowEvent, StateKind } from '../core/types';
+import { MARGIN_TYPES, MarginType, oiByMargin, oiCoins, venueOiCoins } from '../core/oi';
 import type { BarSource } from './recorderSource';
 import {
   EXTREME_KINDS,
@@ -42,6 +43,7 @@ export const DISPLAY_NAMES = {
   ...STATE_DISPLAY_NAMES,
   ...COUNT_DISPLAY_NAMES,
   excluded: 'Left out (stale)',
+  oiCoin: 'Open interest (coins)',
 } as const;
 
 /** Colours of the state kinds in state-timeline panels and annotation regions. */
@@ -88,6 +90,8 @@ export interface FrameContext {
   timeframe: string;
   /** Where the bars came from when a recorder is configured (`meta.custom.source`, see docs/queries.md). */
   source?: BarSource;
+  /** Margin type of each OI venue (from the bundle), for the `oi` query's `groupBy: margin`. */
+  oiMargin?: Record<string, MarginType>;
 }
 
 function frame(
@@ -191,17 +195,30 @@ export function premiumFrames(bars: Bar[], q: QueryOf<'premium'>, ctx: FrameCont
   return [frame(ctx, 'premium', fields)];
 }
 
+/** Field config of OI in coins (the asset's own unit; no currency). */
+const coinConfig = (display: string): FieldConfig => ({ displayNameFromDS: display, unit: 'none', decimals: 0 });
+
+/** Readable names of the margin groups. */
+export const MARGIN_NAMES: Record<MarginType, string> = {
+  stablecoin: 'stablecoin-margined',
+  coin: 'coin-margined',
+};
+
+/**
+ * `oi`: the total, the chain-linked index (USD only) and one field per venue, or per margin type with
+ * `groupBy: margin`; in USD (`oiUsd…`) or, with `unit: coin`, in coins of the asset (`oiCoin…`, see src/core/oi.ts).
+ */
 export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): DataFrame[] {
   const d = DEFAULT_QUERIES.oi;
+  const unit = q.unit ?? d.unit;
+  const metric = unit === 'coin' ? 'oiCoin' : 'oiUsd';
+  const config = unit === 'coin' ? coinConfig : usdConfig;
+  const total = unit === 'coin' ? bars.map((b) => oiCoins(b)) : bars.map((b) => b.oiUsd);
   const fields: FieldSpec[] = [
     timeField(bars),
-    num(
-      'oiUsd',
-      bars.map((b) => b.oiUsd),
-      usdConfig(DISPLAY_NAMES.oiUsd)
-    ),
+    num(metric, total, config(unit === 'coin' ? DISPLAY_NAMES.oiCoin : DISPLAY_NAMES.oiUsd)),
   ];
-  if (q.includeIndex ?? d.includeIndex) {
+  if (unit === 'usd' && (q.includeIndex ?? d.includeIndex)) {
     fields.push(
       num(
         'oiIndexUsd',
@@ -210,8 +227,36 @@ export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): Data
       )
     );
   }
-  if (q.perVenue ?? d.perVenue) {
-    fields.push(...perVenueFields(bars, 'oiUsd', 'oiUsd', (v) => usdConfig(`OI ${v}`)));
+  if ((q.groupBy ?? d.groupBy) === 'margin') {
+    const margin = ctx.oiMargin ?? {};
+    const per = bars.map((b) => oiByMargin(b, margin, unit));
+    for (const m of MARGIN_TYPES) {
+      if (Object.values(margin).includes(m)) {
+        fields.push(
+          num(
+            `${metric}:${MARGIN_NAMES[m]}`,
+            per.map((x) => x[m]),
+            config(`OI ${MARGIN_NAMES[m]}`),
+            { margin: m }
+          )
+        );
+      }
+    }
+  } else if (q.perVenue ?? d.perVenue) {
+    if (unit === 'coin') {
+      fields.push(
+        ...venueLabels(bars, 'oiUsd').map((venue) =>
+          num(
+            `oiCoin:${venue}`,
+            bars.map((b) => venueOiCoins(b, venue)),
+            coinConfig(`OI ${venue}`),
+            { venue }
+          )
+        )
+      );
+    } else {
+      fields.push(...perVenueFields(bars, 'oiUsd', 'oiUsd', (v) => usdConfig(`OI ${v}`)));
+    }
   }
   return [frame(ctx, 'oi', fields)];
 }

@@ -13,7 +13,17 @@ import {
 } from '../core/options';
 import { bucketStartMs, isTimeframe, timeframeMs } from '../core/timeframe';
 import { TIMEFRAMES, Timeframe } from '../core/types';
-import { BtcFlowOptions, BtcFlowQuery, DEFAULT_ASSET, QUERY_TYPES, QueryType, VENUE_ROLES, VenueRole } from './types';
+import {
+  BtcFlowOptions,
+  BtcFlowQuery,
+  DEFAULT_ASSET,
+  OI_GROUPS,
+  OI_UNITS,
+  QUERY_TYPES,
+  QueryType,
+  VENUE_ROLES,
+  VenueRole,
+} from './types';
 
 /** Interpolates one string; `multi` asks for a multi-value variable as a list. */
 export interface Interpolator {
@@ -239,6 +249,16 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
         funding: configured.funding.filter((v) => subset.includes(v)),
       }
     : configured;
+
+  if (queryType === 'oi') {
+    const t = target as { unit?: unknown; groupBy?: unknown };
+    if (t.unit !== undefined && !(OI_UNITS as readonly unknown[]).includes(t.unit)) {
+      throw new BtcFlowInputError('unit', `unit: bad value ${JSON.stringify(t.unit)} for an oi query; allowed: ${OI_UNITS.join(', ')}`);
+    }
+    if (t.groupBy !== undefined && !(OI_GROUPS as readonly unknown[]).includes(t.groupBy)) {
+      throw new BtcFlowInputError('groupBy', `groupBy: bad value ${JSON.stringify(t.groupBy)}; allowed: ${OI_GROUPS.join(', ')}`);
+    }
+  }
 
   const { from, to } = ctx.range;
   if (!(Number.isFinite(from) && Number.isFinite(to)) || from > to) {

@@ -81,12 +81,19 @@ export interface PremiumQuery extends QueryBase<'premium'> {
   includeZ?: boolean;
 }
 
-/** Aggregated open interest: `oiUsd`, `oiIndexUsd` and one field per venue. */
+export const OI_UNITS = ['usd', 'coin'] as const;
+export const OI_GROUPS = ['venue', 'margin'] as const;
+
+/** Aggregated open interest: `oiUsd`, `oiIndexUsd` and one field per venue (or per margin type); in USD or coins. */
 export interface OiQuery extends QueryBase<'oi'> {
   /** One `oiUsd` field per venue; default true. */
   perVenue?: boolean;
-  /** Return the chain-linked `oiIndexUsd`; default true. */
+  /** Return the chain-linked `oiIndexUsd` (USD only); default true. */
   includeIndex?: boolean;
+  /** `usd` (default) or `coin`: OI in coins of the asset (`oiCoin…` fields). */
+  unit?: (typeof OI_UNITS)[number];
+  /** `venue` (default): one field per venue; `margin`: one per margin type (stablecoin- / coin-margined). */
+  groupBy?: (typeof OI_GROUPS)[number];
 }
 
 /** The z-score of the chain-linked OI index. */
@@ -270,7 +277,7 @@ export const DEFAULT_QUERIES: {
   [T in QueryType]: Omit<Required<QueryOf<T>>, 'refId' | 'datasource' | 'hide' | 'key'>;
 } = {
   premium: { ...DEFAULT_COMMON, queryType: 'premium', includeBaskets: false, includeZ: true },
-  oi: { ...DEFAULT_COMMON, queryType: 'oi', perVenue: true, includeIndex: true },
+  oi: { ...DEFAULT_COMMON, queryType: 'oi', perVenue: true, includeIndex: true, unit: 'usd', groupBy: 'venue' },
   oiZ: { ...DEFAULT_COMMON, queryType: 'oiZ', includeIndex: false },
   funding: { ...DEFAULT_COMMON, queryType: 'funding', unit: 'rate', perVenue: false, includeZ: true },
   // premiumEmaBars: the engine default, for display; a target without it uses the data source's setting
