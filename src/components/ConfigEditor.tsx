@@ -57,7 +57,7 @@ export function basketCandidates(): Record<
 }
 
 /** What each threshold means, for the tooltips (docs/metrics.md has the rules in full). */
-const THRESHOLD_HELP: Record<ThresholdName, string> = {
+const THRESHOLD_HELP: Partial<Record<ThresholdName, string>> = {
   premiumEmaBars: 'Bullish / bearish read an EMA of the premium over this many bars (1 = none)',
   premiumSlopeBars: 'Rising / falling compares the EMA premium with this many bars earlier (bars)',
   premiumDeadbandPct: 'To start, the EMA premium must be beyond ± this (percent)',
@@ -79,6 +79,52 @@ const THRESHOLD_HELP: Record<ThresholdName, string> = {
   extremeScoreMin: 'Extremes: the mean signed z must reach this',
   extremeExitScore: 'Extremes: once flagged, the state holds while the score stays at or beyond this',
 };
+
+/** Readable labels (the option names stay in the tooltips and in docs/configuration.md). */
+export const THRESHOLD_LABELS: Partial<Record<ThresholdName, string>> = {
+  premiumEmaBars: 'Regime EMA (bars)',
+  premiumSlopeBars: 'Premium slope (bars)',
+  premiumDeadbandPct: 'Premium deadband (%)',
+  premiumSlopeDeadbandPct: 'Slope deadband (pp)',
+  premiumExitMarginPct: 'Exit margin (%)',
+  bullishMaxOiZ: 'Bullish: max OI z',
+  bullishMaxFundingZ: 'Bullish: max funding z',
+  bullishMaxFundingAprPct: 'Bullish: max APR (%)',
+  bearishMinOiZ: 'Bearish: min OI z',
+  bearishMinFundingZ: 'Bearish: min funding z',
+  overLeverageOiZ: 'Over-lev.: OI z',
+  overLeverageFundingZ: 'Over-lev.: funding z',
+  overLeverageFundingAprPct: 'Over-lev.: APR (%)',
+  overLeverageExitOiZ: 'Over-lev.: exit OI z',
+  stateMinBars: 'Min state length (bars)',
+  extremeZ: 'Extreme: z',
+  extremeMinCount: 'Extreme: min metrics',
+  extremeScoreMin: 'Extreme: min score',
+  extremeExitScore: 'Extreme: exit score',
+};
+
+/** The threshold groups, in the order of docs/metrics.md; an option not listed here goes to "Other". */
+const THRESHOLD_GROUP_DEFS: Array<{ title: string; names: ThresholdName[] }> = [
+  {
+    title: 'Premium trend',
+    names: ['premiumEmaBars', 'premiumSlopeBars', 'premiumDeadbandPct', 'premiumSlopeDeadbandPct', 'premiumExitMarginPct'],
+  },
+  { title: 'Bullish', names: ['bullishMaxOiZ', 'bullishMaxFundingZ', 'bullishMaxFundingAprPct'] },
+  { title: 'Bearish', names: ['bearishMinOiZ', 'bearishMinFundingZ'] },
+  { title: 'Over-leverage', names: ['overLeverageOiZ', 'overLeverageFundingZ', 'overLeverageFundingAprPct', 'overLeverageExitOiZ'] },
+  { title: 'States', names: ['stateMinBars'] },
+  { title: 'Extremes', names: ['extremeZ', 'extremeMinCount', 'extremeScoreMin', 'extremeExitScore'] },
+];
+
+export const THRESHOLD_GROUPS: Array<{ title: string; names: ThresholdName[] }> = (() => {
+  const listed = new Set(THRESHOLD_GROUP_DEFS.flatMap((g) => g.names));
+  const groups = THRESHOLD_GROUP_DEFS.map((g) => ({ ...g, names: g.names.filter((n) => THRESHOLD_NAMES.includes(n)) }));
+  const other = THRESHOLD_NAMES.filter((n) => !listed.has(n));
+  return other.length ? [...groups, { title: 'Other', names: [...other] }] : groups;
+})();
+
+/** Wide enough for the longest threshold label on one line (Grafana label units of 8 px). */
+const THRESHOLD_LABEL_WIDTH = 26;
 
 const INTEGER_THRESHOLDS: ThresholdName[] = ['premiumEmaBars', 'premiumSlopeBars', 'stateMinBars', 'extremeMinCount'];
 
@@ -213,20 +259,29 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
       </FieldSet>
 
       <FieldSet label="Signal thresholds">
-        <Stack gap={0} wrap="wrap">
-          {THRESHOLD_NAMES.map((name) => (
-            <NumberField
-              key={name}
-              label={name}
-              tooltip={`${THRESHOLD_HELP[name]}. Empty = ${DEFAULT_OPTIONS[name]}.`}
-              value={j.thresholds?.[name]}
-              placeholder={String(DEFAULT_OPTIONS[name])}
-              width={10}
-              rule={INTEGER_THRESHOLDS.includes(name) ? { integer: true, min: 1 } : {}}
-              onValue={(v) => setThreshold(name, v as number | undefined)}
-            />
-          ))}
-        </Stack>
+        <Text element="p" color="secondary">
+          Grouped as in docs/metrics.md (sections 10 and 11). Empty fields use the engine defaults (shown greyed).
+        </Text>
+        {THRESHOLD_GROUPS.map((g) => (
+          <div key={g.title} data-testid={`btcflow-thresholds-${g.title}`}>
+            <Text element="h6">{g.title}</Text>
+            <Stack gap={0} wrap="wrap">
+              {g.names.map((name) => (
+                <NumberField
+                  key={name}
+                  label={THRESHOLD_LABELS[name] ?? name}
+                  tooltip={`${THRESHOLD_HELP[name] ?? name} (option ${name}). Empty = ${DEFAULT_OPTIONS[name]}.`}
+                  value={j.thresholds?.[name]}
+                  placeholder={String(DEFAULT_OPTIONS[name])}
+                  width={10}
+                  labelWidth={THRESHOLD_LABEL_WIDTH}
+                  rule={INTEGER_THRESHOLDS.includes(name) ? { integer: true, min: 1 } : {}}
+                  onValue={(v) => setThreshold(name, v as number | undefined)}
+                />
+              ))}
+            </Stack>
+          </div>
+        ))}
       </FieldSet>
 
       <FieldSet label="Requests">

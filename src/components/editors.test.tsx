@@ -184,14 +184,20 @@ describe('ConfigEditor', () => {
     expect(last()).toMatchObject({ stablecoinToUsd: false });
     typeInto('Lookback 1d', '60');
     expect(last().defaultLookbacks).toEqual({ '1d': 60 });
-    typeInto('overLeverageOiZ', '1.5');
+    // thresholds under human labels, grouped as in docs/metrics.md; the option name stays in the tooltip
+    typeInto('Over-lev.: OI z', '1.5');
     expect(last().thresholds).toEqual({ extremeZ: 3, overLeverageOiZ: 1.5 });
-    typeInto('extremeZ', '');
+    expect(screen.getByTestId('btcflow-thresholds-Over-leverage').textContent).toContain('Over-lev.: exit OI z');
+    expect(screen.getByTestId('btcflow-thresholds-Bullish').textContent).toContain('Bullish: max OI z');
+    typeInto('Extreme: z', '');
     expect(last().thresholds).toBeUndefined();
     typeInto('Timeout (ms)', '5000');
     expect(last()).toMatchObject({ requestTimeoutMs: 5000 });
     typeInto('Retries', '0');
     expect(last()).toMatchObject({ retries: 0 });
+    typeInto('Cache size (MB)', '20');
+    expect(last()).toMatchObject({ cacheMaxMb: 20 });
+    expect(screen.getByTestId('btcflow-clear-cache')).toBeTruthy();
     typeInto('Exchange mirror URL', 'http://mock-exchanges:8788/');
     expect(last()).toMatchObject({ mirrorUrl: 'http://mock-exchanges:8788' });
   });

@@ -5,7 +5,8 @@
 import React, { useState } from 'react';
 import { Checkbox, InlineField, InlineSwitch, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
-export const LABEL_WIDTH = 18;
+/** Label width in Grafana units (8 px): the longest label ("Exchange mirror URL") on one line. */
+export const LABEL_WIDTH = 22;
 
 interface TextFieldProps {
   label: string;
@@ -17,10 +18,12 @@ interface TextFieldProps {
   onCommit: (value: string) => void;
   invalid?: (value: string) => string | undefined;
   testId?: string;
+  /** Label width in Grafana units (default LABEL_WIDTH). */
+  labelWidth?: number;
 }
 
 /** Text input that keeps local state while typing and commits on blur (or Enter). */
-export function TextField({ label, tooltip, value, placeholder, width = 16, onCommit, invalid, testId }: TextFieldProps) {
+export function TextField({ label, tooltip, value, placeholder, width = 16, onCommit, invalid, testId, labelWidth = LABEL_WIDTH }: TextFieldProps) {
   // A draft exists only while the user edits; otherwise the field shows the query's value.
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? value ?? '';
@@ -35,7 +38,7 @@ export function TextField({ label, tooltip, value, placeholder, width = 16, onCo
     }
   };
   return (
-    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH} invalid={Boolean(error)} error={error}>
+    <InlineField label={label} tooltip={tooltip} labelWidth={labelWidth} invalid={Boolean(error)} error={error}>
       <Input
         aria-label={label}
         data-testid={testId}
@@ -121,8 +124,9 @@ interface CheckListProps<T extends string> {
 /** A row of checkboxes; keeps the options' order in the result. */
 export function CheckList<T extends string>({ label, tooltip, options, names, selected, onChange }: CheckListProps<T>) {
   return (
-    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
-      <Stack gap={1} wrap="wrap" alignItems="center">
+    // grow: the field takes the row's remaining width, so the chips wrap inside the editor instead of running past it
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH} grow>
+      <Stack gap={1} wrap="wrap" alignItems="center" minWidth={0}>
         {options.map((o) => (
           <Checkbox
             key={o}
