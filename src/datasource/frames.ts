@@ -94,7 +94,12 @@ export interface FrameContext {
   oiMargin?: Record<string, MarginType>;
 }
 
-function frame(ctx: FrameContext, name: string, fields: FieldSpec[], extraMeta: Record<string, unknown> = {}): DataFrame {
+function frame(
+  ctx: FrameContext,
+  name: string,
+  fields: FieldSpec[],
+  extraMeta: Record<string, unknown> = {}
+): DataFrame {
   return createDataFrame({
     refId: ctx.refId,
     name,
@@ -128,7 +133,13 @@ export function venueLabels(bars: Bar[], key: keyof BarVenues): string[] {
   return [...set].sort();
 }
 
-function perVenueFields(bars: Bar[], key: keyof BarVenues, metric: string, config: (venue: string) => FieldConfig, scale = 1) {
+function perVenueFields(
+  bars: Bar[],
+  key: keyof BarVenues,
+  metric: string,
+  config: (venue: string) => FieldConfig,
+  scale = 1
+) {
   return venueLabels(bars, key).map((venue) =>
     num(
       `${metric}:${venue}`,
@@ -157,11 +168,29 @@ export function premiumFrames(bars: Bar[], q: QueryOf<'premium'>, ctx: FrameCont
     ),
   ];
   if (q.includeZ ?? d.includeZ) {
-    fields.push(num('premiumZ', bars.map((b) => b.premiumZ), zConfig(DISPLAY_NAMES.premiumZ)));
+    fields.push(
+      num(
+        'premiumZ',
+        bars.map((b) => b.premiumZ),
+        zConfig(DISPLAY_NAMES.premiumZ)
+      )
+    );
   }
   if (q.includeBaskets ?? d.includeBaskets) {
-    fields.push(num('spotUsd', bars.map((b) => b.spotUsd), usdConfig(DISPLAY_NAMES.spotUsd)));
-    fields.push(num('perpUsd', bars.map((b) => b.perpUsd), usdConfig(DISPLAY_NAMES.perpUsd)));
+    fields.push(
+      num(
+        'spotUsd',
+        bars.map((b) => b.spotUsd),
+        usdConfig(DISPLAY_NAMES.spotUsd)
+      )
+    );
+    fields.push(
+      num(
+        'perpUsd',
+        bars.map((b) => b.perpUsd),
+        usdConfig(DISPLAY_NAMES.perpUsd)
+      )
+    );
   }
   return [frame(ctx, 'premium', fields)];
 }
@@ -233,9 +262,22 @@ export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): Data
 }
 
 export function oiZFrames(bars: Bar[], q: QueryOf<'oiZ'>, ctx: FrameContext): DataFrame[] {
-  const fields: FieldSpec[] = [timeField(bars), num('oiZ', bars.map((b) => b.oiZ), zConfig(DISPLAY_NAMES.oiZ))];
+  const fields: FieldSpec[] = [
+    timeField(bars),
+    num(
+      'oiZ',
+      bars.map((b) => b.oiZ),
+      zConfig(DISPLAY_NAMES.oiZ)
+    ),
+  ];
   if (q.includeIndex ?? DEFAULT_QUERIES.oiZ.includeIndex) {
-    fields.push(num('oiIndexUsd', bars.map((b) => b.oiIndexUsd), usdConfig(DISPLAY_NAMES.oiIndexUsd)));
+    fields.push(
+      num(
+        'oiIndexUsd',
+        bars.map((b) => b.oiIndexUsd),
+        usdConfig(DISPLAY_NAMES.oiIndexUsd)
+      )
+    );
   }
   return [frame(ctx, 'oiZ', fields)];
 }
@@ -249,23 +291,37 @@ export function fundingFrames(bars: Bar[], q: QueryOf<'funding'>, ctx: FrameCont
   const fields: FieldSpec[] = [timeField(bars)];
   if (apr) {
     fields.push(
-      num('fundingAprPct', bars.map((b) => b.fundingAprPct), {
-        displayNameFromDS: DISPLAY_NAMES.fundingAprPct,
-        unit: 'percent',
-        decimals: 1,
-      })
+      num(
+        'fundingAprPct',
+        bars.map((b) => b.fundingAprPct),
+        {
+          displayNameFromDS: DISPLAY_NAMES.fundingAprPct,
+          unit: 'percent',
+          decimals: 1,
+        }
+      )
     );
   } else {
     fields.push(
-      num('fundingRate8h', bars.map((b) => b.fundingRate8h), {
-        displayNameFromDS: DISPLAY_NAMES.fundingRate8h,
-        unit: 'percentunit',
-        decimals: 4,
-      })
+      num(
+        'fundingRate8h',
+        bars.map((b) => b.fundingRate8h),
+        {
+          displayNameFromDS: DISPLAY_NAMES.fundingRate8h,
+          unit: 'percentunit',
+          decimals: 4,
+        }
+      )
     );
   }
   if (q.includeZ ?? d.includeZ) {
-    fields.push(num('fundingZ', bars.map((b) => b.fundingZ), zConfig(DISPLAY_NAMES.fundingZ)));
+    fields.push(
+      num(
+        'fundingZ',
+        bars.map((b) => b.fundingZ),
+        zConfig(DISPLAY_NAMES.fundingZ)
+      )
+    );
   }
   if (q.perVenue ?? d.perVenue) {
     fields.push(
@@ -345,7 +401,13 @@ function statesOrEvents(
   extra: FieldSpec[] = []
 ): DataFrame[] {
   if (format === 'events') {
-    return [eventsFrame(events.filter((e) => kinds.includes(e.kind)), ctx, name)];
+    return [
+      eventsFrame(
+        events.filter((e) => kinds.includes(e.kind)),
+        ctx,
+        name
+      ),
+    ];
   }
   return [frame(ctx, name, [timeField(bars), ...kinds.map((k) => stateField(bars, k)), ...extra])];
 }
@@ -355,11 +417,22 @@ export function signalsFrames(bars: Bar[], events: FlowEvent[], q: QueryOf<'sign
   return statesOrEvents(bars, events, q.format ?? DEFAULT_QUERIES.signals.format, kinds, ctx, 'signals');
 }
 
-export function extremesFrames(bars: Bar[], events: FlowEvent[], q: QueryOf<'extremes'>, ctx: FrameContext): DataFrame[] {
+export function extremesFrames(
+  bars: Bar[],
+  events: FlowEvent[],
+  q: QueryOf<'extremes'>,
+  ctx: FrameContext
+): DataFrame[] {
   const kinds: ExtremeKind[] = q.kinds?.length ? EXTREME_KINDS.filter((k) => q.kinds!.includes(k)) : [...EXTREME_KINDS];
   const extra =
-    q.includeScore ?? DEFAULT_QUERIES.extremes.includeScore
-      ? [num('extremeScore', bars.map((b) => b.extremeScore), zConfig(DISPLAY_NAMES.extremeScore))]
+    (q.includeScore ?? DEFAULT_QUERIES.extremes.includeScore)
+      ? [
+          num(
+            'extremeScore',
+            bars.map((b) => b.extremeScore),
+            zConfig(DISPLAY_NAMES.extremeScore)
+          ),
+        ]
       : [];
   return statesOrEvents(bars, events, q.format ?? DEFAULT_QUERIES.extremes.format, kinds, ctx, 'extremes', extra);
 }
@@ -370,10 +443,22 @@ export function pricesFrames(bars: Bar[], q: QueryOf<'prices'>, ctx: FrameContex
   const fields: FieldSpec[] = [timeField(bars)];
   if (q.includeBaskets ?? d.includeBaskets) {
     if (markets.includes('spot')) {
-      fields.push(num('spotUsd', bars.map((b) => b.spotUsd), usdConfig(DISPLAY_NAMES.spotUsd)));
+      fields.push(
+        num(
+          'spotUsd',
+          bars.map((b) => b.spotUsd),
+          usdConfig(DISPLAY_NAMES.spotUsd)
+        )
+      );
     }
     if (markets.includes('perp')) {
-      fields.push(num('perpUsd', bars.map((b) => b.perpUsd), usdConfig(DISPLAY_NAMES.perpUsd)));
+      fields.push(
+        num(
+          'perpUsd',
+          bars.map((b) => b.perpUsd),
+          usdConfig(DISPLAY_NAMES.perpUsd)
+        )
+      );
     }
   }
   for (const m of markets) {
