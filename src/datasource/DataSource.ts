@@ -47,6 +47,7 @@ import { allConfiguredVenues, configuredVenues, Interpolator, ResolvedQuery, Rol
 import { proxyBase, recorderBase } from './routes';
 import { RecorderSource, recorderFromSettings, sourceNotices, type SourcedBundleResult } from './recorderSource';
 import { pingVenue } from './ping';
+import { isRunnable } from './validation';
 import { runVariableQuery } from './variables';
 import {
   BtcFlowAnnotationQuery,
@@ -289,8 +290,9 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     return DEFAULT_QUERY;
   }
 
+  /** Hidden targets and half-edited ones (see isRunnable) start no request. */
   filterQuery(query: BtcFlowQuery): boolean {
-    return !query.hide;
+    return !query.hide && isRunnable(query);
   }
 
   /** Venues per basket from the configuration (registry defaults where unset). */
