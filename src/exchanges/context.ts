@@ -15,7 +15,6 @@ import {
   VenueError,
 } from './errors';
 import { CcxtId, VENUES, VenueSpec } from './registry';
-import type { RangeResult } from './fetchers';
 import { Interval, SeriesCache } from './cache';
 import { BarStore, STORE_SCHEMA_VERSION, StoredSeries } from './store';
 import { abortableSleep, AbortedError, isAborted, SharedJobs, throwIfAborted } from './abort';
@@ -67,8 +66,6 @@ export class ExchangeContext {
   readonly cache: SeriesCache;
   /** In-flight fetchSeries calls and page ranges by request key (coalescing, counted per caller for cancellation). */
   readonly jobs = new SharedJobs();
-  /** Latest current-OI readings (venues without OI history), reused for a minute within the same bar. */
-  readonly currentReadings = new Map<string, { at: number; result: RangeResult }>();
   /** HTTP requests sent per ccxt class (attempts included). */
   readonly requestCounts: Record<string, number> = {};
   private readonly instances = new Map<CcxtId, Promise<CcxtExchange>>();

@@ -54,6 +54,18 @@ export interface SeriesResult {
   notices: string[];
 }
 
+/** Latest current-OI readings per context (venues without OI history), reused for CURRENT_OI_TTL_MS within a bar. */
+const currentReadings = new WeakMap<ExchangeContext, Map<string, { at: number; result: RangeResult }>>();
+
+function readingsOf(ctx: ExchangeContext): Map<string, { at: number; result: RangeResult }> {
+  let m = currentReadings.get(ctx);
+  if (!m) {
+    m = new Map();
+    currentReadings.set(ctx, m);
+  }
+  return m;
+}
+
 /** How long a current-OI reading is reused by other panels (same open bar), ms. */
 export const CURRENT_OI_TTL_MS = 60_000;
 
@@ -283,7 +295,7 @@ async function doFetch(
   if (isCurrentOi) {
     // one reading serves every panel of a load: reused for CURRENT_OI_TTL_MS within the same open bar
     const memoKey = `current|${key}|${openStart}`;
-    const memo = ctx.currentReadings.get(memoKey);
+    const memo = readingsOf(ctx).get(memoKey);
     const r =
       memo && now - memo.at < CURRENT_OI_TTL_MS
         ? memo.result
@@ -291,7 +303,7 @@ async function doFetch(
             memoKey,
             async (s) => {
               const res = await runKind(start, end, s);
-              ctx.currentReadings.set(memoKey, { at: now, result: res });
+              readingsOf(ctx).set(memoKey, { at: now, result: res });
               return res;
             },
             signal
