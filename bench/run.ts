@@ -20,6 +20,11 @@ const PARTS: BenchPart[] = [
   { name: 'browser transfer', file: '../browser/bench', fn: 'benchBrowser' },
   { name: 'recorder (store, steady state against the mock)', file: './recorder', fn: 'benchRecorder' },
   { name: 'browser load (mock, 100 ms latency)', file: '../browser/bench', fn: 'benchBrowserLoad' },
+  {
+    name: 'recorder on PostgreSQL (vs SQLite; API with 1-3 replicas)',
+    file: './recorder-postgres',
+    fn: 'benchRecorderPostgres',
+  },
 ];
 
 async function main(): Promise<void> {

@@ -1,0 +1,214 @@
+/**
+ * Recorder benchmark, PostgreSQL backend beside SQLite on the same data (30 hourly series × 4 years = 1,051,200
+ * points): insert points/s, reading one year of hourly bars for the 30 series, on-disk bytes per million points, and
+ * API reads/s (GET /api/v1/bundle, BTC 1h, 7 days) with 1, 2 and 3 API processes on one local PostgreSQL server
+ * against 1 process on the SQLite file. The server is a throw-away cluster (recorder/store/pgtest.ts) with default
+ * durability settings. Target: PostgreSQL within 3× of SQLite for a single process.
+ *
+ * Run alone: `npx tsx bench/recorder-postgres.ts`; in the suite: `npm run bench`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { havePostgres, startTestPostgres } from '../recorder/store/pgtest';
+import { openPostgresStore, type PostgresStore } from '../recorder/store/postgres';
+import { openSqliteStore } from '../recorder/store/sqlite';
+import type { RecorderStore, SeriesKey, SeriesWrite } from '../recorder/store/types';
+import { DEFAULT_VENUES, getVenue, venueKinds } from '../src/exchanges/registry';
+
+const H = 3_600_000;
+const YEAR_H = 365 * 24;
+const T0 = Date.UTC(2024, 0, 1);
+
+/** The same 30 series as bench/recorder.ts. */
+function thirtyKeys(): SeriesKey[] {
+  const keys: SeriesKey[] = [];
+  for (const asset of ['BTC', 'ETH', 'SOL']) {
+    for (const venue of DEFAULT_VENUES) {
+      for (const kind of venueKinds(getVenue(venue))) {
+        if (kind !== 'funding' && kind !== 'fx' && keys.length < 30) {
+          keys.push({ asset, venue, kind, timeframe: '1h' });
+        }
+      }
+    }
+  }
+  return keys;
+}
+
+function batches(keys: SeriesKey[]): SeriesWrite[][] {
+  const out: SeriesWrite[][] = [];
+  for (let y = 0; y < 4; y++) {
+    out.push(
+      keys.map((key, k) => ({
+        key,
+        meta: key.kind === 'openInterest' ? { unit: 'base' } : { quote: 'USDT' },
+        source: 'rest',
+        points: Array.from({ length: YEAR_H }, (_, i) => {
+          const ts = T0 - y * YEAR_H * H + i * H;
+          return {
+            ts,
+            value: 50_000 + k + Math.sin(ts / 1e9) * 1000,
+            volume: key.kind === 'openInterest' ? null : 1e6 + i,
+          };
+        }),
+      }))
+    );
+  }
+  return out;
+}
+
+async function storeFigures(store: RecorderStore, keys: SeriesKey[]) {
+  let points = 0;
+  const started = process.hrtime.bigint();
+  for (const b of batches(keys)) {
+    points += await store.write(b);
+  }
+  const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;
+  let best = Infinity;
+  let read = 0;
+  for (let rep = 0; rep < 5; rep++) {
+    const s = process.hrtime.bigint();
+    read = 0;
+    for (const key of keys) {
+      read += (await store.readValues(key, T0, T0 + YEAR_H * H)).length;
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  return { points, insertPerSec: Math.round(points / insertSecs), read, readMs: best };
+}
+
+async function startApi(db: string): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'recorder-postgres-api.ts'), db, String(T0 + YEAR_H * H)],
+    { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] }
+  );
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /URL (\S+)/.exec(buf);
+      if (m) {
+        resolve({ url: m[1], proc });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`API process exited (${code})`)));
+  });
+}
+
+/** Bundle reads per second over `ms` with `concurrency` clients spread over the API processes. */
+async function apiReads(urls: string[], ms: number, concurrency = 3): Promise<number> {
+  const q = `/api/v1/bundle?asset=BTC&timeframe=1h&from=${T0 + (YEAR_H - 7 * 24) * H}&to=${T0 + YEAR_H * H - 1}`;
+  // warm-up
+  for (const u of urls) {
+    const r = await fetch(u + q);
+    if (r.status !== 200) {
+      throw new Error(`bundle read: HTTP ${r.status}`);
+    }
+    await r.text();
+  }
+  let n = 0;
+  let failed = 0;
+  let lastError = '';
+  const end = Date.now() + ms;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, c) => {
+      while (Date.now() < end) {
+        try {
+          const r = await fetch(urls[(c + n) % urls.length] + q);
+          await r.text();
+          if (r.status === 200) {
+            n++;
+          } else {
+            failed++;
+          }
+        } catch (e) {
+          failed++;
+          lastError = String((e as { cause?: unknown }).cause ?? e);
+        }
+      }
+    })
+  );
+  if (failed > n / 20) {
+    throw new Error(`bundle reads: ${failed} failed of ${n + failed} (${lastError})`);
+  }
+  return n / ((Date.now() - started) / 1000);
+}
+
+export async function benchRecorderPostgres(): Promise<Record<string, number | string>> {
+  if (!havePostgres()) {
+    return { skipped: 'PostgreSQL 15 binaries not found (PG_BIN)' };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-recorder-pg-'));
+  const pg = await startTestPostgres();
+  const procs: ChildProcess[] = [];
+  try {
+    const keys = thirtyKeys();
+    const file = join(dir, 'bench.db');
+    const lite = await openSqliteStore(file);
+    const l = await storeFigures(lite, keys);
+    await lite.close();
+    const liteBytes = statSync(file).size;
+
+    const url = await pg.createDatabase('bench');
+    const store: PostgresStore = await openPostgresStore(url);
+    const p = await storeFigures(store, keys);
+    await store.pool.query('VACUUM ANALYZE points');
+    const pgBytes = await store.pointsBytes();
+    await store.close();
+
+    const dur = 5000;
+    const liteApi = await startApi(file);
+    procs.push(liteApi.proc);
+    const liteReads = await apiReads([liteApi.url], dur);
+    liteApi.proc.kill('SIGTERM');
+    const pgReads: number[] = [];
+    const urls: string[] = [];
+    for (let n = 1; n <= 3; n++) {
+      const a = await startApi(url);
+      procs.push(a.proc);
+      urls.push(a.url);
+      pgReads.push(await apiReads(urls, dur));
+    }
+    return {
+      'points written (30 series x 4 years 1h)': p.points,
+      'sqlite insert points/s': l.insertPerSec,
+      'postgres insert points/s': p.insertPerSec,
+      'postgres / sqlite insert rate (target >= 0.33)': Number((p.insertPerSec / l.insertPerSec).toFixed(2)),
+      'sqlite read 30 series x 1 year 1h, ms': Number(l.readMs.toFixed(1)),
+      'postgres read 30 series x 1 year 1h, ms': Number(p.readMs.toFixed(1)),
+      'postgres / sqlite read time (target <= 3)': Number((p.readMs / l.readMs).toFixed(2)),
+      'sqlite MB per million points (file)': Number((((liteBytes / p.points) * 1e6) / 1e6).toFixed(1)),
+      'postgres MB per million points (partitions + indexes)': Number((((pgBytes / p.points) * 1e6) / 1e6).toFixed(1)),
+      'API bundle reads/s (BTC 1h 7 days), sqlite 1 process': Number(liteReads.toFixed(1)),
+      'API bundle reads/s, postgres 1 replica': Number(pgReads[0].toFixed(1)),
+      'API bundle reads/s, postgres 2 replicas': Number(pgReads[1].toFixed(1)),
+      'API bundle reads/s, postgres 3 replicas (2 CPU cores)': Number(pgReads[2].toFixed(1)),
+      'postgres 1 replica / sqlite API reads (target >= 0.33)': Number((pgReads[0] / liteReads).toFixed(2)),
+    };
+  } finally {
+    for (const c of procs) {
+      if (c.exitCode === null) {
+        c.kill('SIGKILL');
+      }
+    }
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  benchRecorderPostgres().then(
+    (f) => {
+      for (const [k, v] of Object.entries(f)) {
+        process.stdout.write(`${k.padEnd(56)} ${v}\n`);
+      }
+    },
+    (e) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  );
+}
