@@ -184,7 +184,10 @@ describe('provisioning/dashboards/btc-flow.yaml', () => {
 
 describe('docker-compose.yml', () => {
   test('parses, with grafana, the mock exchanges, the two recorders and alerting', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([
+    const always = Object.entries(compose.services as Record<string, { profiles?: string[] }>)
+      .filter(([, svc]) => !svc.profiles)
+      .map(([name]) => name);
+    expect(always.sort()).toEqual([
       'alertmanager',
       'grafana',
       'mock-exchanges',
@@ -192,6 +195,15 @@ describe('docker-compose.yml', () => {
       'recorder',
       'recorder-demo',
     ]);
+  });
+
+  test('the optional postgres profile runs a recorder on a postgres service', () => {
+    const svc = compose.services as Record<string, { profiles?: string[]; command?: string[] }>;
+    expect(svc.postgres.profiles).toEqual(['postgres']);
+    expect(svc['recorder-pg'].profiles).toEqual(['postgres']);
+    expect(svc['recorder-pg'].command!.join(' ')).toMatch(
+      /recorder\/cli\.ts run --db postgres:\/\/\S+@postgres:5432\//
+    );
   });
 
   test('Grafana OSS at a pinned version that satisfies plugin.json grafanaDependency', () => {
