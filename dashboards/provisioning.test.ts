@@ -9,6 +9,8 @@ import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 import { DIST_DIR } from '../.config/bundler/constants';
 import { parseCliArgs } from '../mock/server';
+import { parseArgs } from '../cli/args';
+import { COMMANDS } from '../recorder/cli';
 import { DASHBOARD_UID, DEFAULT_DATASOURCE_NAME, DEFAULT_DATASOURCE_UID } from './btc-flow';
 import { MACRO_UID } from './btc-flow-macro';
 import { PLUGIN_ID } from './target';
@@ -373,6 +375,15 @@ describe('the recorders in docker-compose.yml', () => {
     expect(demoCmd).toContain(`until test -f /app/node_modules/${mark}`);
     expect(demoCmd).not.toMatch(/npm (install|ci)/);
     expect(compose.services['recorder-demo'].depends_on).toContain('recorder');
+  });
+
+  test("the recorders' flags are ones `recorder run` accepts", () => {
+    for (const name of ['recorder', 'recorder-demo']) {
+      const { args } = recorderRun(compose.services[name]);
+      const parsed = parseArgs(args, COMMANDS.run.flags, 'run');
+      expect(parsed.positionals).toEqual([]);
+      expect(parsed.strings.db).toMatch(/^\/data\//);
+    }
   });
 
   test('Grafana starts with both recorders', () => {
