@@ -18,6 +18,7 @@ const PARTS: BenchPart[] = [
   { name: 'plugin bundle sizes', file: './bundle', fn: 'benchBundle' },
   { name: 'cli memory (compute, 100k and 1M bars)', file: './cli-memory', fn: 'benchCliMemory' },
   { name: 'browser transfer', file: '../browser/bench', fn: 'benchBrowser' },
+  { name: 'macro view from the recorder (Chromium)', file: '../browser/bench', fn: 'benchRecorderMacro' },
   { name: 'recorder (store, steady state against the mock)', file: './recorder', fn: 'benchRecorder' },
   { name: 'browser load (mock, 100 ms latency)', file: '../browser/bench', fn: 'benchBrowserLoad' },
   {

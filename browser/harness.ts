@@ -170,6 +170,8 @@ export interface HarnessOptions {
    * their Recorder URL (live only, as before the recorder existed).
    */
   recorderUrl?: string;
+  /** more host → base URL aliases for the proxy (test-only Recorder URLs, e.g. a second recorder with a token) */
+  hostAliases?: Record<string, string>;
   /** build dist/ when missing or stale (default true) */
   build?: boolean;
   log?: (s: string) => void;
@@ -190,7 +192,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const datasources = readProvisionedDataSources(pluginJson.id).map((d) => (opts.recorderUrl ? d : withoutRecorder(d)));
   // docker-compose service names in provisioned mirror URLs (e.g. http://mock-exchanges:8788) resolve to the mock,
   // and in Recorder URLs (http://recorder:8789) to the recorder the test started.
-  const hostAliases: Record<string, string> = {};
+  const hostAliases: Record<string, string> = { ...(opts.hostAliases ?? {}) };
   for (const ds of datasources) {
     const mirror = ds.jsonData?.mirrorUrl;
     if (typeof mirror === 'string' && /^https?:\/\//.test(mirror)) {

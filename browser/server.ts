@@ -46,6 +46,8 @@ export interface ProxyHit {
   target?: string;
   status: number;
   error?: string;
+  /** the page's request carried an Authorization header (route headers are added after, server-side) */
+  pageSentAuthorization?: boolean;
 }
 
 export interface HarnessServerStats {
@@ -215,7 +217,13 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
 
   function proxy(req: http.IncomingMessage, res: http.ServerResponse, uid: string, proxyPath: string, query: string) {
     const method = (req.method ?? 'GET').toUpperCase();
-    const hit: ProxyHit = { method, uid, proxyPath, status: 0 };
+    const hit: ProxyHit = {
+      method,
+      uid,
+      proxyPath,
+      status: 0,
+      pageSentAuthorization: req.headers.authorization !== undefined,
+    };
     stats.proxy.push(hit);
     const fail = (status: number, message: string) => {
       hit.status = status;

@@ -125,6 +125,7 @@ export class RecorderError extends Error {
   }
 }
 
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -366,7 +367,10 @@ export class RecorderSource {
       // nothing to fetch when the recorder holds a closed point past the range, or (funding) when the next
       // settlement is not due before the range ends
       const beyond = rec.points.some((p) => p[0] >= end && p[0] < (bar ? openStart : now + 1));
-      const nextDue = rec.kind === 'funding' ? last + rec.intervalHours * HOUR_MS - 1000 : liveFrom;
+      // (settlement times carry a few ms of calculation delay: the last one counts from its whole minute, so the
+      // next one, due exactly at the range end, is outside the range and not asked for)
+      const nextDue =
+        rec.kind === 'funding' ? Math.floor(last / MINUTE_MS) * MINUTE_MS + rec.intervalHours * HOUR_MS : liveFrom;
       if (beyond || nextDue >= end) {
         liveFrom = end;
       }
