@@ -223,6 +223,8 @@ export async function benchBrowserLoad(): Promise<Record<string, number | string
     await h.close();
     await mock.close();
   }
+}
+
 /**
  * `npm run bench` part "macro view from the recorder": the macro dashboard (weekly bars, 2020-01-01 → the last UTC
  * midnight, every default venue, all panels and annotations at once) in Chromium on the provisioned recorder-backed
