@@ -48,6 +48,7 @@ import { proxyBase, recorderBase } from './routes';
 import { RecorderSource, recorderFromSettings, sourceNotices, type SourcedBundleResult } from './recorderSource';
 import { pingVenue } from './ping';
 import { isRunnable } from './validation';
+import { BtcFlowVariableSupport } from './variableSupport';
 import { runVariableQuery } from './variables';
 import {
   BtcFlowAnnotationQuery,
@@ -284,6 +285,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       },
     };
     this.annotations = annotations;
+    this.variables = new BtcFlowVariableSupport((text, scopedVars) => this.metricFindQuery(text, { scopedVars }));
   }
 
   getDefaultQuery(_app: CoreApp): Partial<BtcFlowQuery> {
