@@ -21,7 +21,7 @@ test('a premium query returns the premium and its z-score', async ({ panelEditPa
   await panelEditPage.datasource.set(DEMO_DATASOURCE);
   await panelEditPage.setVisualization('Table');
   const row = panelEditPage.getQueryEditorRow('A');
-  await row.getByRole('radio', { name: 'Open interest', exact: true }).click({ force: true });
+  await row.getByRole('radio', { name: 'OI', exact: true }).click({ force: true });
   await row.getByRole('radio', { name: 'Premium', exact: true }).click({ force: true });
   await expect(panelEditPage.panel.fieldNames).toContainText(['Spot premium', 'Premium z-score'], LONG);
 });

@@ -2,7 +2,7 @@
 import React from 'react';
 import { Stack } from '@grafana/ui';
 import { QUERY_TIMEFRAMES, CommonQueryOptions, TimeframeChoice } from '../datasource/types';
-import { CheckList, NumberField, RadioField, TextField } from './fields';
+import { MultiPick, NumberField, RadioField, TextField } from './fields';
 
 export interface CommonOptionsProps {
   value: CommonQueryOptions;
@@ -88,11 +88,12 @@ export function CommonOptions({ value, onChange, configuredVenues, smoothing }: 
           />
         )}
       </Stack>
-      <CheckList
+      <MultiPick
         label="Venues"
-        tooltip="Restrict this query to some of the configured venues; none ticked = all."
+        tooltip="Restrict this query to some of the configured venues; none chosen = all."
         options={configuredVenues}
         selected={fixedVenues}
+        placeholder="All configured venues"
         onChange={(sel) => set({ venues: [...sel, ...variableVenues] })}
       />
       <TextField

@@ -31,8 +31,8 @@ export type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
 
 export const QUERY_TYPE_LABELS: Record<QueryType, { label: string; description: string }> = {
   premium: { label: 'Premium', description: 'Spot premium vs the perp basket (%), its z-score' },
-  oi: { label: 'Open interest', description: 'Aggregated OI in USD, per venue, chain-linked index' },
-  oiZ: { label: 'OI z-score', description: 'z-score of the OI index' },
+  oi: { label: 'OI', description: 'Aggregated open interest in USD or coins, per venue or margin type, chain-linked index' },
+  oiZ: { label: 'OI z', description: 'z-score of the OI index' },
   funding: { label: 'Funding', description: 'Composite funding (8h rate or APR), its z-score, per venue' },
   signals: { label: 'Signals', description: 'Confluence states: bullish, bearish, over-leverage' },
   extremes: { label: 'Extremes', description: 'Cycle tops and bottoms (experimental)' },

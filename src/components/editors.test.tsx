@@ -31,6 +31,19 @@ function typeInto(label: string, text: string) {
   fireEvent.blur(input);
 }
 
+// jsdom has no IntersectionObserver; Grafana's Select menu (the venue MultiSelect) uses one for its scroll shadows
+class NoIntersectionObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+}
+beforeAll(() => {
+  (window as unknown as { IntersectionObserver: unknown }).IntersectionObserver ??= NoIntersectionObserver;
+});
+
 describe('QueryEditor', () => {
   it('switching the query type keeps the common options and drops the old type options', () => {
     const { last, onRunQuery } = renderQuery({ refId: 'A', queryType: 'premium', asset: 'ETH', lookback: 30, includeBaskets: true });
@@ -63,7 +76,9 @@ describe('QueryEditor', () => {
     expect(last()).toMatchObject({ premiumSmoothing: 3 });
     typeInto('Funding smoothing', '$smooth');
     expect(last()).toMatchObject({ fundingSmoothing: '$smooth' });
-    fireEvent.click(screen.getByLabelText('okx'));
+    // venues: a MultiSelect (chips in a box that fits the editor); open its menu and pick one
+    fireEvent.keyDown(screen.getByLabelText('Venues'), { key: 'ArrowDown' });
+    fireEvent.click(screen.getByText('okx'));
     expect(last()).toMatchObject({ venues: ['okx'] });
     typeInto('Venues variable', '$venues');
     expect(last().venues).toEqual(['$venues']);

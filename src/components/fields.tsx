@@ -3,7 +3,7 @@
  * numbers (and optionally `auto` or a `$variable`), checkbox lists for venues and kinds.
  */
 import React, { useState } from 'react';
-import { Checkbox, InlineField, InlineSwitch, Input, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Checkbox, InlineField, InlineSwitch, Input, MultiSelect, RadioButtonGroup, Stack } from '@grafana/ui';
 
 /** Label width in Grafana units (8 px): the longest label ("Exchange mirror URL") on one line. */
 export const LABEL_WIDTH = 22;
@@ -139,6 +139,44 @@ export function CheckList<T extends string>({ label, tooltip, options, names, se
           />
         ))}
       </Stack>
+    </InlineField>
+  );
+}
+
+/**
+ * A compact multi-value picker (Grafana's MultiSelect): the chosen values as chips in a box of fixed width that fits
+ * the editor, the others in its menu. Order of `options` is kept in the result.
+ */
+export function MultiPick<T extends string>({
+  label,
+  tooltip,
+  options,
+  selected,
+  onChange,
+  placeholder,
+  width = 48,
+}: {
+  label: string;
+  tooltip?: string;
+  options: readonly T[];
+  selected: readonly T[];
+  onChange: (sel: T[]) => void;
+  placeholder?: string;
+  width?: number;
+}) {
+  return (
+    <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      <MultiSelect<T>
+        aria-label={label}
+        width={width}
+        placeholder={placeholder}
+        options={options.map((o) => ({ label: o, value: o }))}
+        value={selected.filter((s) => options.includes(s)).map((s) => ({ label: s, value: s }))}
+        onChange={(items) => {
+          const chosen = new Set(items.map((i) => i.value));
+          onChange(options.filter((o) => chosen.has(o)));
+        }}
+      />
     </InlineField>
   );
 }
