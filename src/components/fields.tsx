@@ -166,6 +166,8 @@ export function MultiPick<T extends string>({
 }) {
   return (
     <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
+      {/* MultiSelect, as the plugin's minimum Grafana (13.1.1) ships it; MultiCombobox is its successor to move to */}
+      {/* eslint-disable-next-line @typescript-eslint/no-deprecated */}
       <MultiSelect<T>
         aria-label={label}
         width={width}
