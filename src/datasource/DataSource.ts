@@ -461,23 +461,60 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     if (this.mirrorProblem) {
       return { status: 'error', message: `Exchange mirror URL refused: ${this.mirrorProblem}` };
     }
+    if (this.recorder instanceof Error) {
+      return { status: 'error', message: `Recorder URL refused: ${this.recorder.message}` };
+    }
     const venues = allConfiguredVenues(this.configuredVenues());
-    const results = await Promise.all(venues.map((v) => pingVenue(getVenue(v), this.exchange)));
+    const [results, recorder] = await Promise.all([
+      Promise.all(venues.map((v) => pingVenue(getVenue(v), this.exchange))),
+      recorderCheck(this.recorder),
+    ]);
     const failed = results.filter((r) => !r.ok);
     const okNames = results.filter((r) => r.ok).map((r) => r.venue);
     const via = this.settings.mirrorUrl ? ` through the mirror ${redactUrl(this.settings.mirrorUrl.trim())}` : '';
     if (failed.length === 0) {
-      return { status: 'success', message: `All ${okNames.length} venues answered${via}: ${okNames.join(', ')}.` };
+      return {
+        status: recorder.ok ? 'success' : 'warning',
+        message: `All ${okNames.length} venues answered${via}: ${okNames.join(', ')}.${recorder.text}`,
+      };
     }
     const lines = failed.map((r) => `${r.venue}: ${r.message}`).join('; ');
     return {
       status: okNames.length ? 'warning' : 'error',
       message:
         `${okNames.length} of ${results.length} venues answered${via}` +
-        `${okNames.length ? ` (${okNames.join(', ')})` : ''}. Not answering: ${lines}.`,
+        `${okNames.length ? ` (${okNames.join(', ')})` : ''}. Not answering: ${lines}.${recorder.text}`,
       details: { message: failed.map((r) => `${r.venue}: ${r.message}`).join('\n') },
     };
   }
+}
+
+/** Save & test's line about the recorder (empty without one): it answered with what, or why not. */
+async function recorderCheck(recorder: RecorderSource | undefined): Promise<{ ok: boolean; text: string }> {
+  if (!recorder) {
+    return { ok: true, text: '' };
+  }
+  try {
+    const h = await recorder.health();
+    const age =
+      h.freshestAgeSeconds === null ? 'no point stored yet' : `freshest point ${formatAge(h.freshestAgeSeconds)} old`;
+    return { ok: true, text: ` Recorder ${recorder.options.label} answered: ${h.venues} venues stored, ${age}.` };
+  } catch (e) {
+    return {
+      ok: false,
+      text: ` Recorder ${recorder.options.label} not answering (${(e as Error).message}): queries will fetch live.`,
+    };
+  }
+}
+
+function formatAge(seconds: number): string {
+  if (seconds < 120) {
+    return `${Math.round(seconds)} s`;
+  }
+  if (seconds < 7200) {
+    return `${Math.round(seconds / 60)} min`;
+  }
+  return seconds < 172_800 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 86_400)} days`;
 }
 
 export function errorMessage(e: unknown): string {

@@ -374,6 +374,28 @@ describe('query() with a Recorder URL', () => {
     expect(frames[0].meta?.notices?.map((n) => n.text).join('\n')).toMatch(/not used \(HTTP 502.*could not reach/);
   });
 
+  it('Save & test says whether the recorder answered, and what it holds', async () => {
+    const { ds } = await recorderDs(recorder.url);
+    const ok = await ds.testDatasource();
+    expect(ok.status).toBe('success');
+    // the stored venues of the recorder's copy, the freshest point the day before the split
+    const venues = new Set(stored.series.map((x) => x.venue)).size;
+    expect(ok.message).toMatch(
+      new RegExp(`Recorder ${recorder.url} answered: ${venues} venues stored, freshest point \\d+ days old\\.$`)
+    );
+    recorder.mode = '500';
+    const down = await ds.testDatasource();
+    expect(down.status).toBe('warning');
+    expect(down.message).toContain(
+      `Recorder ${recorder.url} not answering (HTTP 500: database is locked): queries will fetch live.`
+    );
+    const bad = await (await recorderDs('http://u:p@recorder:8789')).ds.testDatasource();
+    expect(bad).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^Recorder URL refused: recorderUrl: credentials/),
+    });
+  });
+
   it('an invalid Recorder URL fails every query with a message naming the setting', async () => {
     const { ds } = await recorderDs('http://admin:hunter2@recorder:8789');
     const res = await lastValueFrom(ds.query(request([TARGETS[0]], FROM, TO, DAY)));

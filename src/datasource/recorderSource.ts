@@ -218,7 +218,34 @@ export class RecorderSource {
     return promise;
   }
 
+  /**
+   * `GET /api/v1/health` (for Save & test): how many venues the recorder holds and the age of its freshest point,
+   * in seconds. Throws a RecorderError with a readable reason.
+   */
+  async health(): Promise<{ venues: number; freshestAgeSeconds: number | null }> {
+    const json = await this.getJson(`${this.options.apiRoot.replace(/\/+$/, '')}/api/v1/health`);
+    const venues = (json as { venues?: Record<string, { ageSeconds?: unknown }> })?.venues ?? {};
+    const ages = Object.values(venues)
+      .map((v) => v?.ageSeconds)
+      .filter((a): a is number => typeof a === 'number' && Number.isFinite(a));
+    return { venues: Object.keys(venues).length, freshestAgeSeconds: ages.length ? Math.min(...ages) : null };
+  }
+
   private async get(url: string): Promise<Bundle> {
+    const json = await this.getJson(url);
+    try {
+      // an empty series is "nothing stored in the range": dropped here, fetched live like a missing one
+      if (json && typeof json === 'object' && Array.isArray((json as { series?: unknown }).series)) {
+        const b = json as { series: Array<{ points?: unknown }> };
+        b.series = b.series.filter((s) => !(s && Array.isArray(s.points) && s.points.length === 0));
+      }
+      return validateBundle(json);
+    } catch (e) {
+      throw new RecorderError(`malformed bundle: ${(e as Error).message}`);
+    }
+  }
+
+  private async getJson(url: string): Promise<unknown> {
     const doFetch = this.options.fetch ?? fetch;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.options.timeoutMs);
@@ -252,21 +279,10 @@ export class RecorderSource {
             : '';
       throw new RecorderError(`HTTP ${res.status}${detail ? `: ${detail}` : ''}${hint}`);
     }
-    let json: unknown;
     try {
-      json = JSON.parse(text);
+      return JSON.parse(text) as unknown;
     } catch {
       throw new RecorderError('the answer is not JSON');
-    }
-    try {
-      // an empty series is "nothing stored in the range": dropped here, fetched live like a missing one
-      if (json && typeof json === 'object' && Array.isArray((json as { series?: unknown }).series)) {
-        const b = json as { series: Array<{ points?: unknown }> };
-        b.series = b.series.filter((s) => !(s && Array.isArray(s.points) && s.points.length === 0));
-      }
-      return validateBundle(json);
-    } catch (e) {
-      throw new RecorderError(`malformed bundle: ${(e as Error).message}`);
     }
   }
 

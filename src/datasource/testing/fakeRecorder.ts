@@ -54,7 +54,15 @@ export async function startFakeRecorder(bundles: Bundle[], opts: { token?: strin
     }
     const all = bundles.flatMap((b) => b.series.map((s) => ({ asset: b.asset, s })));
     if (u.pathname === '/api/v1/health') {
-      send(200, { status: 'ok' });
+      // as the recorder: per venue its freshest point and that point's age (against this server's clock)
+      const venues: Record<string, { freshest: number; ageSeconds: number }> = {};
+      for (const { s } of all) {
+        const last = s.points[s.points.length - 1]?.[0];
+        if (last !== undefined && (venues[s.venue] === undefined || last > venues[s.venue].freshest)) {
+          venues[s.venue] = { freshest: last, ageSeconds: Math.round((Date.now() - last) / 1000) };
+        }
+      }
+      send(200, { status: 'ok', venues });
       return;
     }
     if (u.pathname === '/api/v1/series') {
