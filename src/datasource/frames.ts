@@ -122,6 +122,14 @@ const timeField = (bars: Bar[]): FieldSpec => ({
 const num = (name: string, values: Array<number | null>, config: FieldConfig, labels?: Record<string, string>) =>
   ({ name, type: FieldType.number, values, config, labels }) satisfies FieldSpec;
 
+/** A z-score field of the bars, with its catalog display name and the ±2 threshold style. */
+const zField = (bars: Bar[], z: 'premiumZ' | 'oiZ' | 'fundingZ') =>
+  num(
+    z,
+    bars.map((b) => b[z]),
+    zConfig(DISPLAY_NAMES[z])
+  );
+
 /** Venue labels present in any bar for one per-venue map, in first-seen order then sorted. */
 export function venueLabels(bars: Bar[], key: keyof BarVenues): string[] {
   const set = new Set<string>();
@@ -169,11 +177,7 @@ export function premiumFrames(bars: Bar[], q: QueryOf<'premium'>, ctx: FrameCont
   ];
   if (q.includeZ ?? d.includeZ) {
     fields.push(
-      num(
-        'premiumZ',
-        bars.map((b) => b.premiumZ),
-        zConfig(DISPLAY_NAMES.premiumZ)
-      )
+      zField(bars, 'premiumZ')
     );
   }
   if (q.includeBaskets ?? d.includeBaskets) {
@@ -264,11 +268,7 @@ export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): Data
 export function oiZFrames(bars: Bar[], q: QueryOf<'oiZ'>, ctx: FrameContext): DataFrame[] {
   const fields: FieldSpec[] = [
     timeField(bars),
-    num(
-      'oiZ',
-      bars.map((b) => b.oiZ),
-      zConfig(DISPLAY_NAMES.oiZ)
-    ),
+    zField(bars, 'oiZ'),
   ];
   if (q.includeIndex ?? DEFAULT_QUERIES.oiZ.includeIndex) {
     fields.push(
@@ -316,11 +316,7 @@ export function fundingFrames(bars: Bar[], q: QueryOf<'funding'>, ctx: FrameCont
   }
   if (q.includeZ ?? d.includeZ) {
     fields.push(
-      num(
-        'fundingZ',
-        bars.map((b) => b.fundingZ),
-        zConfig(DISPLAY_NAMES.fundingZ)
-      )
+      zField(bars, 'fundingZ')
     );
   }
   if (q.perVenue ?? d.perVenue) {

@@ -151,12 +151,8 @@ export async function fetchBundle(
       if (e instanceof BtcFlowInputError || isAborted(e)) {
         throw e;
       }
-      const reason = redactText(
-        e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e)
-      );
-      if (e instanceof VenueError && e.kind === 'notApplicable') {
-        notApplicable.push({ venue, kind, reason });
-        notices.push({ venue, kind, level: 'info', message: `${venue}: ${kind} not applicable: ${reason}` });
+      // the series ends without data: the last try counts it done, an earlier one hands over to the fallback venue
+      const endFailed = (status: 'notApplicable' | 'failed') =>
         onProgress?.({
           phase: 'end',
           done: final ? ++done : done,
@@ -164,21 +160,20 @@ export async function fetchBundle(
           venue,
           kind,
           ok: false,
-          status: final ? 'notApplicable' : 'fallback',
+          status: final ? status : 'fallback',
         });
+      const reason = redactText(
+        e instanceof VenueError ? e.message.replace(new RegExp(`^${venue}: `), '') : String((e as Error)?.message ?? e)
+      );
+      if (e instanceof VenueError && e.kind === 'notApplicable') {
+        notApplicable.push({ venue, kind, reason });
+        notices.push({ venue, kind, level: 'info', message: `${venue}: ${kind} not applicable: ${reason}` });
+        endFailed('notApplicable');
         return undefined;
       }
       failed.push({ venue, kind, reason });
       notices.push({ venue, kind, level: 'error', message: `${venue}: ${kind} left out: ${reason}` });
-      onProgress?.({
-        phase: 'end',
-        done: final ? ++done : done,
-        total,
-        venue,
-        kind,
-        ok: false,
-        status: final ? 'failed' : 'fallback',
-      });
+      endFailed('failed');
       return undefined;
     }
   };
