@@ -153,6 +153,9 @@ export function computeTarget(
   return { resolved, bundle, result, frames };
 }
 
+/** Requests in flight at once per data source instance (browsers open 6 connections per host over HTTP/1.1). */
+export const BROWSER_CONNECTIONS = 6;
+
 /** Shortest time between two partial emissions of one target, ms (the panels redraw on each). */
 export const PARTIAL_INTERVAL_MS = 250;
 
@@ -264,6 +267,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       retries: this.settings.retries ?? DEFAULT_RETRIES,
       now: seams.now,
       store: seams.store === null ? undefined : (seams.store ?? browserStore(instanceSettings.uid, this.settings)),
+      // the browser's connections per host: beyond them requests queue anyway; here they queue by priority
+      maxConcurrent: BROWSER_CONNECTIONS,
     });
     try {
       this.recorder = recorderFromSettings(this.settings, seams.recorderApiRoot ?? recorderBase(this.proxyUrl), {

@@ -155,3 +155,45 @@ describe('a fetch cancelled while its request hangs at the mock', () => {
     expect(r.series.points.length).toBe(31);
   });
 });
+
+describe('ExchangeContext.limit (requests in flight, by priority)', () => {
+  it('runs at most maxConcurrent at once; waiting ones start by priority, then in arrival order; an aborted one leaves', async () => {
+    const ctx = new ExchangeContext({ maxConcurrent: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const job = (name: string, priority: number, signal?: AbortSignal) =>
+      ctx.limit(
+        priority,
+        () =>
+          new Promise<string>((resolve) => {
+            started.push(name);
+            gates.set(name, () => resolve(name));
+          }),
+        signal
+      );
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const a = job('a', 2);
+    const b = job('b', 2);
+    const fundingWaits = job('funding', 2);
+    const cancel = new AbortController();
+    const cancelled = job('oi-cancelled', 1, cancel.signal);
+    const oi = job('oi', 1);
+    const price = job('price', 0);
+    await tick();
+    expect(started).toEqual(['a', 'b']);
+    cancel.abort();
+    await expect(cancelled).rejects.toBeInstanceOf(AbortedError);
+    gates.get('a')!();
+    await a;
+    await tick();
+    expect(started).toEqual(['a', 'b', 'price']);
+    gates.get('b')!();
+    gates.get('price')!();
+    await Promise.all([b, price]);
+    await tick();
+    expect(started).toEqual(['a', 'b', 'price', 'oi', 'funding']);
+    gates.get('oi')!();
+    gates.get('funding')!();
+    await expect(Promise.all([oi, fundingWaits])).resolves.toEqual(['oi', 'funding']);
+  });
+});

@@ -180,10 +180,15 @@ export class SharedJobs {
 /**
  * A view of a shared ccxt instance for one job: every property and method is the instance's (markets, throttle,
  * URL rewriting, response hook), but its HTTP requests follow `signal`: none starts after the signal aborted, and
- * one in flight is aborted (ccxt's own timeout controller stays in force beside it). The instance's fetch client
- * must be loaded first (see `loadFetchClient`).
+ * one in flight is aborted (ccxt's own timeout controller stays in force beside it). `gate` wraps each HTTP request
+ * (after ccxt's throttle), e.g. the context's concurrency limit. The instance's fetch client must be loaded first
+ * (see `loadFetchClient`).
  */
-export function abortableView(ex: CcxtExchange, signal: AbortSignal): CcxtExchange {
+export function abortableView(
+  ex: CcxtExchange,
+  signal: AbortSignal,
+  gate: <T>(run: () => Promise<T>) => Promise<T> = (run) => run()
+): CcxtExchange {
   const view = Object.create(ex) as CcxtExchange;
   // ccxt's implicit endpoint methods (publicGetKlines, …) are arrow functions bound to the instance they were
   // defined on: defined again on the view, they call the view's request → fetch2 → fetch
@@ -209,7 +214,7 @@ export function abortableView(ex: CcxtExchange, signal: AbortSignal): CcxtExchan
     if (signal.aborted) {
       return Promise.reject(new AbortedError(`${ex.id} request`));
     }
-    return guard(() => baseFetch.apply(this, args));
+    return guard(() => gate(() => baseFetch.apply(this, args)));
   };
   const impl = ex.fetchImplementation as ((url: string, p: Record<string, unknown>) => Promise<unknown>) | undefined;
   if (typeof impl === 'function') {

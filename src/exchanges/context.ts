@@ -17,7 +17,7 @@ import {
 import { CcxtId, VENUES, VenueSpec } from './registry';
 import { Interval, SeriesCache } from './cache';
 import { BarStore, STORE_SCHEMA_VERSION, StoredSeries } from './store';
-import { abortableSleep, AbortedError, isAborted, SharedJobs, throwIfAborted } from './abort';
+import { abortableSleep, AbortedError, isAborted, onAbort, SharedJobs, throwIfAborted } from './abort';
 
 export interface ExchangeOptions {
   /** Where requests go: undefined = the real hosts; a prefix (`http://127.0.0.1:8788` → `<prefix>/<host>/...`); or host → base. */
@@ -36,6 +36,12 @@ export interface ExchangeOptions {
   enableRateLimit?: boolean;
   /** Clock (default Date.now), for the open bar. */
   now?: () => number;
+  /**
+   * Most HTTP requests in flight at once (default: no limit). The browser opens at most 6 connections to Grafana's
+   * host; with the same limit here, waiting requests go out by priority (price candles first, then open interest,
+   * then funding) instead of in arrival order, so the premium panels are not queued behind the funding pages.
+   */
+  maxConcurrent?: number;
   /** Persistent store of closed bars behind the memory cache (IndexedDB in the browser, files in the CLI). */
   store?: BarStore;
   /** Called before every request attempt (e.g. CLI progress during long paged fetches). */
@@ -74,6 +80,10 @@ export class ExchangeContext {
   private readonly restores = new Map<string, Promise<void>>();
   private readonly writes = new Map<string, Promise<void>>();
   private storeNotices: string[] = [];
+  private readonly maxConcurrent: number;
+  private active = 0;
+  private seq = 0;
+  private readonly waiting: Array<{ priority: number; seq: number; start: () => void }> = [];
   private readonly marketLoads = new Map<CcxtId, Promise<CcxtExchange>>();
 
   constructor(options: ExchangeOptions = {}) {
@@ -110,6 +120,7 @@ export class ExchangeContext {
       store: options.store,
     };
     this.store = options.store;
+    this.maxConcurrent = options.maxConcurrent && options.maxConcurrent > 0 ? options.maxConcurrent : Infinity;
     this.cache = new SeriesCache(this.options.cacheMaxPoints);
   }
 
@@ -162,6 +173,48 @@ export class ExchangeContext {
     const p = prev.then(() => store.put(key, value)).catch((e: unknown) => this.dropStore(store, e));
     this.writes.set(key, p);
     return p;
+  }
+
+  /**
+   * Runs one HTTP request within the concurrency limit: at once when a slot is free, else when one frees, lower
+   * `priority` first, then in arrival order. A request whose signal aborts while waiting leaves the queue.
+   */
+  async limit<T>(priority: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.active >= this.maxConcurrent) {
+      await new Promise<void>((resolve, reject) => {
+        const entry = {
+          priority,
+          seq: this.seq++,
+          start: () => {
+            off?.();
+            this.active++;
+            resolve();
+          },
+        };
+        const off = signal
+          ? onAbort(signal, () => {
+              const i = this.waiting.indexOf(entry);
+              if (i >= 0) {
+                this.waiting.splice(i, 1);
+              }
+              reject(new AbortedError('request'));
+            })
+          : undefined;
+        let i = this.waiting.findIndex((w) => w.priority > priority);
+        if (i < 0) {
+          i = this.waiting.length;
+        }
+        this.waiting.splice(i, 0, entry);
+      });
+    } else {
+      this.active++;
+    }
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.start();
+    }
   }
 
   /** Notices about the store since the last call (a dropped store), for the next series result. */

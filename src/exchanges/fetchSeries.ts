@@ -66,6 +66,13 @@ function readingsOf(ctx: ExchangeContext): Map<string, { at: number; result: Ran
   return m;
 }
 
+/** Request priority per kind under the context's concurrency limit: prices first (the premium panels need only them). */
+const KIND_PRIORITY: Record<SeriesKind, number> = { spot: 0, perp: 0, fx: 0, openInterest: 1, funding: 2 };
+
+function gateFor(ctx: ExchangeContext, kind: SeriesKind, signal: AbortSignal) {
+  return <T>(run: () => Promise<T>) => ctx.limit(KIND_PRIORITY[kind], run, signal);
+}
+
 /** How long a current-OI reading is reused by other panels (same open bar), ms. */
 export const CURRENT_OI_TTL_MS = 60_000;
 
@@ -225,7 +232,7 @@ async function doFetch(
   throwIfAborted(signal, `${venue.id} ${req.kind}`);
   await loadFetchClient(shared);
   // this job's requests follow its signal; the markets, throttle and hooks stay the shared instance's
-  const ex = abortableView(shared, signal);
+  const ex = abortableView(shared, signal, gateFor(ctx, req.kind, signal));
   const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
   const market = symbolWanted
     ? ex.markets?.[symbolWanted]
@@ -288,7 +295,13 @@ async function doFetch(
   }
   const job = { ctx, venue, ex, market, tf, now, kind: req.kind };
   const runKind = (s: number, e: number, rangeSignal: AbortSignal): Promise<RangeResult> => {
-    const j = { ...job, ex: abortableView(shared, rangeSignal), start: s, end: e, signal: rangeSignal };
+    const j = {
+      ...job,
+      ex: abortableView(shared, rangeSignal, gateFor(ctx, req.kind, rangeSignal)),
+      start: s,
+      end: e,
+      signal: rangeSignal,
+    };
     return req.kind === 'openInterest' ? fetchOpenInterest(j) : isFunding ? fetchFunding(j) : fetchCandles(j);
   };
 
