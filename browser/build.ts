@@ -51,7 +51,9 @@ export function distIsStale(): { stale: boolean; reason: string } {
   }
   const built = fs.statSync(moduleJs).mtimeMs;
   const newer = pluginSources().find((f) => fs.statSync(f).mtimeMs > built);
-  return newer ? { stale: true, reason: `${path.relative(ROOT, newer)} is newer than dist/module.js` } : { stale: false, reason: '' };
+  return newer
+    ? { stale: true, reason: `${path.relative(ROOT, newer)} is newer than dist/module.js` }
+    : { stale: false, reason: '' };
 }
 
 /** Runs `npm run build` when dist/ is missing or stale. Returns what it did. */
@@ -83,7 +85,11 @@ export interface HostBundle {
 
 function hostHash(): string {
   const h = createHash('sha256');
-  for (const f of [...walk(HOST_DIR), path.join(__dirname, 'protocol.ts'), path.join(ROOT, 'package-lock.json')].sort()) {
+  for (const f of [
+    ...walk(HOST_DIR),
+    path.join(__dirname, 'protocol.ts'),
+    path.join(ROOT, 'package-lock.json'),
+  ].sort()) {
     if (fs.existsSync(f)) {
       h.update(path.relative(ROOT, f));
       h.update(fs.readFileSync(f));

@@ -654,7 +654,11 @@ describe('progressive results and cancellation in Chromium', () => {
     return uid;
   }
   const mockLog = async (): Promise<Array<{ at: number; host: string; path: string; query: Record<string, string> }>> =>
-    ((await (await fetch(`${mock.url}/__stats`)).json()) as { log: Array<{ at: number; host: string; path: string; query: Record<string, string> }> }).log;
+    (
+      (await (await fetch(`${mock.url}/__stats`)).json()) as {
+        log: Array<{ at: number; host: string; path: string; query: Record<string, string> }>;
+      }
+    ).log;
   const requestKey = (e: { host: string; path: string; query: Record<string, string> }) =>
     `${e.host}${e.path}?${Object.entries(e.query)
       .sort()
@@ -669,143 +673,189 @@ describe('progressive results and cancellation in Chromium', () => {
     mock.setLatency(0);
   });
 
-  test('partial frames (Streaming, naming the series still loading) come before the final ones, which equal the Node run', async () => {
-    mock.setLatency(50);
-    const uid = await fresh('harness-stream');
-    const panels = dashboardPanels();
-    const premium = panels.find((p) => p.targets.some((t) => t.queryType === 'premium'))!.targets.find((t) => t.queryType === 'premium')!;
-    const signals = panels.flatMap((p) => p.targets).find((t) => t.queryType === 'signals' && (t as { format?: string }).format !== 'events')!;
-    // the dashboard's targets with its variables' defaults written in (this check runs without the variables)
-    const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
-    const targets = [
-      { ...premium, ...fixed, refId: 'P' },
-      { ...signals, ...fixed, refId: 'S' },
-    ] as BtcFlowQuery[];
-    const handle = await h.call('startQuery', uid, request(targets));
-    const run = await h.call('awaitQuery', handle);
-    const { emissions, last } = run;
-    expect(last.thrown).toBeUndefined();
-    expect(last.errors).toEqual([]);
-    expect(emissions[emissions.length - 1].state).toBe('Done');
-    const streaming = emissions.slice(0, -1);
-    expect(streaming.length).toBeGreaterThan(0);
-    expect(streaming.every((e) => e.state === 'Streaming')).toBe(true);
-    // partial frames came first, and the premium panel had its final frames while signals still loaded
-    expect(streaming.some((e) => e.partial.length > 0)).toBe(true);
-    const premiumDone = streaming.find((e) => e.final.includes('P') && !e.final.includes('S'));
-    expect(premiumDone).toBeDefined();
-    console.log(
-      `streaming in Chromium: ${emissions.length} emissions; first frame ${emissions[0].atMs} ms, premium final ${premiumDone!.atMs} ms, done ${emissions[emissions.length - 1].atMs} ms`
-    );
-    // the final values equal the Node-side run (exchange layer straight to the mock + compute)
-    const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
-    const tpl = { one: (v: string) => nodeTpl.replace(v), many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(',') };
-    for (const t of targets) {
-      const ref = await referenceRun(t, { settings: SMALL, tpl, range: { from: FROM, to: TO }, intervalMs: INTERVAL_MS, exchange });
-      const frame = last.frames.find((f) => f.refId === t.refId)!;
-      expect(frame.notices.some((n) => /^Partial result/.test(n.text))).toBe(false);
-      const cmp = compareFrame(frame, ref);
-      expect(cmp.mismatches).toEqual([]);
-      expect(cmp.unknownFields).toEqual([]);
-    }
-  }, 10 * 60_000);
+  test(
+    'partial frames (Streaming, naming the series still loading) come before the final ones, which equal the Node run',
+    async () => {
+      mock.setLatency(50);
+      const uid = await fresh('harness-stream');
+      const panels = dashboardPanels();
+      const premium = panels
+        .find((p) => p.targets.some((t) => t.queryType === 'premium'))!
+        .targets.find((t) => t.queryType === 'premium')!;
+      const signals = panels
+        .flatMap((p) => p.targets)
+        .find((t) => t.queryType === 'signals' && (t as { format?: string }).format !== 'events')!;
+      // the dashboard's targets with its variables' defaults written in (this check runs without the variables)
+      const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
+      const targets = [
+        { ...premium, ...fixed, refId: 'P' },
+        { ...signals, ...fixed, refId: 'S' },
+      ] as BtcFlowQuery[];
+      const handle = await h.call('startQuery', uid, request(targets));
+      const run = await h.call('awaitQuery', handle);
+      const { emissions, last } = run;
+      expect(last.thrown).toBeUndefined();
+      expect(last.errors).toEqual([]);
+      expect(emissions[emissions.length - 1].state).toBe('Done');
+      const streaming = emissions.slice(0, -1);
+      expect(streaming.length).toBeGreaterThan(0);
+      expect(streaming.every((e) => e.state === 'Streaming')).toBe(true);
+      // partial frames came first, and the premium panel had its final frames while signals still loaded
+      expect(streaming.some((e) => e.partial.length > 0)).toBe(true);
+      const premiumDone = streaming.find((e) => e.final.includes('P') && !e.final.includes('S'));
+      expect(premiumDone).toBeDefined();
+      console.log(
+        `streaming in Chromium: ${emissions.length} emissions; first frame ${emissions[0].atMs} ms, premium final ${premiumDone!.atMs} ms, done ${emissions[emissions.length - 1].atMs} ms`
+      );
+      // the final values equal the Node-side run (exchange layer straight to the mock + compute)
+      const exchange = new ExchangeContext({ baseUrl: mock.url, retries: 1, timeoutMs: 30_000 });
+      const tpl = {
+        one: (v: string) => nodeTpl.replace(v),
+        many: (v: string) => nodeTpl.replace(v, undefined, 'csv').split(','),
+      };
+      for (const t of targets) {
+        const ref = await referenceRun(t, {
+          settings: SMALL,
+          tpl,
+          range: { from: FROM, to: TO },
+          intervalMs: INTERVAL_MS,
+          exchange,
+        });
+        const frame = last.frames.find((f) => f.refId === t.refId)!;
+        expect(frame.notices.some((n) => /^Partial result/.test(n.text))).toBe(false);
+        const cmp = compareFrame(frame, ref);
+        expect(cmp.mismatches).toEqual([]);
+        expect(cmp.unknownFields).toEqual([]);
+      }
+    },
+    10 * 60_000
+  );
 
-  test('changing the range mid-load: the mock shows no request of the old range started after the unsubscribe', async () => {
-    const target = { refId: 'A', queryType: 'signals', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery;
-    const OLD = { from: TO - 900 * DAY, to: TO - 600 * DAY };
-    const NEW = { from: TO - 200 * DAY, to: TO };
-    const at = (r: { from: number; to: number }) => ({ ...request([target]), range: { from: r.from, to: r.to } });
-    // the request sets of complete runs of each range (fresh instances, empty caches)
-    mock.resetStats();
-    expect((await h.call('query', await fresh('harness-cancel-old'), at(OLD))).errors).toEqual([]);
-    const oldSet = new Set((await mockLog()).map(requestKey));
-    mock.resetStats();
-    expect((await h.call('query', await fresh('harness-cancel-new'), at(NEW))).errors).toEqual([]);
-    const newSet = new Set((await mockLog()).map(requestKey));
-    const oldOnly = new Set([...oldSet].filter((k) => !newSet.has(k)));
-    expect(oldOnly.size).toBeGreaterThan(20);
+  test(
+    'changing the range mid-load: the mock shows no request of the old range started after the unsubscribe',
+    async () => {
+      const target = { refId: 'A', queryType: 'signals', asset: 'BTC', timeframe: '1d' } as BtcFlowQuery;
+      const OLD = { from: TO - 900 * DAY, to: TO - 600 * DAY };
+      const NEW = { from: TO - 200 * DAY, to: TO };
+      const at = (r: { from: number; to: number }) => ({ ...request([target]), range: { from: r.from, to: r.to } });
+      // the request sets of complete runs of each range (fresh instances, empty caches)
+      mock.resetStats();
+      expect((await h.call('query', await fresh('harness-cancel-old'), at(OLD))).errors).toEqual([]);
+      const oldSet = new Set((await mockLog()).map(requestKey));
+      mock.resetStats();
+      expect((await h.call('query', await fresh('harness-cancel-new'), at(NEW))).errors).toEqual([]);
+      const newSet = new Set((await mockLog()).map(requestKey));
+      const oldOnly = new Set([...oldSet].filter((k) => !newSet.has(k)));
+      expect(oldOnly.size).toBeGreaterThan(20);
 
-    // the panel: the old range loads, the user changes the range
-    mock.resetStats();
-    mock.setLatency(100);
-    const uid = await fresh('harness-cancel');
-    const handle = await h.call('startQuery', uid, at(OLD));
-    for (let i = 0; i < 600 && (await mockLog()).filter((e) => oldOnly.has(requestKey(e))).length < 5; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const unsubscribedAt = await h.call('cancelQuery', handle);
-    const res = await h.call('query', uid, at(NEW));
-    expect(res.errors).toEqual([]);
-    // quiet: no request at the mock for 500 ms
-    for (let n = -1; n !== (await mockLog()).length; ) {
-      n = (await mockLog()).length;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const log = await mockLog();
-    const old = log.filter((e) => oldOnly.has(requestKey(e)));
-    const before = old.filter((e) => e.at <= unsubscribedAt);
-    // a request the page sent just before the unsubscribe reaches the mock through the proxy a little later
-    const after = old.filter((e) => e.at > unsubscribedAt + 250);
-    console.log(
-      `cancellation in Chromium: ${before.length} old-range requests before the unsubscribe, ${after.length} after; a full old-range run makes ${oldOnly.size}`
-    );
-    expect(before.length).toBeGreaterThanOrEqual(5);
-    expect(after.map(requestKey)).toEqual([]);
-    expect(old.length).toBeLessThan(oldOnly.size);
-  }, 10 * 60_000);
+      // the panel: the old range loads, the user changes the range
+      mock.resetStats();
+      mock.setLatency(100);
+      const uid = await fresh('harness-cancel');
+      const handle = await h.call('startQuery', uid, at(OLD));
+      for (let i = 0; i < 600 && (await mockLog()).filter((e) => oldOnly.has(requestKey(e))).length < 5; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const unsubscribedAt = await h.call('cancelQuery', handle);
+      const res = await h.call('query', uid, at(NEW));
+      expect(res.errors).toEqual([]);
+      // quiet: no request at the mock for 500 ms
+      for (let n = -1; n !== (await mockLog()).length;) {
+        n = (await mockLog()).length;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const log = await mockLog();
+      const old = log.filter((e) => oldOnly.has(requestKey(e)));
+      const before = old.filter((e) => e.at <= unsubscribedAt);
+      // a request the page sent just before the unsubscribe reaches the mock through the proxy a little later
+      const after = old.filter((e) => e.at > unsubscribedAt + 250);
+      console.log(
+        `cancellation in Chromium: ${before.length} old-range requests before the unsubscribe, ${after.length} after; a full old-range run makes ${oldOnly.size}`
+      );
+      expect(before.length).toBeGreaterThanOrEqual(5);
+      expect(after.map(requestKey)).toEqual([]);
+      expect(old.length).toBeLessThan(oldOnly.size);
+    },
+    10 * 60_000
+  );
 });
 
 describe('the persistent cache in Chromium', () => {
   // every request of the mock that reads market data (market lists, server time and currencies are not)
-  const DATA_ENDPOINTS = new Set(['klines', 'historyKlines', 'fundingHistory', 'openInterestHistory', 'openInterest', 'openInterestVolume', 'funding', 'info']);
+  const DATA_ENDPOINTS = new Set([
+    'klines',
+    'historyKlines',
+    'fundingHistory',
+    'openInterestHistory',
+    'openInterest',
+    'openInterestVolume',
+    'funding',
+    'info',
+  ]);
   const mockLog = async (): Promise<Array<{ endpoint: string | null; venue: string | null }>> =>
-    ((await (await fetch(`${mock.url}/__stats`)).json()) as { log: Array<{ endpoint: string | null; venue: string | null }> }).log;
-
-  test('reload: the second load of the dashboard makes at most one request per series, with the same values', async () => {
-    const uid = 'harness-reload';
-    const ds = { ...STREAM_DS.find((d) => d.uid === uid)!, jsonData: { ...liveSettings } };
-    const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
-    const panels = dashboardPanels().map((p) => ({ ...p, targets: p.targets.map((t) => ({ ...t, ...fixed }) as BtcFlowQuery) }));
-    const load = async () => {
-      await h.reload();
-      await h.call('loadPlugin', MODULE_URL, pluginMeta(h.pluginJson));
-      await h.call('createDataSource', instanceSettings(ds, 400, h.pluginJson) as never);
-      const out: SerializedResponse[] = [];
-      for (const p of panels) {
-        const res = await h.call('query', uid, request(p.targets, p.panelId));
-        expect(res.errors).toEqual([]);
-        out.push(res);
+    (
+      (await (await fetch(`${mock.url}/__stats`)).json()) as {
+        log: Array<{ endpoint: string | null; venue: string | null }>;
       }
-      return out;
-    };
-    await h.reload();
-    await h.page.evaluate(
-      (name) => new Promise((resolve) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = r.onerror = () => resolve(null); }),
-      `btc-flow-cache|${uid}|proxy`
-    );
-    mock.resetStats();
-    const first = await load();
-    const cold = (await mockLog()).filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
-    mock.resetStats();
-    const second = await load(); // a new page: only IndexedDB survives
-    const log = await mockLog();
-    const warm = log.filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
-    const roles = configuredVenues(liveSettings, registryDefaults());
-    const series = plannedSeries(roles, ['spot', 'perp', 'openInterest', 'funding', 'fx']).length;
-    const byEndpoint: Record<string, number> = {};
-    for (const e of log) {
-      byEndpoint[`${e.venue}:${e.endpoint}`] = (byEndpoint[`${e.venue}:${e.endpoint}`] ?? 0) + 1;
-    }
-    console.log(
-      `reload in Chromium: requests after the reload by venue:endpoint ${JSON.stringify(byEndpoint)}\n` +
-      `reload in Chromium: ${cold} data requests on the first load, ${warm} after the reload (${log.length} in all, market lists included), ${series} series`
-    );
-    expect(cold).toBeGreaterThan(series);
-    expect(warm).toBeLessThanOrEqual(series);
-    // the same frames (values and notices) from the cache
-    const strip = (r: SerializedResponse[]) => r.map((x) => x.frames.map((f) => ({ refId: f.refId, fields: f.fields.map((g) => [g.name, g.values]) })));
-    expect(strip(second)).toEqual(strip(first));
-  }, 15 * 60_000);
+    ).log;
+
+  test(
+    'reload: the second load of the dashboard makes at most one request per series, with the same values',
+    async () => {
+      const uid = 'harness-reload';
+      const ds = { ...STREAM_DS.find((d) => d.uid === uid)!, jsonData: { ...liveSettings } };
+      const fixed = { asset: 'BTC', timeframe: '1d', venues: undefined, lookback: 'auto' };
+      const panels = dashboardPanels().map((p) => ({
+        ...p,
+        targets: p.targets.map((t) => ({ ...t, ...fixed }) as BtcFlowQuery),
+      }));
+      const load = async () => {
+        await h.reload();
+        await h.call('loadPlugin', MODULE_URL, pluginMeta(h.pluginJson));
+        await h.call('createDataSource', instanceSettings(ds, 400, h.pluginJson) as never);
+        const out: SerializedResponse[] = [];
+        for (const p of panels) {
+          const res = await h.call('query', uid, request(p.targets, p.panelId));
+          expect(res.errors).toEqual([]);
+          out.push(res);
+        }
+        return out;
+      };
+      await h.reload();
+      await h.page.evaluate(
+        (name) =>
+          new Promise((resolve) => {
+            const r = indexedDB.deleteDatabase(name);
+            r.onsuccess = r.onerror = () => resolve(null);
+          }),
+        `btc-flow-cache|${uid}|proxy`
+      );
+      mock.resetStats();
+      const first = await load();
+      const cold = (await mockLog()).filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
+      mock.resetStats();
+      const second = await load(); // a new page: only IndexedDB survives
+      const log = await mockLog();
+      const warm = log.filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
+      const roles = configuredVenues(liveSettings, registryDefaults());
+      const series = plannedSeries(roles, ['spot', 'perp', 'openInterest', 'funding', 'fx']).length;
+      const byEndpoint: Record<string, number> = {};
+      for (const e of log) {
+        byEndpoint[`${e.venue}:${e.endpoint}`] = (byEndpoint[`${e.venue}:${e.endpoint}`] ?? 0) + 1;
+      }
+      console.log(
+        `reload in Chromium: requests after the reload by venue:endpoint ${JSON.stringify(byEndpoint)}\n` +
+          `reload in Chromium: ${cold} data requests on the first load, ${warm} after the reload (${log.length} in all, market lists included), ${series} series`
+      );
+      expect(cold).toBeGreaterThan(series);
+      expect(warm).toBeLessThanOrEqual(series);
+      // the same frames (values and notices) from the cache
+      const strip = (r: SerializedResponse[]) =>
+        r.map((x) => x.frames.map((f) => ({ refId: f.refId, fields: f.fields.map((g) => [g.name, g.values]) })));
+      expect(strip(second)).toEqual(strip(first));
+    },
+    15 * 60_000
+  );
 });
 
 function toEventRows(frame: SerializedFrame) {

@@ -35,9 +35,19 @@ export interface ReferenceOptions {
 
 /** Resolves, fetches (directly from the mock) and computes one target in Node. */
 export async function referenceRun(target: BtcFlowQuery, o: ReferenceOptions): Promise<ReferenceRun> {
-  const resolved = resolveTarget(target, { settings: o.settings, tpl: o.tpl, range: o.range, intervalMs: o.intervalMs });
+  const resolved = resolveTarget(target, {
+    settings: o.settings,
+    tpl: o.tpl,
+    range: o.range,
+    intervalMs: o.intervalMs,
+  });
   const { bundle } = await fetchResolved(o.exchange, resolved);
-  const result = compute(bundle, { ...resolved.engine, timeframe: resolved.timeframe, from: resolved.from, to: resolved.to });
+  const result = compute(bundle, {
+    ...resolved.engine,
+    timeframe: resolved.timeframe,
+    from: resolved.from,
+    to: resolved.to,
+  });
   return { resolved, result, visibleTimes: result.bars.map((b) => b.time) };
 }
 
@@ -89,7 +99,10 @@ export function expectedFieldValues(name: string, run: ReferenceRun): Array<numb
 }
 
 /** The engine's events in the panel range, as the events frame lists them. */
-export function expectedEvents(run: ReferenceRun, kinds?: string[]): Array<{ time: number; timeEnd: number; kind: string; title: string; text: string }> {
+export function expectedEvents(
+  run: ReferenceRun,
+  kinds?: string[]
+): Array<{ time: number; timeEnd: number; kind: string; title: string; text: string }> {
   return run.result.events
     .filter((e) => e.timeEnd > run.resolved.from && e.time <= run.resolved.to)
     .filter((e) => !kinds || kinds.includes(e.kind))
@@ -104,7 +117,10 @@ export interface FieldMismatch {
 }
 
 /** Compares one browser frame with the reference bars. Numbers must agree to 1e-9 relative (JSON round trip). */
-export function compareFrame(frame: SerializedFrame, run: ReferenceRun): { mismatches: FieldMismatch[]; unknownFields: string[] } {
+export function compareFrame(
+  frame: SerializedFrame,
+  run: ReferenceRun
+): { mismatches: FieldMismatch[]; unknownFields: string[] } {
   const mismatches: FieldMismatch[] = [];
   const unknownFields: string[] = [];
   for (const field of frame.fields) {
@@ -120,7 +136,8 @@ export function compareFrame(frame: SerializedFrame, run: ReferenceRun): { misma
     for (let i = 0; i < expected.length; i++) {
       const a = field.values[i] as number | null | undefined;
       const b = expected[i];
-      const bothEmpty = (a === null || a === undefined || Number.isNaN(a)) && (b === null || b === undefined || Number.isNaN(b));
+      const bothEmpty =
+        (a === null || a === undefined || Number.isNaN(a)) && (b === null || b === undefined || Number.isNaN(b));
       if (bothEmpty) {
         continue;
       }

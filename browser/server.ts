@@ -141,7 +141,17 @@ export function hostPage(pluginId: string): string {
       defaultDatasource: '',
       bootData: {},
     },
-    user: { id: 1, login: 'admin', orgId: 1, orgRole: 'Admin', isGrafanaAdmin: true, theme: 'dark', timezone: 'utc', locale: 'en-US', language: 'en-US' },
+    user: {
+      id: 1,
+      login: 'admin',
+      orgId: 1,
+      orgRole: 'Admin',
+      isGrafanaAdmin: true,
+      theme: 'dark',
+      timezone: 'utc',
+      locale: 'en-US',
+      language: 'en-US',
+    },
     navTree: [],
     assets: { dark: '', light: '' },
   };
@@ -186,7 +196,9 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
   }
 
   function routes(): PluginRoute[] {
-    const pj = JSON.parse(fs.readFileSync(path.join(opts.distDir, 'plugin.json'), 'utf8')) as { routes?: PluginRoute[] };
+    const pj = JSON.parse(fs.readFileSync(path.join(opts.distDir, 'plugin.json'), 'utf8')) as {
+      routes?: PluginRoute[];
+    };
     return pj.routes ?? [];
   }
 
@@ -261,7 +273,14 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
     }
     const upstream = http.request(
       // A fresh connection per request (no keep-alive reuse race with the upstream's idle timeout).
-      { hostname: routeUrl.hostname, port: routeUrl.port, path: `${targetPath}${query}`, method, headers, agent: false },
+      {
+        hostname: routeUrl.hostname,
+        port: routeUrl.port,
+        path: `${targetPath}${query}`,
+        method,
+        headers,
+        agent: false,
+      },
       (up) => {
         hit.status = up.statusCode ?? 0;
         const outHeaders = { ...up.headers };
@@ -320,7 +339,11 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
       if (p.startsWith(pluginPrefix)) {
         const rel = p.slice(pluginPrefix.length);
         const file = path.resolve(opts.distDir, rel);
-        if (!file.startsWith(path.resolve(opts.distDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        if (
+          !file.startsWith(path.resolve(opts.distDir) + path.sep) ||
+          !fs.existsSync(file) ||
+          !fs.statSync(file).isFile()
+        ) {
           stats.plugin.push({ path: p, file: rel, bytes: 0, gzipBytes: 0, status: 404 });
           res.writeHead(404, { 'Content-Type': 'text/plain' });
           res.end(`not found: ${rel}`);

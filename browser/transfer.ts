@@ -49,7 +49,9 @@ export function venueChunkMap(distDir: string, ccxtIds: string[]): VenueChunkMap
       continue;
     }
     const src = fs.readFileSync(path.join(distDir, f), 'utf8');
-    const found = ids.filter((id) => src.includes(`id:"${id}"`) || src.includes(`'id': '${id}'`) || src.includes(`id: '${id}'`));
+    const found = ids.filter(
+      (id) => src.includes(`id:"${id}"`) || src.includes(`'id': '${id}'`) || src.includes(`id: '${id}'`)
+    );
     if (found.length) {
       chunks[f] = found.sort();
     }
@@ -76,7 +78,13 @@ export interface TransferSummary {
 /** JavaScript the browser fetched from the plugin's public path (each request counted). */
 export function summarizeTransfer(hits: StaticHit[], map: VenueChunkMap): TransferSummary {
   const js = hits.filter((h) => h.file.endsWith('.js'));
-  const files = js.map((h) => ({ file: h.file, bytes: h.bytes, gzipBytes: h.gzipBytes, status: h.status, venues: map.chunks[h.file] ?? [] }));
+  const files = js.map((h) => ({
+    file: h.file,
+    bytes: h.bytes,
+    gzipBytes: h.gzipBytes,
+    status: h.status,
+    venues: map.chunks[h.file] ?? [],
+  }));
   const mod = js.filter((h) => h.file === 'module.js');
   return {
     files,

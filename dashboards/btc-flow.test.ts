@@ -10,7 +10,6 @@ import { QUERY_TYPES, SIGNAL_KINDS, EXTREME_KINDS } from '../src/datasource/type
 import { ANNOTATIONS, DASHBOARD_UID, DEFAULT_DATASOURCE_UID, buildDashboard, dashboardJson } from './btc-flow';
 import { DATASOURCE_REF, DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
 
-
 // The JSON as Grafana reads it (plain objects, not the SDK's types).
 type Json = Record<string, any>;
 

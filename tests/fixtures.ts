@@ -19,5 +19,7 @@ export interface DashboardJson {
 
 /** dashboards/btc-flow.json (mounted into Grafana by docker-compose.yml, not under provisioning/). */
 export function readDashboard(): DashboardJson {
-  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'dashboards', 'btc-flow.json'), 'utf8')) as DashboardJson;
+  return JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', 'dashboards', 'btc-flow.json'), 'utf8')
+  ) as DashboardJson;
 }

@@ -137,7 +137,12 @@ export class HarnessBackendSrv implements BackendSrv {
     return lastValueFrom(this.fetch<T>(options));
   }
 
-  get<T = unknown>(url: string, params?: Record<string, unknown>, _requestId?: string, options?: Partial<BackendSrvRequest>): Promise<T> {
+  get<T = unknown>(
+    url: string,
+    params?: Record<string, unknown>,
+    _requestId?: string,
+    options?: Partial<BackendSrvRequest>
+  ): Promise<T> {
     return this.dataOf<T>({ ...options, url, params, method: 'GET' });
   }
 

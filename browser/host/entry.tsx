@@ -179,7 +179,14 @@ async function runQuery(ds: AnyDataSource, request: DataQueryRequest<DataQuery>)
 
 const streams = new Map<
   number,
-  { sub: { unsubscribe(): void }; startedAt: number; emissions: StreamEmission[]; last?: DataQueryResponse; done: Promise<void>; thrown?: string }
+  {
+    sub: { unsubscribe(): void };
+    startedAt: number;
+    emissions: StreamEmission[];
+    last?: DataQueryResponse;
+    done: Promise<void>;
+    thrown?: string;
+  }
 >();
 let streamSeq = 0;
 
@@ -191,7 +198,9 @@ function startStream(ds: AnyDataSource, request: DataQueryRequest<DataQuery>): n
   const emissions: StreamEmission[] = [];
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const entry = { sub: { unsubscribe() {} }, startedAt, emissions, done } as NonNullable<ReturnType<typeof streams.get>>;
+  const entry = { sub: { unsubscribe() {} }, startedAt, emissions, done } as NonNullable<
+    ReturnType<typeof streams.get>
+  >;
   streams.set(id, entry);
   const result = ds.query(request) as Promise<DataQueryResponse> | Observable<DataQueryResponse>;
   const obs = isObservable(result) ? result : from(result);
@@ -237,7 +246,8 @@ function framesToEvents(frames: SerializedFrame[]): SerializedAnnotationEvent[] 
       const rawTags = tags?.values[i];
       events.push({
         time: Number(t),
-        timeEnd: timeEnd?.values[i] === undefined || timeEnd?.values[i] === null ? undefined : Number(timeEnd.values[i]),
+        timeEnd:
+          timeEnd?.values[i] === undefined || timeEnd?.values[i] === null ? undefined : Number(timeEnd.values[i]),
         title: title?.values[i] === undefined ? undefined : String(title.values[i]),
         text: text?.values[i] === undefined ? undefined : String(text.values[i]),
         tags: Array.isArray(rawTags)
@@ -311,7 +321,15 @@ function ConfigEditorHost({ initial }: { initial: DataSourceSettings<any, any> }
   );
 }
 
-function QueryEditorHost({ ds, initial, range }: { ds: AnyDataSource; initial: DataQuery; range: HarnessQueryRequest['range'] }) {
+function QueryEditorHost({
+  ds,
+  initial,
+  range,
+}: {
+  ds: AnyDataSource;
+  initial: DataQuery;
+  range: HarnessQueryRequest['range'];
+}) {
   const [query, setQuery] = React.useState(initial);
   const Editor = requirePlugin().components.QueryEditor;
   if (!Editor) {
@@ -338,14 +356,31 @@ function QueryEditorHost({ ds, initial, range }: { ds: AnyDataSource; initial: D
 }
 
 export interface HarnessApi {
-  loadPlugin(url: string, meta: Record<string, unknown>): Promise<{ exports: string[]; requested: string[]; hasDataSourceClass: boolean; hasConfigEditor: boolean; hasQueryEditor: boolean }>;
+  loadPlugin(
+    url: string,
+    meta: Record<string, unknown>
+  ): Promise<{
+    exports: string[];
+    requested: string[];
+    hasDataSourceClass: boolean;
+    hasConfigEditor: boolean;
+    hasQueryEditor: boolean;
+  }>;
   createDataSource(settings: DataSourceInstanceSettings): { annotations: boolean; name: string };
   setVariables(variables: DashboardVariable[]): void;
   interpolate(text: string): string;
   query(uid: string, request: HarnessQueryRequest): Promise<SerializedResponse>;
-  annotation(uid: string, annotation: Record<string, unknown>, request: HarnessQueryRequest): Promise<SerializedAnnotationResult>;
+  annotation(
+    uid: string,
+    annotation: Record<string, unknown>,
+    request: HarnessQueryRequest
+  ): Promise<SerializedAnnotationResult>;
   /** Runs a dashboard query variable's query through the data source (metricFindQuery), as Grafana does on load. */
-  variableQuery(uid: string, query: string, range: HarnessQueryRequest['range']): Promise<{ values?: Array<{ text: string; value?: string | number }>; thrown?: string }>;
+  variableQuery(
+    uid: string,
+    query: string,
+    range: HarnessQueryRequest['range']
+  ): Promise<{ values?: Array<{ text: string; value?: string | number }>; thrown?: string }>;
   testDatasource(uid: string): Promise<{ status?: string; message?: string; thrown?: string }>;
   /** Starts a query and records its emissions (like a panel subscribed to it); returns a handle. */
   startQuery(uid: string, request: HarnessQueryRequest): number;
@@ -384,7 +419,10 @@ const api: HarnessApi = {
   },
   createDataSource(settings) {
     const p = requirePlugin();
-    const full = { ...settings, meta: { ...(pluginMeta ?? {}), ...(settings.meta ?? {}) } } as DataSourceInstanceSettings;
+    const full = {
+      ...settings,
+      meta: { ...(pluginMeta ?? {}), ...(settings.meta ?? {}) },
+    } as DataSourceInstanceSettings;
     const ds = new p.DataSourceClass(full as DataSourceInstanceSettings<any>);
     // Grafana's DatasourceSrv attaches the plugin components and meta to each instance.
     ds.components = p.components;
@@ -427,7 +465,12 @@ const api: HarnessApi = {
     const to = dateTime(range.to);
     try {
       const values = await ds.metricFindQuery(query, { range: { from, to, raw: { from, to } }, scopedVars: {} });
-      return { values: values.map((v) => ({ text: String(v.text), value: v.value === undefined ? undefined : (v.value as string | number) })) };
+      return {
+        values: values.map((v) => ({
+          text: String(v.text),
+          value: v.value === undefined ? undefined : (v.value as string | number),
+        })),
+      };
     } catch (e) {
       return { thrown: errorText(e) };
     }

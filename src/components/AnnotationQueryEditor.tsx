@@ -51,7 +51,11 @@ export function AnnotationQueryEditor({ query: raw, onChange, datasource }: Prop
       />
       {query.queryType === 'signals' ? (
         <>
-          <KindsField<SignalKind> all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => emit({ ...query, kinds: k })} />
+          <KindsField<SignalKind>
+            all={SIGNAL_KINDS}
+            value={query.kinds}
+            onChange={(k) => emit({ ...query, kinds: k })}
+          />
           <RegimeEmaField value={query.premiumEmaBars} onChange={(v) => emit({ ...query, premiumEmaBars: v })} />
         </>
       ) : (

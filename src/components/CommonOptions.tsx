@@ -102,7 +102,9 @@ export function CommonOptions({ value, onChange, configuredVenues, smoothing }: 
         value={variableVenues.join(',')}
         placeholder="$venues"
         width={16}
-        invalid={(t) => (t && t.split(',').some((x) => !x.trim().startsWith('$')) ? 'A variable starts with $' : undefined)}
+        invalid={(t) =>
+          t && t.split(',').some((x) => !x.trim().startsWith('$')) ? 'A variable starts with $' : undefined
+        }
         onCommit={(t) =>
           set({
             venues: [

@@ -107,11 +107,20 @@ export const THRESHOLD_LABELS: Partial<Record<ThresholdName, string>> = {
 const THRESHOLD_GROUP_DEFS: Array<{ title: string; names: ThresholdName[] }> = [
   {
     title: 'Premium trend',
-    names: ['premiumEmaBars', 'premiumSlopeBars', 'premiumDeadbandPct', 'premiumSlopeDeadbandPct', 'premiumExitMarginPct'],
+    names: [
+      'premiumEmaBars',
+      'premiumSlopeBars',
+      'premiumDeadbandPct',
+      'premiumSlopeDeadbandPct',
+      'premiumExitMarginPct',
+    ],
   },
   { title: 'Bullish', names: ['bullishMaxOiZ', 'bullishMaxFundingZ', 'bullishMaxFundingAprPct'] },
   { title: 'Bearish', names: ['bearishMinOiZ', 'bearishMinFundingZ'] },
-  { title: 'Over-leverage', names: ['overLeverageOiZ', 'overLeverageFundingZ', 'overLeverageFundingAprPct', 'overLeverageExitOiZ'] },
+  {
+    title: 'Over-leverage',
+    names: ['overLeverageOiZ', 'overLeverageFundingZ', 'overLeverageFundingAprPct', 'overLeverageExitOiZ'],
+  },
   { title: 'States', names: ['stateMinBars'] },
   { title: 'Extremes', names: ['extremeZ', 'extremeMinCount', 'extremeScoreMin', 'extremeExitScore'] },
 ];

@@ -6,14 +6,7 @@ import { QueryEditorProps } from '@grafana/data';
 import { Stack } from '@grafana/ui';
 import type { DataSource } from '../datasource/DataSource';
 import { allConfiguredVenues } from '../datasource/query';
-import {
-  BtcFlowOptions,
-  BtcFlowQuery,
-  CommonQueryOptions,
-  QUERY_TYPES,
-  QueryOf,
-  QueryType,
-} from '../datasource/types';
+import { BtcFlowOptions, BtcFlowQuery, CommonQueryOptions, QUERY_TYPES, QueryOf, QueryType } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
 import { RadioField } from './fields';
 import {
@@ -31,7 +24,10 @@ export type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
 
 export const QUERY_TYPE_LABELS: Record<QueryType, { label: string; description: string }> = {
   premium: { label: 'Premium', description: 'Spot premium vs the perp basket (%), its z-score' },
-  oi: { label: 'OI', description: 'Aggregated open interest in USD or coins, per venue or margin type, chain-linked index' },
+  oi: {
+    label: 'OI',
+    description: 'Aggregated open interest in USD or coins, per venue or margin type, chain-linked index',
+  },
   oiZ: { label: 'OI z', description: 'z-score of the OI index' },
   funding: { label: 'Funding', description: 'Composite funding (8h rate or APR), its z-score, per venue' },
   signals: { label: 'Signals', description: 'Confluence states: bullish, bearish, over-leverage' },
@@ -40,7 +36,14 @@ export const QUERY_TYPE_LABELS: Record<QueryType, { label: string; description: 
   coverage: { label: 'Coverage', description: 'Venues behind each value, per bar' },
 };
 
-const COMMON_KEYS: Array<keyof CommonQueryOptions> = ['asset', 'timeframe', 'lookback', 'premiumSmoothing', 'fundingSmoothing', 'venues'];
+const COMMON_KEYS: Array<keyof CommonQueryOptions> = [
+  'asset',
+  'timeframe',
+  'lookback',
+  'premiumSmoothing',
+  'fundingSmoothing',
+  'venues',
+];
 
 /** Switching type keeps the common options and Grafana's own fields, and drops the old type's options. */
 export function switchQueryType(q: BtcFlowQuery, queryType: QueryType): BtcFlowQuery {
@@ -91,7 +94,11 @@ export function QueryEditor({ query: raw, onChange, onRunQuery, datasource }: Pr
       <RadioField<QueryType>
         label="Query type"
         tooltip={QUERY_TYPE_LABELS[t]?.description}
-        options={QUERY_TYPES.map((v) => ({ value: v, label: QUERY_TYPE_LABELS[v].label, description: QUERY_TYPE_LABELS[v].description }))}
+        options={QUERY_TYPES.map((v) => ({
+          value: v,
+          label: QUERY_TYPE_LABELS[v].label,
+          description: QUERY_TYPE_LABELS[v].description,
+        }))}
         value={t}
         onChange={(v) => change(switchQueryType(query, v))}
       />

@@ -12,7 +12,12 @@ import type { BtcFlowOptions, BtcFlowQuery } from '../datasource/types';
 import { venuesByRole } from '../exchanges/registry';
 
 const fakeDs = {
-  configuredVenues: () => ({ spot: ['coinbase', 'kraken'], perp: ['okx', 'bybit'], oi: ['okx'], funding: ['okx', 'bybit'] }),
+  configuredVenues: () => ({
+    spot: ['coinbase', 'kraken'],
+    perp: ['okx', 'bybit'],
+    oi: ['okx'],
+    funding: ['okx', 'bybit'],
+  }),
 } as unknown as DataSource;
 
 function renderQuery(query: BtcFlowQuery) {
@@ -23,7 +28,8 @@ function renderQuery(query: BtcFlowQuery) {
   return { onChange, onRunQuery, last, view };
 }
 
-const radio = (group: string, label: string) => within(screen.getByRole('radiogroup', { name: group })).getByLabelText(label);
+const radio = (group: string, label: string) =>
+  within(screen.getByRole('radiogroup', { name: group })).getByLabelText(label);
 
 function typeInto(label: string, text: string) {
   const input = screen.getByLabelText(label);
@@ -46,7 +52,13 @@ beforeAll(() => {
 
 describe('QueryEditor', () => {
   it('switching the query type keeps the common options and drops the old type options', () => {
-    const { last, onRunQuery } = renderQuery({ refId: 'A', queryType: 'premium', asset: 'ETH', lookback: 30, includeBaskets: true });
+    const { last, onRunQuery } = renderQuery({
+      refId: 'A',
+      queryType: 'premium',
+      asset: 'ETH',
+      lookback: 30,
+      includeBaskets: true,
+    });
     fireEvent.click(radio('Query type', 'Funding'));
     expect(last()).toEqual({ refId: 'A', queryType: 'funding', asset: 'ETH', lookback: 30 });
     expect(onRunQuery).toHaveBeenCalled();
@@ -147,7 +159,12 @@ describe('AnnotationQueryEditor', () => {
   it('switches between signals and extremes and filters kinds', () => {
     const onChange = jest.fn();
     const { rerender } = render(
-      <AnnotationQueryEditor query={{ refId: 'Anno', queryType: 'signals' }} onChange={onChange} onRunQuery={jest.fn()} datasource={fakeDs} />
+      <AnnotationQueryEditor
+        query={{ refId: 'Anno', queryType: 'signals' }}
+        onChange={onChange}
+        onRunQuery={jest.fn()}
+        datasource={fakeDs}
+      />
     );
     fireEvent.click(screen.getByLabelText('Over-leverage'));
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'Anno', queryType: 'signals', kinds: ['bullish', 'bearish'] });
@@ -160,7 +177,12 @@ describe('AnnotationQueryEditor', () => {
       />
     );
     typeInto('Regime EMA (bars)', '3');
-    expect(onChange).toHaveBeenLastCalledWith({ refId: 'Anno', queryType: 'signals', kinds: ['bullish'], premiumEmaBars: 3 });
+    expect(onChange).toHaveBeenLastCalledWith({
+      refId: 'Anno',
+      queryType: 'signals',
+      kinds: ['bullish'],
+      premiumEmaBars: 3,
+    });
     rerender(
       <AnnotationQueryEditor
         query={{ refId: 'Anno', queryType: 'signals', kinds: ['bullish'], premiumEmaBars: 3 }}
@@ -177,7 +199,14 @@ describe('AnnotationQueryEditor', () => {
 describe('ConfigEditor', () => {
   function renderConfig(jsonData: BtcFlowOptions = {}) {
     const onOptionsChange = jest.fn();
-    const options = { id: 1, uid: 'x', name: 'BTC Flow', type: 'btcflow-flow-datasource', jsonData, secureJsonFields: {} } as unknown as DataSourceSettings<BtcFlowOptions>;
+    const options = {
+      id: 1,
+      uid: 'x',
+      name: 'BTC Flow',
+      type: 'btcflow-flow-datasource',
+      jsonData,
+      secureJsonFields: {},
+    } as unknown as DataSourceSettings<BtcFlowOptions>;
     render(<ConfigEditor options={options} onOptionsChange={onOptionsChange} />);
     const last = (): BtcFlowOptions => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0].jsonData;
     return { last, onOptionsChange };

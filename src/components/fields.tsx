@@ -23,7 +23,17 @@ interface TextFieldProps {
 }
 
 /** Text input that keeps local state while typing and commits on blur (or Enter). */
-export function TextField({ label, tooltip, value, placeholder, width = 16, onCommit, invalid, testId, labelWidth = LABEL_WIDTH }: TextFieldProps) {
+export function TextField({
+  label,
+  tooltip,
+  value,
+  placeholder,
+  width = 16,
+  onCommit,
+  invalid,
+  testId,
+  labelWidth = LABEL_WIDTH,
+}: TextFieldProps) {
   // A draft exists only while the user edits; otherwise the field shows the query's value.
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? value ?? '';
@@ -65,7 +75,10 @@ export interface NumberRule {
 }
 
 /** Parses a number field: '' → undefined; 'auto' / '$var' when allowed; else a number within the rule. */
-export function parseNumberField(text: string, rule: NumberRule): { ok: true; value: number | string | undefined } | { ok: false; error: string } {
+export function parseNumberField(
+  text: string,
+  rule: NumberRule
+): { ok: true; value: number | string | undefined } | { ok: false; error: string } {
   const t = text.trim();
   if (t === '') {
     return { ok: true, value: undefined };
@@ -77,7 +90,12 @@ export function parseNumberField(text: string, rule: NumberRule): { ok: true; va
     return { ok: true, value: t };
   }
   const n = Number(t);
-  const kinds = [rule.integer ? 'an integer' : 'a number', rule.min !== undefined ? `≥ ${rule.min}` : '', rule.allowAuto ? "or 'auto'" : '', rule.allowVariable ? 'or a $variable' : '']
+  const kinds = [
+    rule.integer ? 'an integer' : 'a number',
+    rule.min !== undefined ? `≥ ${rule.min}` : '',
+    rule.allowAuto ? "or 'auto'" : '',
+    rule.allowVariable ? 'or a $variable' : '',
+  ]
     .filter(Boolean)
     .join(' ');
   if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n)) || (rule.min !== undefined && n < rule.min)) {
@@ -184,7 +202,17 @@ export function MultiPick<T extends string>({
 }
 
 /** A labelled on/off switch. */
-export function Toggle({ label, tooltip, value, onChange }: { label: string; tooltip?: string; value: boolean; onChange: (v: boolean) => void }) {
+export function Toggle({
+  label,
+  tooltip,
+  value,
+  onChange,
+}: {
+  label: string;
+  tooltip?: string;
+  value: boolean;
+  onChange: (v: boolean) => void;
+}) {
   return (
     <InlineField label={label} tooltip={tooltip} labelWidth={LABEL_WIDTH}>
       <InlineSwitch aria-label={label} value={value} onChange={(e) => onChange(e.currentTarget.checked)} />

@@ -178,19 +178,31 @@ describe('query() for every query type, against the engine on the same data', ()
     expect(f.meta?.notices?.find((n) => /binanceusdm/.test(n.text))?.severity).toBe('warning');
   });
 
-  it('oi in coins and split by margin type: equal to the venues\' raw OI (base coins, and USD for inverse)', async () => {
+  it("oi in coins and split by margin type: equal to the venues' raw OI (base coins, and USD for inverse)", async () => {
     // bybit-inverse (BTCUSD, OI counted in USD: coin-margined) joins the OI and perp baskets
-    const cfg = { ...CONFIG, perpVenues: [...CONFIG.perpVenues!, 'bybit-inverse'], oiVenues: [...CONFIG.oiVenues!, 'bybit-inverse'] };
+    const cfg = {
+      ...CONFIG,
+      perpVenues: [...CONFIG.perpVenues!, 'bybit-inverse'],
+      oiVenues: [...CONFIG.oiVenues!, 'bybit-inverse'],
+    };
     const ds = newDs(cfg);
     const [coin] = await run(ds, [{ refId: 'C', queryType: 'oi', timeframe: '1d', unit: 'coin' }]);
     const [byMargin] = await run(ds, [{ refId: 'M', queryType: 'oi', timeframe: '1d', groupBy: 'margin' }]);
     // the raw OI series, straight from the mock (no data source code)
     const ctx = new ExchangeContext({ baseUrl: mock.url, now: () => NOW, retries: 0 });
     const raw = await fetchBundle(
-      { asset: 'BTC', timeframe: '1d', from: FROM - 200 * DAY, to: TO, venues: ['binanceusdm', 'bybit-inverse'], kinds: ['openInterest'] },
+      {
+        asset: 'BTC',
+        timeframe: '1d',
+        from: FROM - 200 * DAY,
+        to: TO,
+        venues: ['binanceusdm', 'bybit-inverse'],
+        kinds: ['openInterest'],
+      },
       ctx
     );
-    const at = (venue: string) => new Map(raw.bundle.series.find((x) => x.venue === venue)!.points.map(([t, v]) => [t, v]));
+    const at = (venue: string) =>
+      new Map(raw.bundle.series.find((x) => x.venue === venue)!.points.map(([t, v]) => [t, v]));
     const times = values(coin, 'time') as number[];
     const linear = at('binanceusdm');
     const inverse = at('bybit-inverse');
@@ -217,15 +229,21 @@ describe('query() for every query type, against the engine on the same data', ()
     expect(field(coin, 'oiCoin').config.unit).toBe('none');
     expect(() => field(coin, 'oiIndexUsd')).toThrow(); // the USD index only in USD
     const total = (values(byMargin, 'oiUsd')[i] as number) ?? NaN;
-    const parts = (values(byMargin, 'oiUsd:stablecoin-margined')[i] as number) + (values(byMargin, 'oiUsd:coin-margined')[i] as number);
+    const parts =
+      (values(byMargin, 'oiUsd:stablecoin-margined')[i] as number) +
+      (values(byMargin, 'oiUsd:coin-margined')[i] as number);
     expect(parts).toBeCloseTo(total, 2);
     expect(() => field(byMargin, 'oiUsd:binanceusdm')).toThrow(); // margin groups replace the venues
   });
 
   it('oi: a bad unit or groupBy names the field and the allowed values', async () => {
-    const res = await lastValueFrom(newDs().query(request([{ refId: 'A', queryType: 'oi', unit: 'eur' } as never], FROM, TO)));
+    const res = await lastValueFrom(
+      newDs().query(request([{ refId: 'A', queryType: 'oi', unit: 'eur' } as never], FROM, TO))
+    );
     expect(res.errors?.[0].message).toBe('unit: bad value "eur" for an oi query; allowed: usd, coin');
-    const res2 = await lastValueFrom(newDs().query(request([{ refId: 'A', queryType: 'oi', groupBy: 'asset' } as never], FROM, TO)));
+    const res2 = await lastValueFrom(
+      newDs().query(request([{ refId: 'A', queryType: 'oi', groupBy: 'asset' } as never], FROM, TO))
+    );
     expect(res2.errors?.[0].message).toBe('groupBy: bad value "asset"; allowed: venue, margin');
   });
 

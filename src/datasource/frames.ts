@@ -176,9 +176,7 @@ export function premiumFrames(bars: Bar[], q: QueryOf<'premium'>, ctx: FrameCont
     ),
   ];
   if (q.includeZ ?? d.includeZ) {
-    fields.push(
-      zField(bars, 'premiumZ')
-    );
+    fields.push(zField(bars, 'premiumZ'));
   }
   if (q.includeBaskets ?? d.includeBaskets) {
     fields.push(
@@ -266,10 +264,7 @@ export function oiFrames(bars: Bar[], q: QueryOf<'oi'>, ctx: FrameContext): Data
 }
 
 export function oiZFrames(bars: Bar[], q: QueryOf<'oiZ'>, ctx: FrameContext): DataFrame[] {
-  const fields: FieldSpec[] = [
-    timeField(bars),
-    zField(bars, 'oiZ'),
-  ];
+  const fields: FieldSpec[] = [timeField(bars), zField(bars, 'oiZ')];
   if (q.includeIndex ?? DEFAULT_QUERIES.oiZ.includeIndex) {
     fields.push(
       num(
@@ -315,9 +310,7 @@ export function fundingFrames(bars: Bar[], q: QueryOf<'funding'>, ctx: FrameCont
     );
   }
   if (q.includeZ ?? d.includeZ) {
-    fields.push(
-      zField(bars, 'fundingZ')
-    );
+    fields.push(zField(bars, 'fundingZ'));
   }
   if (q.perVenue ?? d.perVenue) {
     fields.push(

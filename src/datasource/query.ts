@@ -253,10 +253,16 @@ export function resolveQuery(target: BtcFlowQuery, ctx: ResolveContext): Resolve
   if (queryType === 'oi') {
     const t = target as { unit?: unknown; groupBy?: unknown };
     if (t.unit !== undefined && !(OI_UNITS as readonly unknown[]).includes(t.unit)) {
-      throw new BtcFlowInputError('unit', `unit: bad value ${JSON.stringify(t.unit)} for an oi query; allowed: ${OI_UNITS.join(', ')}`);
+      throw new BtcFlowInputError(
+        'unit',
+        `unit: bad value ${JSON.stringify(t.unit)} for an oi query; allowed: ${OI_UNITS.join(', ')}`
+      );
     }
     if (t.groupBy !== undefined && !(OI_GROUPS as readonly unknown[]).includes(t.groupBy)) {
-      throw new BtcFlowInputError('groupBy', `groupBy: bad value ${JSON.stringify(t.groupBy)}; allowed: ${OI_GROUPS.join(', ')}`);
+      throw new BtcFlowInputError(
+        'groupBy',
+        `groupBy: bad value ${JSON.stringify(t.groupBy)}; allowed: ${OI_GROUPS.join(', ')}`
+      );
     }
   }
 

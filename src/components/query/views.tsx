@@ -49,14 +49,27 @@ export function KindsField<K extends SignalKind | ExtremeKind>({
   value: K[] | undefined;
   onChange: (kinds: K[]) => void;
 }) {
-  return <CheckList<K> label="Kinds" options={all} names={KIND_NAMES} selected={value?.length ? value : all} onChange={onChange} />;
+  return (
+    <CheckList<K>
+      label="Kinds"
+      options={all}
+      names={KIND_NAMES}
+      selected={value?.length ? value : all}
+      onChange={onChange}
+    />
+  );
 }
 
 export function PremiumView({ query, onChange }: ViewProps<'premium'>) {
   const d = DEFAULT_QUERIES.premium;
   return (
     <Stack gap={0} wrap="wrap">
-      <Toggle label="z-score" tooltip="Return premiumZ" value={query.includeZ ?? d.includeZ} onChange={(v) => onChange({ ...query, includeZ: v })} />
+      <Toggle
+        label="z-score"
+        tooltip="Return premiumZ"
+        value={query.includeZ ?? d.includeZ}
+        onChange={(v) => onChange({ ...query, includeZ: v })}
+      />
       <Toggle
         label="Basket closes"
         tooltip="Also return the spot and perp basket closes (USD)"
@@ -138,8 +151,18 @@ export function FundingView({ query, onChange }: ViewProps<'funding'>) {
         value={query.unit ?? d.unit}
         onChange={(v) => onChange({ ...query, unit: v })}
       />
-      <Toggle label="Per venue" tooltip="One field per venue, same unit" value={query.perVenue ?? d.perVenue} onChange={(v) => onChange({ ...query, perVenue: v })} />
-      <Toggle label="z-score" tooltip="Return fundingZ" value={query.includeZ ?? d.includeZ} onChange={(v) => onChange({ ...query, includeZ: v })} />
+      <Toggle
+        label="Per venue"
+        tooltip="One field per venue, same unit"
+        value={query.perVenue ?? d.perVenue}
+        onChange={(v) => onChange({ ...query, perVenue: v })}
+      />
+      <Toggle
+        label="z-score"
+        tooltip="Return fundingZ"
+        value={query.includeZ ?? d.includeZ}
+        onChange={(v) => onChange({ ...query, includeZ: v })}
+      />
     </Stack>
   );
 }
@@ -165,7 +188,10 @@ export function RegimeEmaField({ value, onChange }: { value: RegimeEma; onChange
 export function SignalsView({ query, onChange }: ViewProps<'signals'>) {
   return (
     <Stack direction="column" gap={0}>
-      <FormatPicker value={query.format ?? DEFAULT_QUERIES.signals.format} onChange={(v) => onChange({ ...query, format: v })} />
+      <FormatPicker
+        value={query.format ?? DEFAULT_QUERIES.signals.format}
+        onChange={(v) => onChange({ ...query, format: v })}
+      />
       <KindsField all={SIGNAL_KINDS} value={query.kinds} onChange={(k) => onChange({ ...query, kinds: k })} />
       <RegimeEmaField value={query.premiumEmaBars} onChange={(v) => onChange({ ...query, premiumEmaBars: v })} />
     </Stack>
@@ -176,7 +202,10 @@ export function ExtremesView({ query, onChange }: ViewProps<'extremes'>) {
   return (
     <Stack direction="column" gap={0}>
       <Stack gap={0} wrap="wrap">
-        <FormatPicker value={query.format ?? DEFAULT_QUERIES.extremes.format} onChange={(v) => onChange({ ...query, format: v })} />
+        <FormatPicker
+          value={query.format ?? DEFAULT_QUERIES.extremes.format}
+          onChange={(v) => onChange({ ...query, format: v })}
+        />
         <Toggle
           label="Score"
           tooltip="In the states format, also return the signed extreme score"

@@ -35,7 +35,10 @@ export const templateSrv = {
   updateTimeRange: () => undefined,
 };
 
-export function instanceSettings(url: string, jsonData: BtcFlowOptions = {}): DataSourceInstanceSettings<BtcFlowOptions> {
+export function instanceSettings(
+  url: string,
+  jsonData: BtcFlowOptions = {}
+): DataSourceInstanceSettings<BtcFlowOptions> {
   return {
     uid: 'btc-flow-test',
     type: 'btcflow-flow-datasource',
@@ -44,7 +47,13 @@ export function instanceSettings(url: string, jsonData: BtcFlowOptions = {}): Da
     access: 'proxy',
     jsonData,
     readOnly: false,
-    meta: { id: 'btcflow-flow-datasource', name: 'BTC Flow', type: 'datasource', annotations: true, metrics: true } as never,
+    meta: {
+      id: 'btcflow-flow-datasource',
+      name: 'BTC Flow',
+      type: 'datasource',
+      annotations: true,
+      metrics: true,
+    } as never,
   } as DataSourceInstanceSettings<BtcFlowOptions>;
 }
 
