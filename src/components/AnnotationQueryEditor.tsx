@@ -18,7 +18,7 @@ import {
 } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
 import { RadioField } from './fields';
-import { KindsField, RegimeEmaField } from './query/views';
+import { KindsField, RegimeEmaField } from './query/shared';
 
 /**
  * What this editor reads from the data source: an interface, not the DataSource class, because the data source

@@ -6,19 +6,19 @@ import { QueryEditorProps } from '@grafana/data';
 import { Stack } from '@grafana/ui';
 import type { DataSource } from '../datasource/DataSource';
 import { allConfiguredVenues } from '../datasource/query';
-import { BtcFlowOptions, BtcFlowQuery, CommonQueryOptions, QUERY_TYPES, QueryOf, QueryType } from '../datasource/types';
+import { BtcFlowOptions, BtcFlowQuery, CommonQueryOptions, QUERY_TYPES, QueryType } from '../datasource/types';
 import { CommonOptions } from './CommonOptions';
 import { RadioField } from './fields';
-import {
-  CoverageView,
-  ExtremesView,
-  FundingView,
-  OiView,
-  OiZView,
-  PremiumView,
-  PricesView,
-  SignalsView,
-} from './query/views';
+import { isRunnable } from '../datasource/validation';
+import type { ViewProps } from './query/shared';
+import { PremiumView } from './query/QueryEditorPremium';
+import { OiView } from './query/QueryEditorOi';
+import { OiZView } from './query/QueryEditorOiZ';
+import { FundingView } from './query/QueryEditorFunding';
+import { SignalsView } from './query/QueryEditorSignals';
+import { ExtremesView } from './query/QueryEditorExtremes';
+import { PricesView } from './query/QueryEditorPrices';
+import { CoverageView } from './query/QueryEditorCoverage';
 
 export type Props = QueryEditorProps<DataSource, BtcFlowQuery, BtcFlowOptions>;
 
@@ -56,36 +56,34 @@ export function switchQueryType(q: BtcFlowQuery, queryType: QueryType): BtcFlowQ
   return out as unknown as BtcFlowQuery;
 }
 
-function TypeView({ query, onChange }: { query: BtcFlowQuery; onChange: (q: BtcFlowQuery) => void }) {
-  switch (query.queryType) {
-    case 'premium':
-      return <PremiumView query={query} onChange={onChange} />;
-    case 'oi':
-      return <OiView query={query} onChange={onChange} />;
-    case 'oiZ':
-      return <OiZView query={query} onChange={onChange} />;
-    case 'funding':
-      return <FundingView query={query} onChange={onChange} />;
-    case 'signals':
-      return <SignalsView query={query} onChange={onChange} />;
-    case 'extremes':
-      return <ExtremesView query={query} onChange={onChange} />;
-    case 'prices':
-      return <PricesView query={query} onChange={onChange} />;
-    case 'coverage':
-      return <CoverageView query={query} onChange={onChange} />;
-    default:
-      return null;
-  }
+/** The view of each query type (github-datasource's `queryEditors`): a type without a view fails the typecheck. */
+export const QUERY_VIEWS: { [T in QueryType]: React.ComponentType<ViewProps<T>> } = {
+  premium: PremiumView,
+  oi: OiView,
+  oiZ: OiZView,
+  funding: FundingView,
+  signals: SignalsView,
+  extremes: ExtremesView,
+  prices: PricesView,
+  coverage: CoverageView,
+};
+
+/** The view of the query's type; an unknown type (a hand-edited target) shows no view, its error names the field. */
+function TypeView<T extends QueryType>({ query, onChange }: ViewProps<T>) {
+  const View: React.ComponentType<ViewProps<T>> | undefined = QUERY_VIEWS[query.queryType as T];
+  return View ? <View query={query} onChange={onChange} /> : null;
 }
 
 export function QueryEditor({ query: raw, onChange, onRunQuery, datasource }: Props) {
   // A new target may come without a type: it is a premium query.
   const loose = raw as Omit<BtcFlowQuery, 'queryType'> & { queryType?: QueryType };
   const query = (loose.queryType ? loose : { ...loose, queryType: 'premium' }) as BtcFlowQuery;
+  // A half-edited target (an empty asset, a venue list being edited) is stored but not run (validation.ts).
   const change = (q: BtcFlowQuery) => {
     onChange(q);
-    onRunQuery();
+    if (isRunnable(q)) {
+      onRunQuery();
+    }
   };
   const venues = allConfiguredVenues(datasource.configuredVenues());
   const t = query.queryType;
@@ -111,7 +109,7 @@ export function QueryEditor({ query: raw, onChange, onRunQuery, datasource }: Pr
           funding: ['funding', 'signals', 'extremes'].includes(t),
         }}
       />
-      <TypeView query={query} onChange={(q) => change(q as QueryOf<QueryType>)} />
+      <TypeView<QueryType> query={query} onChange={change} />
     </Stack>
   );
 }

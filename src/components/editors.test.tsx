@@ -4,11 +4,11 @@
 import React from 'react';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import type { DataSourceSettings } from '@grafana/data';
-import { QueryEditor, switchQueryType } from './QueryEditor';
+import { QUERY_VIEWS, QueryEditor, switchQueryType } from './QueryEditor';
 import { ConfigEditor } from './ConfigEditor';
 import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 import type { DataSource } from '../datasource/DataSource';
-import type { BtcFlowOptions, BtcFlowQuery } from '../datasource/types';
+import { QUERY_TYPES, type BtcFlowOptions, type BtcFlowQuery, type QueryType } from '../datasource/types';
 import { venuesByRole } from '../exchanges/registry';
 
 const fakeDs = {
@@ -102,56 +102,54 @@ describe('QueryEditor', () => {
     expect(screen.getByText("Expected an integer ≥ 2 or 'auto' or a $variable")).toBeInTheDocument();
   });
 
-  it('premium view', () => {
-    const { last } = renderQuery({ refId: 'A', queryType: 'premium' });
-    fireEvent.click(screen.getByLabelText('z-score'));
-    expect(last()).toEqual({ refId: 'A', queryType: 'premium', includeZ: false });
-  });
-
-  it('oi and oiZ views', () => {
-    const oi = renderQuery({ refId: 'A', queryType: 'oi' });
-    fireEvent.click(screen.getByLabelText('Per venue'));
-    expect(oi.last()).toEqual({ refId: 'A', queryType: 'oi', perVenue: false });
-    oi.view.unmount();
-    const z = renderQuery({ refId: 'A', queryType: 'oiZ' });
-    fireEvent.click(screen.getByLabelText('OI index'));
-    expect(z.last()).toEqual({ refId: 'A', queryType: 'oiZ', includeIndex: true });
-  });
-
-  it('funding view: unit toggle, per venue, z-score', () => {
-    const { last } = renderQuery({ refId: 'A', queryType: 'funding' });
-    fireEvent.click(radio('Unit', 'APR'));
-    expect(last()).toEqual({ refId: 'A', queryType: 'funding', unit: 'apr' });
-    fireEvent.click(screen.getByLabelText('Per venue'));
-    expect(last()).toEqual({ refId: 'A', queryType: 'funding', perVenue: true });
-  });
-
-  it('signals and extremes views: format and kinds', () => {
-    const s = renderQuery({ refId: 'A', queryType: 'signals' });
-    fireEvent.click(radio('Format', 'Events'));
-    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', format: 'events' });
-    fireEvent.click(screen.getByLabelText('Bearish'));
-    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', kinds: ['bullish', 'overLeverage'] });
-    typeInto('Regime EMA (bars)', '14');
-    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', premiumEmaBars: 14 });
-    typeInto('Regime EMA (bars)', '$ema');
-    expect(s.last()).toEqual({ refId: 'A', queryType: 'signals', premiumEmaBars: '$ema' });
-    s.view.unmount();
-    const e = renderQuery({ refId: 'A', queryType: 'extremes', kinds: ['extremeTop'] });
-    fireEvent.click(screen.getByLabelText('Extreme bottom'));
-    expect(e.last()).toEqual({ refId: 'A', queryType: 'extremes', kinds: ['extremeTop', 'extremeBottom'] });
-    fireEvent.click(screen.getByLabelText('Score'));
-    expect(e.last()).toMatchObject({ includeScore: true });
-  });
-
-  it('prices and coverage views', () => {
-    const p = renderQuery({ refId: 'A', queryType: 'prices' });
-    fireEvent.click(screen.getByLabelText('Perp'));
-    expect(p.last()).toEqual({ refId: 'A', queryType: 'prices', markets: ['spot'] });
-    p.view.unmount();
-    const c = renderQuery({ refId: 'A', queryType: 'coverage' });
+  it('dispatches each query type to its own view (QUERY_VIEWS), whose edits reach onChange and onRunQuery', () => {
+    // the types whose view shows each label (views are tested field by field in query/QueryEditor<Type>.test.tsx);
+    // every type shows a different set of them
+    const owners: Record<string, QueryType[]> = {
+      'z-score': ['premium', 'funding'],
+      'Basket closes': ['premium', 'prices'],
+      'Split by': ['oi'],
+      'OI index': ['oi', 'oiZ'],
+      APR: ['funding'],
+      Format: ['signals', 'extremes'],
+      'Regime EMA (bars)': ['signals'],
+      Score: ['extremes'],
+      Perp: ['prices'],
+      'Left-out venues': ['coverage'],
+    };
+    for (const t of QUERY_TYPES) {
+      const { view } = renderQuery({ refId: 'A', queryType: t } as BtcFlowQuery);
+      expect(QUERY_VIEWS[t]).toBeDefined();
+      for (const [label, types] of Object.entries(owners)) {
+        const shown =
+          screen.queryAllByLabelText(label).length + screen.queryAllByRole('radiogroup', { name: label }).length > 0;
+        expect([t, label, shown]).toEqual([t, label, types.includes(t)]);
+      }
+      view.unmount();
+    }
+    const { last, onRunQuery } = renderQuery({ refId: 'A', queryType: 'coverage' });
     fireEvent.click(screen.getByLabelText('Left-out venues'));
-    expect(c.last()).toEqual({ refId: 'A', queryType: 'coverage', includeExcluded: true });
+    expect(last()).toEqual({ refId: 'A', queryType: 'coverage', includeExcluded: true });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('a half-edited query (empty asset, empty venue entry) is stored but not run; a complete one runs', () => {
+    const emptyAsset = renderQuery({ refId: 'A', queryType: 'premium', asset: '' });
+    fireEvent.click(screen.getByLabelText('z-score'));
+    expect(emptyAsset.last()).toEqual({ refId: 'A', queryType: 'premium', asset: '', includeZ: false });
+    expect(emptyAsset.onRunQuery).not.toHaveBeenCalled();
+    emptyAsset.view.unmount();
+
+    const emptyVenue = renderQuery({ refId: 'A', queryType: 'funding', venues: ['okx', ' '] });
+    fireEvent.click(radio('Unit', 'APR'));
+    expect(emptyVenue.last()).toEqual({ refId: 'A', queryType: 'funding', venues: ['okx', ' '], unit: 'apr' });
+    expect(emptyVenue.onRunQuery).not.toHaveBeenCalled();
+    // completing the asset makes it runnable again
+    emptyVenue.view.unmount();
+    const fixed = renderQuery({ refId: 'A', queryType: 'premium', asset: '' });
+    typeInto('Asset', 'ETH');
+    expect(fixed.last()).toEqual({ refId: 'A', queryType: 'premium', asset: 'ETH' });
+    expect(fixed.onRunQuery).toHaveBeenCalledTimes(1);
   });
 });
 
