@@ -80,7 +80,7 @@ describe('registry', () => {
     expect(() => new ExchangeContext({ timeoutMs: -1 })).toThrow(/^timeoutMs: expected a number >= 0, got -1$/);
     expect(() => new ExchangeContext({ retries: NaN })).toThrow(/^retries: expected a number >= 0/);
     expect(() => new ExchangeContext({ baseUrl: '127.0.0.1:8788' })).toThrow(
-      /^baseUrl: expected an http\(s\) URL such as/
+      /^baseUrl: expected http\(s\):\/\/host\[:port\]\[\/path\], e\.g\. http:\/\/127\.0\.0\.1:8788 \(no query or fragment\), got "127\.0\.0\.1:8788"$/
     );
     expect(() => new ExchangeContext({ baseUrl: 'http://127.0.0.1:8788' })).not.toThrow();
   });
