@@ -39,6 +39,11 @@ export interface CliIo {
   /** True when stdout is a terminal (the default format is then `table`, otherwise `json`). */
   stdoutIsTTY: boolean;
   env: Record<string, string | undefined>;
+  /**
+   * The clock for "now" (the default `--to`, the open bar, venue retention): Date.now unless given. Tests that freeze
+   * the mock exchange server's clock give the CLI the same one.
+   */
+  now?: () => number;
 }
 
 export const DEFAULT_TIMEFRAME: Timeframe = '1d';
@@ -434,6 +439,7 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number, env: CliIo
  */
 async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boolean): Promise<BundleResult> {
   const ctx = new ex.ExchangeContext({
+    now: io.now,
     baseUrl: plan.baseUrl,
     timeoutMs: plan.timeoutMs,
     store: plan.cacheDir ? new FileStore(plan.cacheDir) : undefined,
@@ -589,7 +595,7 @@ async function runFetch(argv: string[], io: CliIo): Promise<number> {
       `fetch: unexpected argument ${JSON.stringify(args.positionals[0])}; use --out FILE for the bundle`
     );
   }
-  const plan = parseFetchPlan(args, ex, Date.now(), io.env);
+  const plan = parseFetchPlan(args, ex, (io.now ?? Date.now)(), io.env);
   checkWritable(args.strings.out, '--out');
   const res = await fetchPlan(plan, ex, io, args.bools.quiet);
   const note =
@@ -612,7 +618,7 @@ async function runMetrics(argv: string[], io: CliIo): Promise<number> {
   if (args.positionals.length) {
     throw new CliUsageError(`metrics: unexpected argument ${JSON.stringify(args.positionals[0])}`);
   }
-  const plan = parseFetchPlan(args, ex, Date.now(), io.env);
+  const plan = parseFetchPlan(args, ex, (io.now ?? Date.now)(), io.env);
   const options = parseSetFlags(args.lists.set);
   const format = parseFormat(args.strings.format, io);
   checkWritable(args.strings['save-bundle'], '--save-bundle');
@@ -632,7 +638,7 @@ async function runMetrics(argv: string[], io: CliIo): Promise<number> {
     );
   }
   // one bar past --to, so the last output bar also has the funding settlements that fall after its start
-  const fetchTo = Math.min(plan.to + barMs, Math.max(plan.to, Date.now()));
+  const fetchTo = Math.min(plan.to + barMs, Math.max(plan.to, (io.now ?? Date.now)()));
   const res = await fetchPlan({ ...plan, from: fetchFrom, to: fetchTo }, ex, io, args.bools.quiet);
   const bundle = validateBundle(res.bundle);
   if (args.strings['save-bundle'] !== undefined) {

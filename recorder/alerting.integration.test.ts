@@ -320,6 +320,8 @@ function cliBar(market: Market, tf: Timeframe): Promise<CliBar> {
           stderr: (t) => void (err += t),
           stdoutIsTTY: false,
           env: {},
+          // the mocks' frozen clock: venue retention (kraken's latest 720 candles) is counted from it, as the recorder does
+          now: () => FIXED_NOW,
         };
         const code = await cliMain(
           [
