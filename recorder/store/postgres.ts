@@ -24,6 +24,7 @@ import {
   SOURCE_CODE,
   StoredPoint,
 } from './types';
+import { fileOf, metaOf, summaryOf, type Row } from './rows';
 
 /** Advisory-lock class ids (the first int4 of the two-key form): 'BTCF' for schema work, 'BTCC' for coverage. */
 export const LOCK_CLASS_SCHEMA = 0x42544346;
@@ -110,8 +111,6 @@ const KEY_WHERE = 'asset = $1 AND venue = $2 AND kind = $3 AND timeframe = $4';
 const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe];
 /** Points per INSERT statement (arrays through unnest). */
 const CHUNK = 5000;
-
-type Row = Record<string, unknown>;
 
 const CHANGED =
   'points.value IS DISTINCT FROM excluded.value OR points.volume IS DISTINCT FROM excluded.volume OR ' +
@@ -619,48 +618,6 @@ function clampTs(t: number): number {
     return Number.MIN_SAFE_INTEGER;
   }
   return Math.floor(t);
-}
-
-function metaOf(r: Row): SeriesMeta {
-  const m: SeriesMeta = {};
-  if (r.quote != null) {
-    m.quote = String(r.quote);
-  }
-  if (r.unit != null) {
-    m.unit = r.unit as 'usd' | 'base';
-  }
-  if (r.interval_hours != null) {
-    m.intervalHours = Number(r.interval_hours);
-  }
-  if (r.pair != null) {
-    m.pair = String(r.pair);
-  }
-  if (r.symbol != null) {
-    m.symbol = String(r.symbol);
-  }
-  return m;
-}
-
-function summaryOf(r: Row) {
-  const n = Number(r.n ?? 0);
-  return {
-    first: n ? Number(r.first) : null,
-    last: n ? Number(r.last) : null,
-    count: n,
-    bySource: { rest: Number(r.rest ?? 0), archive: Number(r.archive ?? 0), import: Number(r.import ?? 0) },
-    lastWrittenAt: n ? Number(r.written) : null,
-  };
-}
-
-function fileOf(r: Row): ArchiveFileRecord {
-  return {
-    path: String(r.path),
-    sha256: r.sha256 == null ? null : String(r.sha256),
-    status: r.status as ArchiveFileRecord['status'],
-    rows: Number(r.rows),
-    notice: r.notice == null ? null : String(r.notice),
-    fetchedAt: Number(r.fetched_at),
-  };
 }
 
 /** Opens (creating the schema when missing, unless read-only) a PostgreSQL store. */

@@ -22,6 +22,7 @@ import {
   SOURCE_CODE,
   StoredPoint,
 } from './types';
+import { fileOf, metaOf, summaryOf, type Row } from './rows';
 
 /** One migration per schema version, applied in order inside one transaction each. */
 export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: string }> = [
@@ -72,8 +73,6 @@ const ARCHIVE_ROW = '(?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)';
 /** Rows per multi-row upsert statement (one statement per row costs about twice the CPU). */
 const ROWS_PER_STATEMENT = 32;
 const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as const;
-
-type Row = Record<string, unknown>;
 
 export class SqliteStore implements RecorderStore {
   readonly backend = 'sqlite';
@@ -422,48 +421,6 @@ export class SqliteStore implements RecorderStore {
       this.db.close();
     }
   }
-}
-
-function metaOf(r: Row): SeriesMeta {
-  const m: SeriesMeta = {};
-  if (r.quote != null) {
-    m.quote = String(r.quote);
-  }
-  if (r.unit != null) {
-    m.unit = r.unit as 'usd' | 'base';
-  }
-  if (r.interval_hours != null) {
-    m.intervalHours = Number(r.interval_hours);
-  }
-  if (r.pair != null) {
-    m.pair = String(r.pair);
-  }
-  if (r.symbol != null) {
-    m.symbol = String(r.symbol);
-  }
-  return m;
-}
-
-function summaryOf(r: Row) {
-  const n = Number(r.n ?? 0);
-  return {
-    first: n ? Number(r.first) : null,
-    last: n ? Number(r.last) : null,
-    count: n,
-    bySource: { rest: Number(r.rest ?? 0), archive: Number(r.archive ?? 0), import: Number(r.import ?? 0) },
-    lastWrittenAt: n ? Number(r.written) : null,
-  };
-}
-
-function fileOf(r: Row): ArchiveFileRecord {
-  return {
-    path: String(r.path),
-    sha256: r.sha256 == null ? null : String(r.sha256),
-    status: r.status as ArchiveFileRecord['status'],
-    rows: Number(r.rows),
-    notice: r.notice == null ? null : String(r.notice),
-    fetchedAt: Number(r.fetched_at),
-  };
 }
 
 /** Opens (creating when missing, unless read-only) an SQLite store. */

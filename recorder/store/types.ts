@@ -153,33 +153,8 @@ export class RecorderStoreError extends Error {
 export const SOURCE_CODE: Record<PointSource, number> = { rest: 1, archive: 2, import: 3 };
 export const SOURCE_BY_CODE: Record<number, PointSource> = { 1: 'rest', 2: 'archive', 3: 'import' };
 
-/** Adds [a, b) to a sorted list of disjoint intervals, merging overlaps and touching ends. */
-export function mergeInterval(list: Array<[number, number]>, iv: [number, number]): Array<[number, number]> {
-  if (iv[1] <= iv[0]) {
-    return list;
-  }
-  const out: Array<[number, number]> = [];
-  let [a, b] = iv;
-  let placed = false;
-  for (const [c, d] of list) {
-    if (d < a) {
-      out.push([c, d]);
-    } else if (c > b) {
-      if (!placed) {
-        out.push([a, b]);
-        placed = true;
-      }
-      out.push([c, d]);
-    } else {
-      a = Math.min(a, c);
-      b = Math.max(b, d);
-    }
-  }
-  if (!placed) {
-    out.push([a, b]);
-  }
-  return out;
-}
+/** Adds [a, b) to a sorted list of disjoint intervals, merging overlaps and touching ends (the exchange cache's). */
+export { addInterval as mergeInterval } from '../../src/exchanges/cache';
 
 /** Checks one key; throws a RecorderStoreError naming the field and the allowed values. */
 export function checkKey(key: SeriesKey): void {
