@@ -14,54 +14,13 @@ import { join } from 'node:path';
 import { havePostgres, startTestPostgres } from '../recorder/store/pgtest';
 import { openPostgresStore, type PostgresStore } from '../recorder/store/postgres';
 import { openSqliteStore } from '../recorder/store/sqlite';
-import type { RecorderStore, SeriesKey, SeriesWrite } from '../recorder/store/types';
-import { DEFAULT_VENUES, getVenue, venueKinds } from '../src/exchanges/registry';
-
-const H = 3_600_000;
-const YEAR_H = 365 * 24;
-const T0 = Date.UTC(2024, 0, 1);
-
-/** The same 30 series as bench/recorder.ts. */
-function thirtyKeys(): SeriesKey[] {
-  const keys: SeriesKey[] = [];
-  for (const asset of ['BTC', 'ETH', 'SOL']) {
-    for (const venue of DEFAULT_VENUES) {
-      for (const kind of venueKinds(getVenue(venue))) {
-        if (kind !== 'funding' && kind !== 'fx' && keys.length < 30) {
-          keys.push({ asset, venue, kind, timeframe: '1h' });
-        }
-      }
-    }
-  }
-  return keys;
-}
-
-function batches(keys: SeriesKey[]): SeriesWrite[][] {
-  const out: SeriesWrite[][] = [];
-  for (let y = 0; y < 4; y++) {
-    out.push(
-      keys.map((key, k) => ({
-        key,
-        meta: key.kind === 'openInterest' ? { unit: 'base' } : { quote: 'USDT' },
-        source: 'rest',
-        points: Array.from({ length: YEAR_H }, (_, i) => {
-          const ts = T0 - y * YEAR_H * H + i * H;
-          return {
-            ts,
-            value: 50_000 + k + Math.sin(ts / 1e9) * 1000,
-            volume: key.kind === 'openInterest' ? null : 1e6 + i,
-          };
-        }),
-      }))
-    );
-  }
-  return out;
-}
+import type { RecorderStore, SeriesKey } from '../recorder/store/types';
+import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function storeFigures(store: RecorderStore, keys: SeriesKey[]) {
   let points = 0;
   const started = process.hrtime.bigint();
-  for (const b of batches(keys)) {
+  for (const b of storeBatches(keys)) {
     points += await store.write(b);
   }
   const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;

@@ -17,51 +17,15 @@ import { setSimNow } from '../mock/market';
 import { startMockServer } from '../mock/server';
 import { bundleFromStore } from '../recorder/bundle';
 import { openSqliteStore } from '../recorder/store/sqlite';
-import type { SeriesKey, SeriesWrite } from '../recorder/store/types';
-import { DEFAULT_VENUES, getVenue, venueKinds } from '../src/exchanges/registry';
-
-const H = 3_600_000;
-const YEAR_H = 365 * 24;
-
-/** 30 hourly series of one year each: every default venue's kinds for BTC, then ETH, until 30. */
-function thirtyKeys(): SeriesKey[] {
-  const keys: SeriesKey[] = [];
-  for (const asset of ['BTC', 'ETH', 'SOL']) {
-    for (const venue of DEFAULT_VENUES) {
-      for (const kind of venueKinds(getVenue(venue))) {
-        if (kind !== 'funding' && kind !== 'fx' && keys.length < 30) {
-          keys.push({ asset, venue, kind, timeframe: '1h' });
-        }
-      }
-    }
-  }
-  return keys;
-}
+import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function benchStore(dir: string): Promise<Record<string, number>> {
   const file = join(dir, 'bench.db');
   const store = await openSqliteStore(file);
   const keys = thirtyKeys();
-  const t0 = Date.UTC(2024, 0, 1);
+  const t0 = T0;
   // 30 series × 1 year of hourly points = 262,800 points; then 3 more years of them: 1,051,200 points in all
-  const batches: SeriesWrite[][] = [];
-  for (let y = 0; y < 4; y++) {
-    batches.push(
-      keys.map((key, k) => ({
-        key,
-        meta: key.kind === 'openInterest' ? { unit: 'base' } : { quote: 'USDT' },
-        source: 'rest',
-        points: Array.from({ length: YEAR_H }, (_, i) => {
-          const ts = t0 - y * YEAR_H * H + i * H;
-          return {
-            ts,
-            value: 50_000 + k + Math.sin(ts / 1e9) * 1000,
-            volume: key.kind === 'openInterest' ? null : 1e6 + i,
-          };
-        }),
-      }))
-    );
-  }
+  const batches = storeBatches(keys);
   let points = 0;
   const started = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
