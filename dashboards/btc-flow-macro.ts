@@ -12,8 +12,8 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   COMMON,
   HIDDEN,
-  VARIABLE_QUERIES,
   annotations,
+  assetVariable,
   coverageRow,
   formatDashboardJson,
   fundingRow,
@@ -22,10 +22,11 @@ import {
   premiumRow,
   resetPanelIds,
   signalsRow,
+  venuesVariable,
   takePanelId,
   tsPanel,
 } from './btc-flow';
-import { DATASOURCE_REF, DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
+import { DATASOURCE_VARIABLE, PLUGIN_ID, target } from './target';
 
 export const MACRO_UID = 'btc-flow-macro';
 export const MACRO_TITLE = 'BTC Flow — macro';
@@ -77,15 +78,7 @@ function variables(): Array<
     .type(PLUGIN_ID)
     .current({ text: MACRO_DATASOURCE_NAME, value: MACRO_DATASOURCE_UID, selected: true });
 
-  const asset = new dashboard.QueryVariableBuilder('asset')
-    .label('Asset')
-    .description('Base asset; the list is what the configured venues trade.')
-    .datasource(DATASOURCE_REF)
-    .query(VARIABLE_QUERIES.asset)
-    .definition(VARIABLE_QUERIES.asset)
-    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .current({ text: 'BTC', value: 'BTC', selected: true });
+  const asset = assetVariable();
 
   const timeframe = new dashboard.CustomVariableBuilder('timeframe')
     .label('Timeframe')
@@ -101,17 +94,7 @@ function variables(): Array<
     .current({ text: 'auto', value: 'auto', selected: true })
     .options(MACRO_LOOKBACK_CHOICES.map((v) => ({ text: v, value: v, selected: v === 'auto' })));
 
-  const venues = new dashboard.QueryVariableBuilder('venues')
-    .label('Venues')
-    .description('Venue subset used by every panel; All = every venue configured in the data source.')
-    .datasource(DATASOURCE_REF)
-    .query(VARIABLE_QUERIES.venues)
-    .definition(VARIABLE_QUERIES.venues)
-    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .current({ text: ['All'], value: ['$__all'], selected: true });
+  const venues = venuesVariable();
 
   return [ds, asset, timeframe, lookback, venues];
 }

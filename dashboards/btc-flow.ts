@@ -496,6 +496,34 @@ export function coverageRow(): Array<timeseries.PanelBuilder | bargauge.PanelBui
  * Variables and annotations
  * ---------------------------------------------------------------------------------------------- */
 
+/** The `asset` variable: the base assets the configured venues trade, BTC by default (shared with the macro dashboard). */
+export function assetVariable(): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder('asset')
+    .label('Asset')
+    .description('Base asset; the list is what the configured venues trade.')
+    .datasource(DATASOURCE_REF)
+    .query(VARIABLE_QUERIES.asset)
+    .definition(VARIABLE_QUERIES.asset)
+    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .current({ text: 'BTC', value: 'BTC', selected: true });
+}
+
+/** The `venues` variable: a multi-select subset of the configured venues, All by default (shared with the macro dashboard). */
+export function venuesVariable(): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder('venues')
+    .label('Venues')
+    .description('Venue subset used by every panel; All = every venue configured in the data source.')
+    .datasource(DATASOURCE_REF)
+    .query(VARIABLE_QUERIES.venues)
+    .definition(VARIABLE_QUERIES.venues)
+    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
+    .sort(dashboard.VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .current({ text: ['All'], value: ['$__all'], selected: true });
+}
+
 function variables(): Array<
   dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder | dashboard.CustomVariableBuilder
 > {
@@ -505,15 +533,7 @@ function variables(): Array<
     .type(PLUGIN_ID)
     .current({ text: DEFAULT_DATASOURCE_NAME, value: DEFAULT_DATASOURCE_UID, selected: true });
 
-  const asset = new dashboard.QueryVariableBuilder('asset')
-    .label('Asset')
-    .description('Base asset; the list is what the configured venues trade.')
-    .datasource(DATASOURCE_REF)
-    .query(VARIABLE_QUERIES.asset)
-    .definition(VARIABLE_QUERIES.asset)
-    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .current({ text: 'BTC', value: 'BTC', selected: true });
+  const asset = assetVariable();
 
   const timeframe = new dashboard.QueryVariableBuilder('timeframe')
     .label('Timeframe')
@@ -534,17 +554,7 @@ function variables(): Array<
     .current({ text: 'auto', value: 'auto', selected: true })
     .options(LOOKBACK_CHOICES.map((v) => ({ text: v, value: v, selected: v === 'auto' })));
 
-  const venues = new dashboard.QueryVariableBuilder('venues')
-    .label('Venues')
-    .description('Venue subset used by every panel; All = every venue configured in the data source.')
-    .datasource(DATASOURCE_REF)
-    .query(VARIABLE_QUERIES.venues)
-    .definition(VARIABLE_QUERIES.venues)
-    .refresh(dashboard.VariableRefresh.OnDashboardLoad)
-    .sort(dashboard.VariableSort.AlphabeticalAsc)
-    .multi(true)
-    .includeAll(true)
-    .current({ text: ['All'], value: ['$__all'], selected: true });
+  const venues = venuesVariable();
 
   return [ds, asset, timeframe, lookback, venues];
 }
