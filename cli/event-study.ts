@@ -6,6 +6,7 @@
  * Pure: engine results in, numbers out; the Markdown is written by validate.ts.
  */
 import { EngineResult, StateKind } from '../src/core';
+import { prng as mulberry32 } from '../src/core/testutil';
 
 const DAY = 86_400_000;
 
@@ -20,17 +21,8 @@ export const SEED = 20230101;
 /** End (exclusive) of the in-sample part: onsets before 2023-01-01 UTC. */
 export const SPLIT_MS = Date.UTC(2023, 0, 1);
 
-/** mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1) (the one the engine's tests and benchmarks use). */
+export { mulberry32 };
 
 export function median(xs: ArrayLike<number>): number {
   const n = xs.length;

@@ -13,7 +13,7 @@ import { SERIES_KINDS, type SeriesKind, type Timeframe } from '../src/core/types
 import { DEFAULT_VENUES, DROPPED_VENUES, isVenueId } from '../src/exchanges/registry';
 import { redactText } from '../src/exchanges/redact';
 import { bundleFromStore, bundleNote, parseTime, planImport, storeStepMs } from './bundle';
-import { createRecorderServer, RecorderServer } from './http';
+import { createRecorderServer, RecorderServer, splitList } from './http';
 import { backfillRest, recordedSeries, RecorderEvents } from './rest';
 import { attachExporter, type AttachedExporter } from './exporter/attach';
 import { DEFAULT_LOCK_CHECK_MS, Recorder, RECORDER_CACHE_POINTS } from './run';
@@ -204,14 +204,7 @@ function listFlag(raw: string | undefined, flag: string): string[] | undefined {
   if (raw === undefined) {
     return undefined;
   }
-  const items = [
-    ...new Set(
-      raw
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x !== '')
-    ),
-  ];
+  const items = splitList(raw);
   if (!items.length) {
     throw new CliUsageError(`--${flag}: empty list`);
   }

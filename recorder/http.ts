@@ -90,12 +90,9 @@ function timeParam(url: URL, name: string, fallback?: number): number {
   }
 }
 
-function listParam<T extends string>(url: URL, name: string, allowed: readonly T[]): T[] | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null) {
-    return undefined;
-  }
-  const items = [
+/** A comma-separated list: items trimmed, empty ones and repeats dropped, first-seen order kept (flags and parameters). */
+export function splitList(raw: string): string[] {
+  return [
     ...new Set(
       raw
         .split(',')
@@ -103,6 +100,14 @@ function listParam<T extends string>(url: URL, name: string, allowed: readonly T
         .filter((x) => x !== '')
     ),
   ];
+}
+
+function listParam<T extends string>(url: URL, name: string, allowed: readonly T[]): T[] | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) {
+    return undefined;
+  }
+  const items = splitList(raw);
   if (!items.length) {
     throw new HttpError(400, `${name}: empty list; allowed: ${allowed.join(', ')}`, name, [...allowed]);
   }

@@ -1,5 +1,6 @@
 /**
- * Test helpers for the core engine (seeded PRNG, naive reference implementations). Not part of the public API.
+ * Test helpers for the core engine (seeded PRNG, naive reference implementations). Not part of the public API; the
+ * seeded PRNG is also the one the benchmarks and the CLI's event study (cli/event-study.ts) draw from.
  */
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
