@@ -223,7 +223,13 @@ describe('token', () => {
 
 describe('routes', () => {
   it('serves extra routes, and 404 / 405 otherwise', async () => {
+    const before = logs.length;
     expect(await (await get('/metrics')).text()).toBe('btcflow_up 1\n');
+    expect((await get('/api/v1/health')).status).toBe(200);
+    // successful scrapes and probes are not logged; any other request is
+    expect(logs.slice(before)).toEqual([]);
+    expect((await get('/api/v1/series')).status).toBe(200);
+    expect(logs.slice(before)).toEqual([expect.stringMatching(/^GET \/api\/v1\/series 200 \d+ ms$/)]);
     srv.addRoute('/extra', (_q, res) => void res.end('x'));
     expect(await (await get('/extra')).text()).toBe('x');
     const nf = await get('/api/v2/bundle');

@@ -15,6 +15,8 @@ import { redactText } from '../src/exchanges/redact';
 import { bundleFromStore, bundleNote, parseTime, planBundleReads, storeStepMs } from './bundle';
 import type { RecorderStore } from './store/types';
 
+/** Paths whose successful requests are not logged (scrapes and probes). */
+const QUIET_PATHS = new Set(['/metrics', '/api/v1/health']);
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
 
 export interface RecorderServerOptions {
@@ -299,6 +301,11 @@ export function createRecorderServer(opts: RecorderServerOptions): RecorderServe
     const started = Date.now();
     handle(req, res).then(
       (status) => {
+        // Prometheus scrapes and health probes that succeed are not logged: at one every few seconds they would
+        // bury the lines that matter. Everything else, and any failing probe, is.
+        if (status < 400 && QUIET_PATHS.has((req.url ?? '').split('?')[0])) {
+          return;
+        }
         // the path and query only: the Authorization header is never logged
         log(redactText(`${req.method} ${req.url} ${status} ${Date.now() - started} ms`));
       },

@@ -80,7 +80,7 @@ const THRESHOLD_HELP: Partial<Record<ThresholdName, string>> = {
   extremeExitScore: 'Extremes: once flagged, the state holds while the score stays at or beyond this',
 };
 
-/** Readable labels (the option names stay in the tooltips and in docs/configuration.md). */
+/** Readable labels (the option names stay in the tooltips; docs/metrics.md section 14 lists both). */
 export const THRESHOLD_LABELS: Partial<Record<ThresholdName, string>> = {
   premiumEmaBars: 'Regime EMA (bars)',
   premiumSlopeBars: 'Premium slope (bars)',

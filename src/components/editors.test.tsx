@@ -1,11 +1,13 @@
 /**
  * Editors: changing an option in the UI changes the query (or the data source's jsonData) accordingly.
  */
+import fs from 'fs';
+import path from 'path';
 import React from 'react';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import type { DataSourceSettings } from '@grafana/data';
 import { QUERY_VIEWS, QueryEditor, switchQueryType } from './QueryEditor';
-import { ConfigEditor } from './ConfigEditor';
+import { ConfigEditor, THRESHOLD_LABELS } from './ConfigEditor';
 import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 import type { DataSource } from '../datasource/DataSource';
 import { QUERY_TYPES, type BtcFlowOptions, type BtcFlowQuery, type QueryType } from '../datasource/types';
@@ -249,5 +251,48 @@ describe('ConfigEditor', () => {
     typeInto('Exchange mirror URL', 'mock-exchanges:8788');
     expect(onOptionsChange).not.toHaveBeenCalled();
     expect(screen.getByText('Expected an http(s) URL such as http://host:port')).toBeInTheDocument();
+  });
+});
+
+describe('docs/metrics.md section 14 (All options)', () => {
+  /** option name → editor label, read from the table's first two columns. */
+  function documentedLabels(): Map<string, string> {
+    const text = fs.readFileSync(path.join(__dirname, '../../docs/metrics.md'), 'utf8');
+    const section = text.slice(text.indexOf('## 14. All options'), text.indexOf('## 15.'));
+    const rows = new Map<string, string>();
+    for (const m of section.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)) {
+      rows.set(m[1], m[2].trim());
+    }
+    return rows;
+  }
+
+  it('names each threshold by the label the config editor shows', () => {
+    const rows = documentedLabels();
+    for (const [name, label] of Object.entries(THRESHOLD_LABELS)) {
+      expect([name, rows.get(name)]).toEqual([name, label]);
+    }
+  });
+
+  it('every documented label is shown by the config editor or a query editor', () => {
+    const shown: string[] = [];
+    const options = {
+      id: 1,
+      uid: 'x',
+      name: 'BTC Flow',
+      type: 'btcflow-flow-datasource',
+      jsonData: {},
+      secureJsonFields: {},
+    } as unknown as DataSourceSettings<BtcFlowOptions>;
+    shown.push(render(<ConfigEditor options={options} onOptionsChange={jest.fn()} />).container.textContent ?? '');
+    for (const queryType of QUERY_TYPES) {
+      const { view } = renderQuery({ refId: 'A', queryType } as BtcFlowQuery);
+      shown.push(view.container.textContent ?? '');
+    }
+    const all = shown.join('\n');
+    const rows = documentedLabels();
+    expect(rows.size).toBeGreaterThanOrEqual(25);
+    for (const [name, label] of rows) {
+      expect([name, all.includes(label)]).toEqual([name, true]);
+    }
   });
 });
