@@ -800,7 +800,7 @@ describe('the persistent cache in Chromium', () => {
     ).log;
 
   test(
-    'reload: the second load of the dashboard makes at most one request per series, with the same values',
+    'reload: the second load of the dashboard makes at most one request per series in all (market lists included), with the same values',
     async () => {
       const uid = 'harness-reload';
       const ds = { ...STREAM_DS.find((d) => d.uid === uid)!, jsonData: { ...liveSettings } };
@@ -849,6 +849,9 @@ describe('the persistent cache in Chromium', () => {
       );
       expect(cold).toBeGreaterThan(series);
       expect(warm).toBeLessThanOrEqual(series);
+      // every request counts: the market lists come from IndexedDB too (none of exchangeInfo / instruments asked)
+      expect(log.filter((e) => /^markets/.test(String(e.endpoint))).map((e) => e.venue)).toEqual([]);
+      expect(log.length).toBeLessThanOrEqual(series);
       // the same frames (values and notices) from the cache
       const strip = (r: SerializedResponse[]) =>
         r.map((x) => x.frames.map((f) => ({ refId: f.refId, fields: f.fields.map((g) => [g.name, g.values]) })));

@@ -67,6 +67,7 @@ const fetchArgs = (out: string, extra: string[] = []) => [
   out,
   ...extra,
 ];
+const marketRequests = () => srv.stats().log.filter((e) => /^markets/.test(String(e.endpoint))).length;
 const dataRequests = () => srv.stats().log.filter((e) => DATA_ENDPOINTS.has(String(e.endpoint))).length;
 /** A bundle's series without the open bar (today's, still moving at the mock) and without the note (it has the time). */
 function closedPart(file: string) {
@@ -90,16 +91,28 @@ describe('btc-flow fetch with a cache folder', () => {
     const b = join(dir, 'b.json');
     expect((await run(fetchArgs(a, ['--cache-dir', cache]))).code).toBe(0);
     const cold = dataRequests();
+    const coldTotal = srv.stats().total;
+    expect(marketRequests()).toBeGreaterThanOrEqual(5); // each venue's list, the first time
     // one file per series, under the base URL's subfolder
     const files = readdirSync(join(cache, cacheSubdir(srv.url)));
     expect(files.length).toBeGreaterThan(5);
     srv.resetStats();
     expect((await run(fetchArgs(b, ['--cache-dir', cache]))).code).toBe(0);
     const warm = dataRequests();
+    const warmTotal = srv.stats().total;
     const nSeries = bundleOf(b).series.length;
-    console.log(`CLI fetch twice with --cache-dir: ${cold} data requests cold, ${warm} warm, ${nSeries} series`);
+    console.log(
+      `CLI fetch twice with --cache-dir: ${cold} data requests cold (${coldTotal} in all), ${warm} warm (${warmTotal} in all), ${nSeries} series`
+    );
     expect(cold).toBeGreaterThan(nSeries);
     expect(warm).toBeLessThanOrEqual(nSeries);
+    // every request counts, market lists included: they come from the cache folder too (one file per venue class,
+    // kraken's for the USDT/USD rate)
+    expect(marketRequests()).toBe(0);
+    expect(warmTotal).toBeLessThanOrEqual(nSeries);
+    expect(files.filter((f) => f.startsWith('markets%7C')).sort()).toEqual(
+      ['binanceusdm', 'bitstamp', 'bybit', 'coinbase', 'kraken', 'okx'].map((id) => `markets%7C${id}.json`)
+    );
     expect(closedPart(b)).toEqual(closedPart(a));
   });
 
@@ -130,5 +143,24 @@ describe('btc-flow fetch with a cache folder', () => {
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/warning: cache: the stored bars could not be read or written .*not JSON.*store was cleared/);
     expect(closedPart(b)).toEqual(closedPart(a));
+  });
+
+  it('a corrupt market-list file is deleted with a warning, the list loaded again; the bars stay', async () => {
+    const cache = join(dir, 'c3');
+    const a = join(dir, 'ma.json');
+    expect((await run(fetchArgs(a, ['--cache-dir', cache]))).code).toBe(0);
+    const sub = join(cache, cacheSubdir(srv.url));
+    writeFileSync(join(sub, 'markets%7Cokx.json'), '{"v":1,"savedAt":');
+    srv.resetStats();
+    const b = join(dir, 'mb.json');
+    const r = await run(fetchArgs(b, ['--cache-dir', cache]).filter((x) => x !== '--quiet'));
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: cache: the stored market list of okx could not be read .*not JSON.*deleted/);
+    expect(closedPart(b)).toEqual(closedPart(a));
+    // only okx's list was asked again; the other series still came from the folder (at most the open bar each)
+    const markets = srv.stats().log.filter((e) => /^markets/.test(String(e.endpoint)));
+    expect(new Set(markets.map((e) => e.venue))).toEqual(new Set(['okx']));
+    expect(dataRequests()).toBeLessThanOrEqual(bundleOf(b).series.length);
+    expect(JSON.parse(readFileSync(join(sub, 'markets%7Cokx.json'), 'utf8')).markets.length).toBeGreaterThan(0);
   });
 });

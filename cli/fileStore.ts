@@ -4,16 +4,21 @@
  * BarStore (src/exchanges/store.ts); it lives here, not in src/, because src/ goes into the browser bundle and does
  * no Node I/O. Files are written to a temporary name and renamed, so a killed process leaves the old file or the
  * new one, never half of one. The least recently used files (by modification time, touched on read) go first past
- * the size cap.
+ * the size cap. A venue class's market list is one more file of the folder (`markets%7C<ccxt id>.json`), under the
+ * same cap.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   BarStore,
   checkStored,
+  checkStoredMarkets,
   CorruptStoreError,
   DEFAULT_STORE_MAX_BYTES,
+  MARKETS_SCHEMA_VERSION,
+  marketsKey,
   STORE_SCHEMA_VERSION,
+  StoredMarkets,
   StoredSeries,
 } from '../src/exchanges/store';
 
@@ -43,7 +48,28 @@ export class FileStore implements BarStore {
     return path.join(this.dir, `${encodeURIComponent(key)}.json`);
   }
 
-  async get(key: string): Promise<StoredSeries | undefined> {
+  get(key: string): Promise<StoredSeries | undefined> {
+    return this.read(key, STORE_SCHEMA_VERSION, (x) => checkStored(key, x));
+  }
+
+  put(key: string, value: StoredSeries): Promise<void> {
+    return this.write(key, value);
+  }
+
+  getMarkets(ccxtId: string): Promise<StoredMarkets | undefined> {
+    return this.read(marketsKey(ccxtId), MARKETS_SCHEMA_VERSION, (x) => checkStoredMarkets(ccxtId, x));
+  }
+
+  putMarkets(ccxtId: string, value: StoredMarkets): Promise<void> {
+    return this.write(marketsKey(ccxtId), value);
+  }
+
+  async deleteMarkets(ccxtId: string): Promise<void> {
+    await fs.rm(this.file(marketsKey(ccxtId)), { force: true });
+  }
+
+  /** Reads a file: undefined when absent; deleted (undefined) when of another version; checked, and touched. */
+  private async read<T>(key: string, version: number, check: (x: unknown) => T): Promise<T | undefined> {
     const file = this.file(key);
     let text: string;
     try {
@@ -60,17 +86,17 @@ export class FileStore implements BarStore {
     } catch {
       throw new CorruptStoreError(`${file}: not JSON`);
     }
-    if ((raw as { v?: unknown })?.v !== STORE_SCHEMA_VERSION) {
+    if ((raw as { v?: unknown })?.v !== version) {
       await fs.rm(file, { force: true });
       return undefined;
     }
-    const value = checkStored(key, raw);
+    const value = check(raw);
     const now = new Date();
     await fs.utimes(file, now, now); // recently used
     return value;
   }
 
-  async put(key: string, value: StoredSeries): Promise<void> {
+  private async write(key: string, value: StoredSeries | StoredMarkets): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     const file = this.file(key);
     const tmp = `${file}.${process.pid}.tmp`;

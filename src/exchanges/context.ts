@@ -1,6 +1,9 @@
 /**
  * The exchange context: one per data source / CLI run. It owns one shared ccxt instance per ccxt class (so each
  * venue's throttle holds), loads each venue's markets once, retries transient failures, and holds the series cache.
+ * With a persistent store, a venue class's market list younger than `marketsMaxAgeMs` comes from the store (handed
+ * to ccxt with its own setMarkets, so no request is made); an older, missing or unreadable one is loaded from the
+ * venue and stored. fetchSeries asks for one refresh when the stored list lacks the market it needs.
  */
 import { BtcFlowInputError } from '../core/errors';
 import { applyBaseUrl, BaseUrl, checkMirrorUrl, installPathEncoding } from './baseUrl';
@@ -16,7 +19,15 @@ import {
 } from './errors';
 import { CcxtId, VENUES, VenueSpec } from './registry';
 import { Interval, SeriesCache } from './cache';
-import { BarStore, STORE_SCHEMA_VERSION, StoredSeries } from './store';
+import {
+  BarStore,
+  CorruptStoreError,
+  DEFAULT_MARKETS_MAX_AGE_MS,
+  MARKETS_SCHEMA_VERSION,
+  STORE_SCHEMA_VERSION,
+  StoredMarkets,
+  StoredSeries,
+} from './store';
 import { abortableSleep, AbortedError, isAborted, onAbort, SharedJobs, throwIfAborted } from './abort';
 
 export interface ExchangeOptions {
@@ -44,6 +55,11 @@ export interface ExchangeOptions {
   maxConcurrent?: number;
   /** Persistent store of closed bars behind the memory cache (IndexedDB in the browser, files in the CLI). */
   store?: BarStore;
+  /**
+   * Age up to which a market list kept in the store is used instead of loading it from the venue, ms (default 24 h,
+   * DEFAULT_MARKETS_MAX_AGE_MS; 0 = always load from the venue, the list is still stored).
+   */
+  marketsMaxAgeMs?: number;
   /** Called before every request attempt (e.g. CLI progress during long paged fetches). */
   onRequest?: (e: { venue: string; what: string; attempt: number }) => void;
 }
@@ -58,6 +74,7 @@ export const DEFAULT_EXCHANGE_OPTIONS = {
   maxRetryWaitMs: 30_000,
   cacheMaxPoints: 500_000,
   enableRateLimit: true,
+  marketsMaxAgeMs: DEFAULT_MARKETS_MAX_AGE_MS,
 };
 
 type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & {
@@ -84,7 +101,8 @@ export class ExchangeContext {
   private active = 0;
   private seq = 0;
   private readonly waiting: Array<{ priority: number; seq: number; start: () => void }> = [];
-  private readonly marketLoads = new Map<CcxtId, Promise<CcxtExchange>>();
+  /** Market loads per ccxt class; `source` is set once loaded: from the store, or from the venue. */
+  private readonly marketLoads = new Map<CcxtId, { p: Promise<CcxtExchange>; source?: 'store' | 'venue' }>();
 
   constructor(options: ExchangeOptions = {}) {
     const o = { ...DEFAULT_EXCHANGE_OPTIONS };
@@ -94,7 +112,14 @@ export class ExchangeContext {
         (o as Record<string, unknown>)[k] = v;
       }
     }
-    for (const k of ['timeoutMs', 'retries', 'backoffMs', 'maxRetryWaitMs', 'cacheMaxPoints'] as const) {
+    for (const k of [
+      'timeoutMs',
+      'retries',
+      'backoffMs',
+      'maxRetryWaitMs',
+      'cacheMaxPoints',
+      'marketsMaxAgeMs',
+    ] as const) {
       const v = o[k];
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
         throw new BtcFlowInputError(
@@ -300,23 +325,151 @@ export class ExchangeContext {
     };
   }
 
-  /** The instance for a venue with its markets loaded (once per class; a failed load is retried next time). */
-  markets(venue: VenueSpec): Promise<CcxtExchange> {
-    let p = this.marketLoads.get(venue.ccxtId);
-    if (!p) {
-      p = (async () => {
-        const ex = await this.instance(venue.ccxtId);
-        // reload = true: after a failed load ccxt would hand back the same rejected promise
-        await this.call(venue.id, 'markets', () => ex.loadMarkets(true));
-        if (!ex.markets || Object.keys(ex.markets).length === 0) {
-          throw new VenueError(venue.id, 'empty', 'market list is empty');
-        }
-        return ex;
-      })();
-      p.catch(() => this.marketLoads.delete(venue.ccxtId));
-      this.marketLoads.set(venue.ccxtId, p);
+  /**
+   * The instance for a venue with its markets loaded, once per class (a failed load is retried next time): from the
+   * store when it keeps a list younger than marketsMaxAgeMs, else from the venue (then stored). `refresh`: load from
+   * the venue when the current list came from the store (once; a list already loaded from the venue is kept).
+   */
+  markets(venue: VenueSpec, refresh = false): Promise<CcxtExchange> {
+    const id = venue.ccxtId;
+    const cur = this.marketLoads.get(id);
+    if (cur && !(refresh && cur.source === 'store')) {
+      return cur.p;
     }
-    return p;
+    const entry: { p: Promise<CcxtExchange>; source?: 'store' | 'venue' } = { p: Promise.resolve(undefined!) };
+    entry.p = (async () => {
+      const ex = await this.instance(id);
+      if (!refresh && (await this.marketsFromStore(ex, venue))) {
+        entry.source = 'store';
+        return ex;
+      }
+      // reload = true: after a failed load ccxt would hand back the same rejected promise
+      await this.call(venue.id, 'markets', () => ex.loadMarkets(true));
+      if (!ex.markets || Object.keys(ex.markets).length === 0) {
+        throw new VenueError(venue.id, 'empty', 'market list is empty');
+      }
+      entry.source = 'venue';
+      await this.persistMarkets(ex, id);
+      return ex;
+    })();
+    entry.p.catch(() => {
+      if (this.marketLoads.get(id) === entry) {
+        this.marketLoads.delete(id);
+      }
+    });
+    this.marketLoads.set(id, entry);
+    return entry.p;
+  }
+
+  /** True when the class's market list in use came from the store (not loaded from the venue by this context). */
+  marketsAreStored(venue: VenueSpec): boolean {
+    return this.marketLoads.get(venue.ccxtId)?.source === 'store';
+  }
+
+  /**
+   * Gives ccxt the stored market list of a class when there is one younger than marketsMaxAgeMs (by the context's
+   * clock; a list from the future is not trusted either). ccxt's setMarkets builds its indexes from it, and its own
+   * loadMarkets() then answers from memory. A record that cannot be read is deleted with a notice.
+   */
+  private async marketsFromStore(ex: CcxtExchange, venue: VenueSpec): Promise<boolean> {
+    const store = this.store;
+    if (!store) {
+      return false;
+    }
+    const id = venue.ccxtId;
+    let rec: StoredMarkets | undefined;
+    try {
+      rec = await store.getMarkets(id);
+    } catch (e) {
+      await this.dropMarkets(store, id, e);
+      return false;
+    }
+    if (!rec) {
+      return false;
+    }
+    const age = this.now() - rec.savedAt;
+    if (!(age >= 0 && age < this.options.marketsMaxAgeMs)) {
+      return false;
+    }
+    try {
+      const helperProps: unknown = ex.options.marketHelperProps;
+      for (const k of Array.isArray(helperProps) ? helperProps : []) {
+        if (typeof k === 'string' && k in rec.helpers) {
+          ex.options[k] = rec.helpers[k];
+        }
+      }
+      ex.setMarkets(rec.markets);
+    } catch (e) {
+      ex.markets = undefined;
+      ex.markets_by_id = undefined;
+      await this.dropMarkets(store, id, new CorruptStoreError(e instanceof Error ? e.message : String(e)));
+      return false;
+    }
+    return !!ex.markets && Object.keys(ex.markets).length > 0;
+  }
+
+  /**
+   * Stores the markets of a class just loaded from the venue: only those a venue of the class can pick (its family,
+   * either contract side, its fx symbol), so a venue's thousands of other listings are not kept; ccxt's helper state
+   * (`marketHelperProps`) too, its maps of markets cut to the same markets.
+   */
+  private async persistMarkets(ex: CcxtExchange, id: CcxtId): Promise<void> {
+    const store = this.store;
+    if (!store || !ex.markets) {
+      return;
+    }
+    const venues = VENUES.filter((v) => v.ccxtId === id);
+    const markets = Object.values(ex.markets).filter((m) =>
+      venues.some(
+        (v) =>
+          marketMatches(m, v) ||
+          (v.contractFallback !== undefined && marketMatches(m, v, v.contractFallback)) ||
+          m.symbol === v.fx?.symbol
+      )
+    );
+    if (!markets.length) {
+      return;
+    }
+    const kept = new Set(markets.map((m) => m.symbol));
+    const helpers: Record<string, unknown> = {};
+    const helperProps: unknown = ex.options.marketHelperProps;
+    for (const k of Array.isArray(helperProps) ? helperProps : []) {
+      const v: unknown = typeof k === 'string' ? ex.options[k] : undefined;
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        // a map whose values are markets (kraken's marketsByAltname) keeps the stored markets only
+        helpers[k] = Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).filter(([, x]) => {
+            const sym = (x as { symbol?: unknown } | null)?.symbol;
+            return typeof sym !== 'string' || !(x as { id?: unknown }).id || kept.has(sym);
+          })
+        );
+      } else if (v !== undefined) {
+        helpers[k] = v;
+      }
+    }
+    const value: StoredMarkets = { v: MARKETS_SCHEMA_VERSION, savedAt: this.now(), markets, helpers };
+    try {
+      // through JSON: the store gets plain data (ccxt's structures may hold undefined and shared objects)
+      await store.putMarkets(id, JSON.parse(JSON.stringify(value)) as StoredMarkets);
+    } catch (e) {
+      await this.dropStore(store, e);
+    }
+  }
+
+  /** A market list that cannot be read: deleted, with a notice (an unreadable store is dropped whole, as for bars). */
+  private async dropMarkets(store: BarStore, id: CcxtId, e: unknown): Promise<void> {
+    if (!(e instanceof CorruptStoreError)) {
+      await this.dropStore(store, e);
+      return;
+    }
+    this.storeNotices.push(
+      `cache: the stored market list of ${id} could not be read (${e.message}); it was deleted and the list is loaded from the venue`
+    );
+    try {
+      await store.deleteMarkets(id);
+    } catch (e2) {
+      await this.dropStore(store, e2);
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { parseTimeframe } from '../core/timeframe';
 import { BtcFlowInputError } from '../core/errors';
 import { SERIES_KINDS, type Point, type Series, type SeriesKind, type Timeframe } from '../core/types';
 import { ExchangeContext, resolveMarket } from './context';
+import type { CcxtExchange, CcxtMarket } from './ccxtLoader';
 import { Interval, Row, subtractIntervals } from './cache';
 import { classifyError, describeFailure, VenueError } from './errors';
 import { abortableView, isAborted, loadFetchClient, throwIfAborted } from './abort';
@@ -134,6 +135,35 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
 }
 
 /**
+ * After a failure that a delisted market would explain, when the market list in use came from the store: loads the
+ * list again from the venue (once per class) and, when the market the request reads is gone or another one now,
+ * fetches once more (which then says the venue lists no such market, or reads the new one). Otherwise the failure
+ * stands.
+ */
+async function retryOnRelisting(
+  e: unknown,
+  req: SeriesRequest,
+  venue: VenueSpec,
+  ctx: ExchangeContext,
+  signal: AbortSignal
+): Promise<SeriesResult> {
+  if (!(e instanceof VenueError) || !RELIST_KINDS.has(e.kind) || !ctx.marketsAreStored(venue) || signal.aborted) {
+    throw e;
+  }
+  const before = lookupMarket(await ctx.markets(venue), venue, req);
+  let after: CcxtMarket | undefined;
+  try {
+    after = lookupMarket(await ctx.markets(venue, true), venue, req);
+  } catch {
+    throw e; // the venue's list did not load either: the first failure is the one to report
+  }
+  if (before && after?.id === before.id) {
+    throw e;
+  }
+  return doFetch(req, venue, ctx, signal);
+}
+
+/**
  * Fetches one series. Failures throw a VenueError (readable message); bad input throws a BtcFlowInputError. When
  * `signal` aborts, the call rejects with an AbortedError at once; the shared work stops only when no other caller
  * still waits for it (no new page request starts, the request in flight is aborted).
@@ -146,13 +176,15 @@ export function fetchSeries(req: SeriesRequest, ctx: ExchangeContext, signal?: A
   return ctx.jobs.run(
     key,
     (jobSignal) =>
-      doFetch(req, venue, ctx, jobSignal).catch((e: unknown) => {
-        if (e instanceof VenueError || e instanceof BtcFlowInputError || isAborted(e)) {
-          throw e;
-        }
-        const c = classifyError(e);
-        throw new VenueError(venue.id, c.kind, `${req.kind}: ${describeFailure(c, 1, ctx.options.timeoutMs)}`);
-      }),
+      doFetch(req, venue, ctx, jobSignal)
+        .catch((e: unknown) => retryOnRelisting(e, req, venue, ctx, jobSignal))
+        .catch((e: unknown) => {
+          if (e instanceof VenueError || e instanceof BtcFlowInputError || isAborted(e)) {
+            throw e;
+          }
+          const c = classifyError(e);
+          throw new VenueError(venue.id, c.kind, `${req.kind}: ${describeFailure(c, 1, ctx.options.timeoutMs)}`);
+        }),
     signal
   );
 }
@@ -195,6 +227,14 @@ export function retentionEdge(
     : { from: now - days * 86_400_000, what: `about ${days} days of funding history` };
 }
 
+/** The market a request reads: the fx symbol, else the venue's market of the asset (resolveMarket). */
+function lookupMarket(ex: CcxtExchange, venue: VenueSpec, req: SeriesRequest): CcxtMarket | undefined {
+  return req.kind === 'fx' ? ex.markets?.[venue.fx!.symbol] : resolveMarket(ex, venue, req.asset);
+}
+
+/** Failure kinds after which a stored market list is checked against the venue's (the market may be delisted). */
+const RELIST_KINDS = new Set(['unsupported', 'exchange', 'empty', 'malformed']);
+
 async function doFetch(
   req: SeriesRequest,
   venue: VenueSpec,
@@ -228,17 +268,20 @@ async function doFetch(
       `${req.kind}: the venue keeps only ${kept.what} (from ${isoDay(kept.from)}); the range ends before that, nothing asked`
     );
   }
-  const shared = await ctx.markets(venue);
+  let shared = await ctx.markets(venue);
   throwIfAborted(signal, `${venue.id} ${req.kind}`);
+  const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
+  const askable = !!symbolWanted || !(req.asset === 'USDT' && req.kind !== 'fx');
+  let market = askable ? lookupMarket(shared, venue, req) : undefined;
+  if (!market && askable && ctx.marketsAreStored(venue)) {
+    // the stored list (up to marketsMaxAgeMs old) may predate a new listing: load it again from the venue, once
+    shared = await ctx.markets(venue, true);
+    throwIfAborted(signal, `${venue.id} ${req.kind}`);
+    market = lookupMarket(shared, venue, req);
+  }
   await loadFetchClient(shared);
   // this job's requests follow its signal; the markets, throttle and hooks stay the shared instance's
   const ex = abortableView(shared, signal, gateFor(ctx, req.kind, signal));
-  const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
-  const market = symbolWanted
-    ? ex.markets?.[symbolWanted]
-    : req.asset === 'USDT' && req.kind !== 'fx'
-      ? undefined
-      : resolveMarket(ex, venue, req.asset);
   if (!market) {
     throw new VenueError(
       venue.id,

@@ -1,14 +1,19 @@
 /**
  * The browser's bar store: one IndexedDB database per data source uid and mirror URL (`btc-flow-cache|<uid>|<mirror>`),
  * with a store of series records and a small store of their sizes and last use, for the size cap (least recently
- * used series evicted first). Uses only the IndexedDB API (no Grafana, no Node), so jest runs it on fake-indexeddb.
+ * used series evicted first). Market lists are records of the same store under `markets|<ccxt id>` (same cap, same
+ * least-recently-used eviction). Uses only the IndexedDB API (no Grafana, no Node), so jest runs it on fake-indexeddb.
  */
 import {
   BarStore,
   checkStored,
+  checkStoredMarkets,
   DEFAULT_STORE_MAX_BYTES,
+  MARKETS_SCHEMA_VERSION,
+  marketsKey,
   recordBytes,
   STORE_SCHEMA_VERSION,
+  StoredMarkets,
   StoredSeries,
 } from './store';
 
@@ -89,27 +94,57 @@ export class IndexedDbStore implements BarStore {
   }
 
   async get(key: string): Promise<StoredSeries | undefined> {
+    return this.read(key, STORE_SCHEMA_VERSION, (x) => checkStored(key, x));
+  }
+
+  getMarkets(ccxtId: string): Promise<StoredMarkets | undefined> {
+    return this.read(marketsKey(ccxtId), MARKETS_SCHEMA_VERSION, (x) => checkStoredMarkets(ccxtId, x));
+  }
+
+  putMarkets(ccxtId: string, value: StoredMarkets): Promise<void> {
+    return this.write(marketsKey(ccxtId), value);
+  }
+
+  async deleteMarkets(ccxtId: string): Promise<void> {
+    const key = marketsKey(ccxtId);
     const db = await this.db();
     const tx = db.transaction([SERIES, META], 'readwrite');
-    const raw = (await req(tx.objectStore(SERIES).get(key))) as (StoredSeries & { key: string }) | undefined;
+    tx.objectStore(SERIES).delete(key);
+    tx.objectStore(META).delete(key);
+    await done(tx);
+  }
+
+  /** Reads a record: undefined when absent; deleted (undefined) when of another version; checked, and marked used. */
+  private async read<T extends StoredSeries | StoredMarkets>(
+    key: string,
+    version: number,
+    check: (x: unknown) => T
+  ): Promise<T | undefined> {
+    const db = await this.db();
+    const tx = db.transaction([SERIES, META], 'readwrite');
+    const raw = (await req(tx.objectStore(SERIES).get(key))) as { v?: unknown } | undefined;
     if (!raw) {
       await done(tx);
       return undefined;
     }
-    if (raw.v !== STORE_SCHEMA_VERSION) {
+    if (raw.v !== version) {
       tx.objectStore(SERIES).delete(key);
       tx.objectStore(META).delete(key);
       await done(tx);
       return undefined;
     }
-    const value = checkStored(key, raw);
+    const value = check(raw);
     const meta = (await req(tx.objectStore(META).get(key))) as MetaRecord | undefined;
     tx.objectStore(META).put({ key, bytes: meta?.bytes ?? recordBytes(value), usedAt: this.clock() });
     await done(tx);
     return value;
   }
 
-  async put(key: string, value: StoredSeries): Promise<void> {
+  put(key: string, value: StoredSeries): Promise<void> {
+    return this.write(key, value);
+  }
+
+  private async write(key: string, value: StoredSeries | StoredMarkets): Promise<void> {
     const db = await this.db();
     const bytes = recordBytes(value);
     const tx = db.transaction([SERIES, META], 'readwrite');
