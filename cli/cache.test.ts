@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockServer, type MockServer } from '../mock/server';
 import { CliIo, main } from './btc-flow';
-import { cacheSubdir, defaultCacheDir } from './fileStore';
+import { MARKETS_SCHEMA_VERSION, type StoredMarkets } from '../src/exchanges/store';
+import { cacheSubdir, defaultCacheDir, FileStore } from './fileStore';
 
 jest.setTimeout(180_000);
 
@@ -162,5 +163,27 @@ describe('btc-flow fetch with a cache folder', () => {
     expect(new Set(markets.map((e) => e.venue))).toEqual(new Set(['okx']));
     expect(dataRequests()).toBeLessThanOrEqual(bundleOf(b).series.length);
     expect(JSON.parse(readFileSync(join(sub, 'markets%7Cokx.json'), 'utf8')).markets.length).toBeGreaterThan(0);
+  });
+
+  it('FileStore market lists: read back as written; another version removed; a bad shape refused', async () => {
+    const folder = join(dir, 'fs');
+    const store = new FileStore(folder);
+    const list: StoredMarkets = {
+      v: MARKETS_SCHEMA_VERSION,
+      savedAt: 1_700_000_000_000,
+      markets: [{ id: 'BTCUSDT', symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', type: 'swap', info: {} }],
+      helpers: { marketsByAltname: {} },
+    };
+    await store.putMarkets('bybit', list);
+    expect(readdirSync(folder)).toEqual(['markets%7Cbybit.json']);
+    expect(await new FileStore(folder).getMarkets('bybit')).toEqual(list);
+    expect(await store.getMarkets('okx')).toBeUndefined();
+    writeFileSync(join(folder, 'markets%7Cokx.json'), JSON.stringify({ ...list, markets: [{ id: 'X' }] }));
+    await expect(store.getMarkets('okx')).rejects.toThrow(/stored market list okx: unreadable market/);
+    await store.putMarkets('bybit', { ...list, v: MARKETS_SCHEMA_VERSION + 1 });
+    expect(await store.getMarkets('bybit')).toBeUndefined();
+    expect(existsSync(join(folder, 'markets%7Cbybit.json'))).toBe(false);
+    await store.deleteMarkets('okx');
+    expect(readdirSync(folder)).toEqual([]);
   });
 });

@@ -84,6 +84,12 @@ type Resolved = typeof DEFAULT_EXCHANGE_OPTIONS & {
   onRequest?: ExchangeOptions['onRequest'];
 };
 
+/** A class's market load: the instance once its markets are set, and where they came from once loaded. */
+interface MarketLoad {
+  p: Promise<CcxtExchange>;
+  source?: 'store' | 'venue';
+}
+
 export class ExchangeContext {
   readonly options: Resolved;
   readonly cache: SeriesCache;
@@ -101,8 +107,8 @@ export class ExchangeContext {
   private active = 0;
   private seq = 0;
   private readonly waiting: Array<{ priority: number; seq: number; start: () => void }> = [];
-  /** Market loads per ccxt class; `source` is set once loaded: from the store, or from the venue. */
-  private readonly marketLoads = new Map<CcxtId, { p: Promise<CcxtExchange>; source?: 'store' | 'venue' }>();
+  /** Market loads per ccxt class. */
+  private readonly marketLoads = new Map<CcxtId, MarketLoad>();
 
   constructor(options: ExchangeOptions = {}) {
     const o = { ...DEFAULT_EXCHANGE_OPTIONS };
@@ -336,7 +342,8 @@ export class ExchangeContext {
     if (cur && !(refresh && cur.source === 'store')) {
       return cur.p;
     }
-    const entry: { p: Promise<CcxtExchange>; source?: 'store' | 'venue' } = { p: Promise.resolve(undefined!) };
+    // `source` is set when the load ends, for marketsAreStored; `p` right below
+    const entry = {} as MarketLoad;
     entry.p = (async () => {
       const ex = await this.instance(id);
       if (!refresh && (await this.marketsFromStore(ex, venue))) {

@@ -65,6 +65,7 @@ function marketRequests(): Record<string, number> {
   }
   return out;
 }
+const ccxtIds = [...new Set(VENUE_IDS.map((id) => VENUES.find((v) => v.id === id)!.ccxtId))];
 const reset = () => {
   mock.resetStats();
   loads = {};
