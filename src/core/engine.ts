@@ -7,11 +7,12 @@ import { buildEventsFromColumns, computeStates } from './signals';
 import { checkRange, dataSpan, makeBuckets, outputRange } from './stages/buckets';
 import { fxRates } from './stages/fx';
 import { fundingStage } from './stages/funding';
-import { seriesCoverage } from './stages/gaps';
+import { seriesCoverage, seriesGaps } from './stages/gaps';
 import { oiOfVenues, openInterest } from './stages/openInterest';
 import { emptyColumns, overflowNotes, venueColumns } from './stages/output';
 import { premiumColumn, spotPerpBaskets } from './stages/premium';
 import { pricesUsd } from './stages/prices';
+import { resampleSeries } from './stages/resample';
 import { groupSeries, makeLabels } from './stages/series';
 import { staleExclusions, staleGroup } from './stages/staleness';
 import { fmtDay } from './stages/text';
@@ -41,19 +42,30 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const notes: string[] = [];
   const series = bundle.series;
   const labels = makeLabels(series); // §1
-  const coverageRows = seriesCoverage(series, labels, notes); // §3 gaps
   const span = dataSpan(series); // §2
   if (span === null) {
-    return emptyColumns(tf, coverageRows, notes);
+    return emptyColumns(
+      tf,
+      seriesCoverage(
+        series,
+        labels,
+        series.map((s) => seriesGaps(s.points)),
+        notes
+      ),
+      notes
+    );
   }
   const grid = makeBuckets(span.tMin, span.tMax, tf);
   const { starts, ends, nb } = grid;
   const idx = groupSeries(series);
-  const fx = fxRates(series, idx.fx, labels, grid, notes); // §5
-  const prices = pricesUsd(series, idx.price, labels, grid, fx, opts, notes); // §3–§5
+  const resampled = resampleSeries(series, grid); // §3: one pass over each series' points, gaps included
+  const gapsOf = series.map((s, i) => resampled[i]?.gaps ?? seriesGaps(s.points));
+  const coverageRows = seriesCoverage(series, labels, gapsOf, notes); // §3 gaps
+  const fx = fxRates(series, idx.fx, labels, grid, resampled, notes); // §5
+  const prices = pricesUsd(series, idx.price, labels, grid, resampled, fx, opts, notes); // §3–§5
   const { spot, perp } = spotPerpBaskets(prices, opts, nb, notes); // §6
   const premium = premiumColumn(spot.value, perp.value, opts);
-  const oi = openInterest(series, idx.oi, idx.price, prices, perp.value, grid); // §7
+  const oi = openInterest(series, idx.oi, idx.price, prices, perp.value, grid, resampled); // §7
   const fund = fundingStage(series, idx.funding, oiOfVenues(series, idx.oi, oi.usdByVenue), opts, grid, notes); // §8
   const z = zscores(premium, oi.index, fund.linked, lookback); // §9
   const metrics = { premium, oiUsd: oi.sum, funding: fund.funding, fundingApr: fund.apr, ...z };

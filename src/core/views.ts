@@ -25,8 +25,9 @@ function venueRecord(
 /** What a bar's lazy `counts` and `venues` are built from: the call's columns, record templates and caches. */
 class BarSource {
   readonly venueTpl: Record<keyof BarVenues, Record<string, number | null>>;
-  readonly venues: Array<BarVenues | undefined>;
-  readonly counts: Array<BarCounts | undefined>;
+  /** Per-bar caches, allocated on first use (most callers read neither field). */
+  private venues: Array<BarVenues | undefined> | undefined;
+  private counts: Array<BarCounts | undefined> | undefined;
   private excludedByBar: Array<string[] | undefined> | undefined;
   constructor(readonly c: EngineColumns) {
     const template = (cols: Record<string, Float64Array>): Record<string, number | null> => {
@@ -42,11 +43,10 @@ class BarSource {
       oiUsd: template(c.venues.oiUsd),
       funding8h: template(c.venues.funding8h),
     };
-    this.venues = new Array(c.length);
-    this.counts = new Array(c.length);
   }
   venuesAt(i: number): BarVenues {
     const { c, venueTpl: t } = this;
+    this.venues ??= new Array(c.length);
     return (this.venues[i] ??= {
       spot: venueRecord(c.venues.spot, t.spot, i),
       perp: venueRecord(c.venues.perp, t.perp, i),
@@ -75,6 +75,7 @@ class BarSource {
   }
   countsAt(i: number): BarCounts {
     const k = this.c.counts;
+    this.counts ??= new Array(this.c.length);
     return (this.counts[i] ??= { spot: k.spot[i], perp: k.perp[i], oi: k.oi[i], funding: k.funding[i] });
   }
 }

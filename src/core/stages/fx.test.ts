@@ -3,7 +3,8 @@ import { H, t } from '../testutil';
 import { Series } from '../types';
 import { makeBuckets } from './buckets';
 import { fxCarry, fxRates } from './fx';
-import { Resampled } from './resample';
+import { newGaps } from './gaps';
+import { Resampled, resampleSeries } from './resample';
 
 const t0 = t('2024-01-01');
 
@@ -14,6 +15,7 @@ describe('fxCarry(resampled, inverse, nb)', () => {
     pts: [],
     vol: null,
     spacing: H,
+    gaps: newGaps(0, NaN),
   };
 
   it('carries the last rate and its time forward over bars without a point, unknown before the first', () => {
@@ -27,7 +29,7 @@ describe('fxCarry(resampled, inverse, nb)', () => {
   });
 });
 
-describe('fxRates(series, fxIdx, labels, grid, notes)', () => {
+describe('fxRates(series, fxIdx, labels, grid, resampled, notes)', () => {
   const grid = makeBuckets(t0, t0 + 2 * H, '1h');
   const fx = (venue: string, pair: string, v: number): Series => ({
     venue,
@@ -39,7 +41,7 @@ describe('fxRates(series, fxIdx, labels, grid, notes)', () => {
   it('keys X/USD and USD/X series by X, the first series of each currency winning', () => {
     const series = [fx('a', 'USDT/USD', 1.002), fx('b', 'usd/usdc', 1.25), fx('c', 'USDT/USD', 2)];
     const notes: string[] = [];
-    const m = fxRates(series, [0, 1, 2], ['a', 'b', 'c'], grid, notes);
+    const m = fxRates(series, [0, 1, 2], ['a', 'b', 'c'], grid, resampleSeries(series, grid), notes);
     expect([...m.keys()]).toEqual(['USDT', 'USDC']);
     expect(Array.from(m.get('USDT')!.rate)).toEqual([1.002, 1.002, 1.002]);
     expect(m.get('USDC')!.rate[2]).toBe(0.8);
@@ -48,7 +50,8 @@ describe('fxRates(series, fxIdx, labels, grid, notes)', () => {
 
   it('ignores a pair without USD, and USD/USD, with a notice', () => {
     const notes: string[] = [];
-    const m = fxRates([fx('a', 'EUR/USDT', 1.1), fx('b', 'USD/USD', 1)], [0, 1], ['a', 'b'], grid, notes);
+    const series = [fx('a', 'EUR/USDT', 1.1), fx('b', 'USD/USD', 1)];
+    const m = fxRates(series, [0, 1], ['a', 'b'], grid, resampleSeries(series, grid), notes);
     expect(m.size).toBe(0);
     expect(notes).toEqual([
       'fx series a EUR/USDT ignored: only X/USD or USD/X pairs convert prices',

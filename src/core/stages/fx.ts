@@ -1,7 +1,7 @@
 /** Stage "fx": per currency, the fx rate to USD carried forward per bar (docs/metrics.md §5 Stablecoin quotes). */
 import { FxSeries, Series } from '../types';
 import { Grid } from './buckets';
-import { resample, Resampled } from './resample';
+import { Resampled, ResampledSeries } from './resample';
 
 /** Stablecoins that may be used as USD when no fx series converts them (the coverage output says so). */
 export const STABLECOINS = ['USDT', 'USDC', 'BUSD', 'FDUSD', 'TUSD', 'DAI', 'USDP', 'PYUSD', 'USDE', 'USDD'];
@@ -34,14 +34,15 @@ export function fxCarry(r: Resampled, inverse: boolean, nb: number): { rate: Flo
 }
 
 /**
- * The fx rate of each currency (key: the non-USD side of an X/USD or USD/X pair, upper case). Other pairs and a
- * second series of a currency are ignored with a notice.
+ * The fx rate of each currency (key: the non-USD side of an X/USD or USD/X pair, upper case) from the fx series
+ * resampled in `resampled` (see resampleSeries). Other pairs and a second series of a currency are ignored with a notice.
  */
 export function fxRates(
   series: Series[],
   fxIdx: number[],
   labels: string[],
   grid: Grid,
+  resampled: ResampledSeries,
   notes: string[]
 ): Map<string, FxRate> {
   const fxByCcy = new Map<string, FxRate>();
@@ -57,7 +58,7 @@ export function fxRates(
       notes.push(`fx series ${labels[i]} ${s.pair} ignored: an earlier ${ccy}/USD series is used`);
       continue;
     }
-    const r = resample(s, grid, `fx${i}`);
+    const r = resampled[i]!;
     const { rate, time } = fxCarry(r, quote !== 'USD', grid.nb);
     fxByCcy.set(ccy, { rate, time, spacing: r.spacing, label: labels[i] });
   }

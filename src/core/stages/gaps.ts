@@ -6,47 +6,77 @@ import { fmtMinute, plural, spacingText } from './text';
 /** Gaps listed per series in the coverage (the count covers all of them). */
 export const MAX_LISTED_GAPS = 20;
 
-/**
- * Gaps inside a series against its usual spacing (median gap, see usualSpacingMs): consecutive points at least 1.5
- * spacings apart miss round(gap / spacing) − 1 points. One pass, no allocation unless there are gaps. Series with
- * fewer than 3 points have no usual spacing and no gaps.
- */
-export function seriesGaps(points: ReadonlyArray<readonly [number, number]>): {
+/** The gaps of one series: its usual spacing (null when it has none), missing points, listed gaps and gap count. */
+export interface SeriesGaps {
   spacingMs: number | null;
   missing: number;
   gaps: SeriesGap[];
   runs: number;
-} {
-  const n = points.length;
-  const spacing = n >= 3 ? usualSpacingMs(points) : NaN;
-  if (!(spacing > 0)) {
-    return { spacingMs: null, missing: 0, gaps: [], runs: 0 };
+}
+
+/**
+ * An empty gap tally for a series of `n` points whose usual spacing is `spacingMs` (see usualSpacingMs). Series with
+ * fewer than 3 points, or without a positive spacing, have no usual spacing (null) and no gaps.
+ */
+export function newGaps(n: number, spacingMs: number): SeriesGaps {
+  return { spacingMs: n >= 3 && spacingMs > 0 ? spacingMs : null, missing: 0, gaps: [], runs: 0 };
+}
+
+/** Smallest distance (ms) between consecutive points that is a gap: 1.5 usual spacings (NaN, never met, without one). */
+export function gapLimitMs(g: SeriesGaps): number {
+  return g.spacingMs === null ? NaN : 1.5 * g.spacingMs;
+}
+
+/** Adds the gap between consecutive points at `from` and `to` (at least gapLimitMs apart): round(gap / spacing) − 1 missing. */
+export function addGap(g: SeriesGaps, from: number, to: number): void {
+  const m = Math.round((to - from) / g.spacingMs!) - 1;
+  g.missing += m;
+  g.runs++;
+  if (g.gaps.length < MAX_LISTED_GAPS) {
+    g.gaps.push({ from, to, missing: m });
   }
-  const limit = 1.5 * spacing;
-  let missing = 0;
-  let runs = 0;
-  const gaps: SeriesGap[] = [];
+}
+
+/**
+ * Gaps inside a series against its usual spacing (median gap, see usualSpacingMs; pass it when known): consecutive
+ * points at least 1.5 spacings apart miss round(gap / spacing) − 1 points. One pass, no allocation unless there are
+ * gaps. Series with fewer than 3 points have no usual spacing and no gaps. The engine counts the gaps of the series it
+ * resamples in the resampling pass itself (resample.ts, with newGaps / gapLimitMs / addGap); this is the same count
+ * for the other series.
+ */
+export function seriesGaps(
+  points: ReadonlyArray<readonly [number, number]>,
+  spacingMs: number = points.length >= 3 ? usualSpacingMs(points) : NaN
+): SeriesGaps {
+  const n = points.length;
+  const g = newGaps(n, spacingMs);
+  const limit = gapLimitMs(g);
+  if (limit !== limit) {
+    return g;
+  }
   let prev = points[0][0];
   for (let i = 1; i < n; i++) {
     const t = points[i][0];
-    const d = t - prev;
-    if (d >= limit) {
-      const m = Math.round(d / spacing) - 1;
-      missing += m;
-      runs++;
-      if (gaps.length < MAX_LISTED_GAPS) {
-        gaps.push({ from: prev, to: t, missing: m });
-      }
+    if (t - prev >= limit) {
+      addGap(g, prev, t);
     }
     prev = t;
   }
-  return { spacingMs: spacing, missing, gaps, runs };
+  return g;
 }
 
-/** One coverage row per series (first, last, points, spacing, gaps); a `gaps:` notice per series that misses points. */
-export function seriesCoverage(series: Series[], labels: string[], notes: string[]): SeriesCoverage[] {
+/**
+ * One coverage row per series (first, last, points, spacing, gaps); a `gaps:` notice per series that misses points.
+ * `gapsOf[i]` are the gaps of series i (counted by seriesGaps, or while resampling it).
+ */
+export function seriesCoverage(
+  series: Series[],
+  labels: string[],
+  gapsOf: readonly SeriesGaps[],
+  notes: string[]
+): SeriesCoverage[] {
   return series.map((s, i) => {
-    const g = seriesGaps(s.points);
+    const g = gapsOf[i];
     if (g.missing > 0) {
       const shown = g.gaps
         .slice(0, 3)

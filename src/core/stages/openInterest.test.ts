@@ -4,6 +4,7 @@ import { Series } from '../types';
 import { makeBuckets } from './buckets';
 import { addKnown, countKnown, oiOfVenues, oiUsdColumn, openInterest } from './openInterest';
 import { PriceColumns } from './prices';
+import { resampleSeries } from './resample';
 
 const f = (xs: number[]) => Float64Array.from(xs);
 const t0 = t('2024-01-01');
@@ -30,7 +31,7 @@ describe('countKnown and addKnown', () => {
   });
 });
 
-describe('openInterest(series, oiIdx, priceIdx, prices, perpBasket, grid)', () => {
+describe('openInterest(series, oiIdx, priceIdx, prices, perpBasket, grid, resampled)', () => {
   const grid = makeBuckets(t0, t0 + H, '1h');
   const series: Series[] = [
     { venue: 'binanceusdm', kind: 'perp', quote: 'USD', points: [] },
@@ -48,7 +49,7 @@ describe('openInterest(series, oiIdx, priceIdx, prices, perpBasket, grid)', () =
   const prices = { usd: [f([100, 100])], spotK: [], perpK: [0] } as unknown as PriceColumns;
 
   it('sums the venues in USD and chain-links the index over the venues known at both bars', () => {
-    const oi = openInterest(series, [1, 2], [0], prices, f([100, 100]), grid);
+    const oi = openInterest(series, [1, 2], [0], prices, f([100, 100]), grid, resampleSeries(series, grid));
     expect(oi.usdByVenue.map((c) => Array.from(c))).toEqual([
       [1000, 2000],
       [500, NaN],

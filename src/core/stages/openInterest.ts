@@ -3,7 +3,7 @@ import { chainLinkedIndexF64 } from '../numeric';
 import { OpenInterestSeries, Series } from '../types';
 import { Grid } from './buckets';
 import { PriceColumns } from './prices';
-import { resample } from './resample';
+import { ResampledSeries } from './resample';
 import { applyNoStale, StaleMasks } from './staleness';
 
 /** Open interest on the grid, per OI series (in the order of `oiIdx`) and aggregated. */
@@ -76,8 +76,9 @@ export function addKnown(a: Float64Array, c: Float64Array): Float64Array {
 }
 
 /**
- * Every OI series resampled (last observation), checked by the no-stale rule among the OI series, converted to USD
- * with the venue's own perp close or the perp basket `perpBasket`, then summed and chain-linked.
+ * Every OI series (resampled in `resampled`: last observation, see resampleSeries) checked by the no-stale rule among
+ * the OI series, converted to USD with the venue's own perp close or the perp basket `perpBasket`, then summed and
+ * chain-linked.
  */
 export function openInterest(
   series: Series[],
@@ -85,10 +86,11 @@ export function openInterest(
   priceIdx: number[],
   prices: PriceColumns,
   perpBasket: Float64Array,
-  grid: Grid
+  grid: Grid,
+  resampled: ResampledSeries
 ): OpenInterestColumns {
   const nb = grid.nb;
-  const res = oiIdx.map((i, k) => resample(series[i], grid, `oi${k}`));
+  const res = oiIdx.map((i) => resampled[i]!);
   const mask = applyNoStale(res, nb, 'oi');
   const perpByVenue = new Map<string, number[]>();
   prices.perpK.forEach((k) => {

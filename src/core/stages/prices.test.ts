@@ -4,7 +4,8 @@ import { Series } from '../types';
 import { makeBuckets } from './buckets';
 import { fxRates } from './fx';
 import { convertPrices, pricesUsd } from './prices';
-import { Resampled } from './resample';
+import { newGaps } from './gaps';
+import { Resampled, resampleSeries } from './resample';
 
 const t0 = t('2024-01-01');
 
@@ -15,6 +16,7 @@ describe('convertPrices(resampled, fx, stable, nonUsd, out)', () => {
     pts: [],
     vol: null,
     spacing: H,
+    gaps: newGaps(0, NaN),
   };
   const fx = {
     rate: Float64Array.from([1.25, 1.25, 1.25, 1.25]),
@@ -48,7 +50,7 @@ describe('convertPrices(resampled, fx, stable, nonUsd, out)', () => {
   });
 });
 
-describe('pricesUsd(series, priceIdx, labels, grid, fx, opts, notes)', () => {
+describe('pricesUsd(series, priceIdx, labels, grid, resampled, fx, opts, notes)', () => {
   const grid = makeBuckets(t0, t0 + H, '1h');
   const price = (venue: string, kind: 'spot' | 'perp', quote: string, v: number): Series => ({
     venue,
@@ -66,11 +68,12 @@ describe('pricesUsd(series, priceIdx, labels, grid, fx, opts, notes)', () => {
     { venue: 'kraken', kind: 'fx', pair: 'USDT/USD', points: [[t0, 1.25]] },
   ];
   const labels = ['coinbase', 'bitpanda', 'binanceusdm', 'kraken'];
+  const resampled = resampleSeries(series, grid);
 
   it('converts with the fx series, leaves out a quote with no way to USD, and splits spot from perp', () => {
     const notes: string[] = [];
-    const fx = fxRates(series, [3], labels, grid, notes);
-    const p = pricesUsd(series, [0, 1, 2], labels, grid, fx, { stablecoinToUsd: true }, notes);
+    const fx = fxRates(series, [3], labels, grid, resampled, notes);
+    const p = pricesUsd(series, [0, 1, 2], labels, grid, resampled, fx, { stablecoinToUsd: true }, notes);
     expect(p.usd.map((c) => Array.from(c))).toEqual([
       [100, 100],
       [NaN, NaN],
@@ -84,8 +87,8 @@ describe('pricesUsd(series, priceIdx, labels, grid, fx, opts, notes)', () => {
 
   it('uses a stablecoin as USD when stablecoinToUsd is false, and says so', () => {
     const notes: string[] = [];
-    const fx = fxRates(series, [3], labels, grid, []);
-    const p = pricesUsd(series, [2], labels, grid, fx, { stablecoinToUsd: false }, notes);
+    const fx = fxRates(series, [3], labels, grid, resampled, []);
+    const p = pricesUsd(series, [2], labels, grid, resampled, fx, { stablecoinToUsd: false }, notes);
     expect(Array.from(p.usd[0])).toEqual([80, 80]);
     expect(p.unconverted).toEqual([{ label: 'binanceusdm', kind: 'perp', quote: 'USDT' }]);
     expect(notes).toEqual(['perp binanceusdm quoted in USDT used as USD: stablecoinToUsd is false']);
@@ -93,7 +96,7 @@ describe('pricesUsd(series, priceIdx, labels, grid, fx, opts, notes)', () => {
 
   it('uses a stablecoin as USD when no fx series exists, and says so', () => {
     const notes: string[] = [];
-    pricesUsd(series, [2], labels, grid, new Map(), { stablecoinToUsd: true }, notes);
+    pricesUsd(series, [2], labels, grid, resampleSeries(series, grid), new Map(), { stablecoinToUsd: true }, notes);
     expect(notes).toEqual(['perp binanceusdm quoted in USDT used as USD: no USDT/USD fx series in the input']);
   });
 });

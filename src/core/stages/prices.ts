@@ -3,7 +3,7 @@ import { EngineOptions } from '../options';
 import { PriceSeries, Series, UnconvertedQuote } from '../types';
 import { Grid } from './buckets';
 import { FxRate, STABLECOINS } from './fx';
-import { resample, Resampled } from './resample';
+import { Resampled, ResampledSeries } from './resample';
 import { applyNoStale, StaleMasks } from './staleness';
 
 /** The price series on the grid, in the order of their indexes in `priceIdx`. */
@@ -65,20 +65,22 @@ export function convertPrices(
 }
 
 /**
- * Every spot and perp series resampled, checked by the no-stale rule (one group) and converted to USD; a quote with
- * no way to USD is left out, and a quote used as USD is listed in `unconverted`, each with a notice.
+ * Every spot and perp series (resampled in `resampled`, see resampleSeries) checked by the no-stale rule (one group)
+ * and converted to USD; a quote with no way to USD is left out, and a quote used as USD is listed in `unconverted`,
+ * each with a notice.
  */
 export function pricesUsd(
   series: Series[],
   priceIdx: number[],
   labels: string[],
   grid: Grid,
+  resampled: ResampledSeries,
   fxByCcy: Map<string, FxRate>,
   opts: Pick<EngineOptions, 'stablecoinToUsd'>,
   notes: string[]
 ): PriceColumns {
   const nb = grid.nb;
-  const res = priceIdx.map((i, k) => resample(series[i], grid, `price${k}`));
+  const res = priceIdx.map((i) => resampled[i]!);
   const mask = applyNoStale(res, nb, 'price');
   const usd: Float64Array[] = [];
   const unconverted: UnconvertedQuote[] = [];

@@ -1,8 +1,9 @@
 /** @jest-environment node */
-import { H, t } from '../testutil';
+import { H, prng, t } from '../testutil';
 import { Series } from '../types';
 import { makeBuckets } from './buckets';
-import { lastIndexBuckets, lastIndexFixed, resample, volumeSums } from './resample';
+import { seriesGaps } from './gaps';
+import { lastIndexBuckets, lastIndexFixed, resample, resampleSeries, volumeSums } from './resample';
 
 const t0 = t('2024-01-01T00:00');
 const pts: Array<[number, number]> = [
@@ -19,6 +20,31 @@ describe('lastIndexFixed(points, first, ms, nb, key)', () => {
     const [val, time] = lastIndexFixed(pts, t0, H, 3, 'test:fixed');
     expect(nan(val)).toEqual([11, null, 12]);
     expect(nan(time)).toEqual([t0 + 0.5 * H, null, t0 + 2 * H + 600_000]);
+  });
+
+  it('agrees with a bucket found by division for every point, on dense, boundary and skipping points', () => {
+    // whole-ms times at bucket starts, just before bucket ends, and jumps of 0–3 buckets (seeded)
+    const r = prng(7);
+    const points: Array<[number, number]> = [];
+    let tm = t0 - 2 * H;
+    for (let i = 0; i < 500; i++) {
+      const step = [1, H - 1, H, 2 * H, 2 * H + 1, 3 * H][Math.floor(r() * 6)];
+      tm += step;
+      points.push([tm, i]);
+    }
+    const nb = 300;
+    const refVal: Array<number | null> = new Array(nb).fill(null);
+    const refTime: Array<number | null> = new Array(nb).fill(null);
+    for (const [tp, v] of points) {
+      const b = Math.floor((tp - t0) / H);
+      if (b >= 0 && b < nb) {
+        refVal[b] = v;
+        refTime[b] = tp;
+      }
+    }
+    const [val, time] = lastIndexFixed(points, t0, H, nb, 'test:fixed3');
+    expect(nan(val)).toEqual(refVal);
+    expect(nan(time)).toEqual(refTime);
   });
 
   it('writes every bar even when no point falls in the grid', () => {
@@ -89,5 +115,52 @@ describe('resample(series, grid, key)', () => {
       ],
     };
     expect(nan(resample(s, g, 'test:r4').val)).toEqual([2, 3]);
+  });
+});
+
+describe('the gaps counted while resampling', () => {
+  // hourly points with 3 missing after 03:00 (03:00 → 07:00) and 1 after 08:00 (08:00 → 09:36: round(1.6) − 1),
+  // before the grid, inside it and after it: gaps are counted over the whole series, not only inside the grid
+  const hours = [-3, -2, -1, 0, 1, 2, 3, 7, 8, 9.6, 10.6, 11.6, 40, 41];
+  const s: Series = { venue: 'a', kind: 'spot', quote: 'USD', points: hours.map((h) => [t0 + h * H, h]) };
+  const expected = {
+    spacingMs: H,
+    missing: 3 + 1 + 27, // 11.6 → 40: round(28.4) − 1 = 27
+    runs: 3,
+    gaps: [
+      { from: t0 + 3 * H, to: t0 + 7 * H, missing: 3 },
+      { from: t0 + 8 * H, to: t0 + 9.6 * H, missing: 1 },
+      { from: t0 + 11.6 * H, to: t0 + 40 * H, missing: 27 },
+    ],
+  };
+
+  it('are the gaps seriesGaps finds, on a fixed-width grid and on calendar months', () => {
+    expect(seriesGaps(s.points)).toEqual(expected);
+    expect(resample(s, makeBuckets(t0, t0 + 12 * H, '1h'), 'test:g1').gaps).toEqual(expected);
+    expect(resample(s, makeBuckets(t0, t0 + 12 * H, '1M'), 'test:g2').gaps).toEqual(expected);
+  });
+
+  it('are none for a series of fewer than 3 points (no usual spacing), as in seriesGaps', () => {
+    const two: Series = { ...s, points: [s.points[0], s.points[12]] };
+    const g = resample(two, makeBuckets(t0, t0 + 12 * H, '1h'), 'test:g3').gaps;
+    expect(g).toEqual({ spacingMs: null, missing: 0, gaps: [], runs: 0 });
+    expect(g).toEqual(seriesGaps(two.points));
+  });
+});
+
+describe('resampleSeries(series, grid)', () => {
+  it('resamples every series but funding, by series index', () => {
+    const grid = makeBuckets(t0, t0 + 2 * H, '1h');
+    const series: Series[] = [
+      { venue: 'a', kind: 'funding', intervalHours: 8, points: [[t0, 0.0001]] },
+      { venue: 'a', kind: 'perp', quote: 'USD', points: pts },
+      { venue: 'a', kind: 'openInterest', unit: 'usd', points: [[t0 + H, 7]] },
+      { venue: 'k', kind: 'fx', pair: 'USDT/USD', points: [[t0, 1]] },
+    ];
+    const r = resampleSeries(series, grid);
+    expect(r[0]).toBeUndefined();
+    expect(nan(r[1]!.val)).toEqual([11, null, 12]);
+    expect(nan(r[2]!.val)).toEqual([null, 7, null]);
+    expect(nan(r[3]!.val)).toEqual([1, null, null]);
   });
 });

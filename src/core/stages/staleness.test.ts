@@ -1,5 +1,6 @@
 /** @jest-environment node */
 import { D, H, t } from '../testutil';
+import { newGaps } from './gaps';
 import { Resampled } from './resample';
 import { applyNoStale, staleExclusions, staleGroup } from './staleness';
 
@@ -10,6 +11,7 @@ const res = (time: number[], val: number[], spacing: number): Resampled => ({
   pts: [],
   vol: null,
   spacing,
+  gaps: newGaps(0, NaN),
 });
 
 describe('applyNoStale(group, nb, key)', () => {

@@ -22,6 +22,27 @@ export function zscores(
   };
 }
 
+/** Whether any value of `col` in [i0, i1) is known (stops at the first). */
+function anyKnown(col: Float64Array, i0: number, i1: number): boolean {
+  for (let b = i0; b < i1; b++) {
+    if (col[b] === col[b]) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Number of known values of `col` in [0, i1). */
+function countKnownUpTo(col: Float64Array, i1: number): number {
+  let n = 0;
+  for (let b = 0; b < i1; b++) {
+    if (col[b] === col[b]) {
+      n++;
+    }
+  }
+  return n;
+}
+
 /**
  * "The lookback is longer than the data": for each metric that has values up to the last output bar but no z-score on
  * any output bar because fewer than `lookback` values exist, one note (the states that need the z-score cannot occur).
@@ -34,19 +55,11 @@ export function lookbackNotes(
 ): string[] {
   const short: string[] = [];
   for (const [name, values, z] of metrics) {
-    let known = 0;
-    for (let b = 0; b < i1; b++) {
-      if (values[b] === values[b]) {
-        known++;
-      }
+    if (anyKnown(z, i0, i1)) {
+      continue; // the usual case, found at the first z-score once the window has filled
     }
-    let zKnown = 0;
-    for (let b = i0; b < i1; b++) {
-      if (z[b] === z[b]) {
-        zKnown++;
-      }
-    }
-    if (known > 0 && zKnown === 0 && known < lookback) {
+    const known = countKnownUpTo(values, i1);
+    if (known > 0 && known < lookback) {
       short.push(`${name} has ${known}`);
     }
   }
