@@ -7,7 +7,7 @@
  *
  * Run alone: `npx tsx bench/recorder-postgres.ts`; in the suite: `npm run bench`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { havePostgres, startTestPostgres } from '../recorder/store/pgtest';
 import { openPostgresStore, type PostgresStore } from '../recorder/store/postgres';
 import { openSqliteStore } from '../recorder/store/sqlite';
 import type { RecorderStore, SeriesKey } from '../recorder/store/types';
+import { apiReads, startApi } from './recorder-api';
 import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function storeFigures(store: RecorderStore, keys: SeriesKey[]) {
@@ -35,65 +36,6 @@ async function storeFigures(store: RecorderStore, keys: SeriesKey[]) {
     best = Math.min(best, Number(process.hrtime.bigint() - s) / 1e6);
   }
   return { points, insertPerSec: Math.round(points / insertSecs), read, readMs: best };
-}
-
-async function startApi(db: string): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(__dirname, 'recorder-postgres-api.ts'), db, String(T0 + YEAR_H * H)],
-    { cwd: join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] }
-  );
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /URL (\S+)/.exec(buf);
-      if (m) {
-        resolve({ url: m[1], proc });
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`API process exited (${code})`)));
-  });
-}
-
-/** Bundle reads per second over `ms` with `concurrency` clients spread over the API processes. */
-async function apiReads(urls: string[], ms: number, concurrency = 3): Promise<number> {
-  const q = `/api/v1/bundle?asset=BTC&timeframe=1h&from=${T0 + (YEAR_H - 7 * 24) * H}&to=${T0 + YEAR_H * H - 1}`;
-  // warm-up
-  for (const u of urls) {
-    const r = await fetch(u + q);
-    if (r.status !== 200) {
-      throw new Error(`bundle read: HTTP ${r.status}`);
-    }
-    await r.text();
-  }
-  let n = 0;
-  let failed = 0;
-  let lastError = '';
-  const end = Date.now() + ms;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, c) => {
-      while (Date.now() < end) {
-        try {
-          const r = await fetch(urls[(c + n) % urls.length] + q);
-          await r.text();
-          if (r.status === 200) {
-            n++;
-          } else {
-            failed++;
-          }
-        } catch (e) {
-          failed++;
-          lastError = String((e as { cause?: unknown }).cause ?? e);
-        }
-      }
-    })
-  );
-  if (failed > n / 20) {
-    throw new Error(`bundle reads: ${failed} failed of ${n + failed} (${lastError})`);
-  }
-  return n / ((Date.now() - started) / 1000);
 }
 
 export async function benchRecorderPostgres(): Promise<Record<string, number | string>> {

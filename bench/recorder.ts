@@ -1,7 +1,7 @@
 /**
- * Recorder benchmark: the SQLite store (insert rate, reading one year of hourly bars for 30 series, bytes per point)
- * and the run loop's steady state against the in-process mock exchange on a simulated clock (BTC and ETH at 1h and
- * 1d, every default venue): requests per series per bar after the fill, and the process RSS (recorder, ccxt and the
+ * Recorder benchmark: the SQLite store (insert rate, reading one year of hourly bars for 30 series, bytes per point,
+ * listSeries, API reads/s of a read-only API process on the file) and the run loop's steady state against the
+ * in-process mock exchange on a simulated clock (BTC and ETH at 1h and 1d, every default venue): requests per series per bar after the fill, and the process RSS (recorder, ccxt and the
  * mock together: an upper bound for the recorder alone).
  *
  * Targets: insert ≥ 300k points/s; 30 series × 1 year of 1h read ≤ 100 ms; steady state ≤ 1 request per series per
@@ -17,6 +17,7 @@ import { setSimNow } from '../mock/market';
 import { startMockServer } from '../mock/server';
 import { bundleFromStore } from '../recorder/bundle';
 import { openSqliteStore } from '../recorder/store/sqlite';
+import { apiReads, startApi } from './recorder-api';
 import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function benchStore(dir: string): Promise<Record<string, number>> {
@@ -68,8 +69,27 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     });
     bundleMs = Math.min(bundleMs, Number(process.hrtime.bigint() - s) / 1e6);
   }
+  // listSeries (what /api/v1/series, /api/v1/health and `status` read), best of 5
+  let listMs = Infinity;
+  for (let rep = 0; rep < 5; rep++) {
+    const s = process.hrtime.bigint();
+    await store.listSeries();
+    listMs = Math.min(listMs, Number(process.hrtime.bigint() - s) / 1e6);
+  }
   await store.close(); // checkpoints the WAL into the file
   const bytes = statSync(file).size;
+  // API reads/s from one read-only API process on the file, 3 concurrent clients
+  const api = await startApi(file);
+  let bundleReads: number;
+  let seriesReads: number;
+  let healthReads: number;
+  try {
+    bundleReads = await apiReads([api.url], 3000);
+    seriesReads = await apiReads([api.url], 3000, 3, '/api/v1/series');
+    healthReads = await apiReads([api.url], 3000, 3, '/api/v1/health');
+  } finally {
+    api.proc.kill('SIGTERM');
+  }
   return {
     'store insert points': points,
     'store insert points/s, wall (target >= 300000)': Math.round(points / insertSecs),
@@ -81,6 +101,10 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     'store read 30 series x 1 year 1h, ms CPU (shared machine)': Number(bestCpu.toFixed(1)),
     'bundle BTC 1h 1 year from store, ms': Number(bundleMs.toFixed(1)),
     'store file MB per million points': Number((((bytes / points) * 1e6) / 1e6).toFixed(1)),
+    'store listSeries (30 series, 1,051,200 points), ms': Number(listMs.toFixed(2)),
+    'API bundle reads/s (BTC 1h 7 days), 1 process, 3 clients': Number(bundleReads.toFixed(1)),
+    'API /api/v1/series reads/s': Number(seriesReads.toFixed(1)),
+    'API /api/v1/health reads/s': Number(healthReads.toFixed(1)),
   };
 }
 

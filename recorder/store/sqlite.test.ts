@@ -9,7 +9,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeContract } from './contract';
 import { openSqliteStore, SQLITE_SCHEMA_VERSION, SqliteStore } from './sqlite';
-import type { RecorderStore } from './types';
+import { prng } from '../../src/core/testutil';
+import type { PointSource, RecorderStore, SeriesKey, SeriesSummary } from './types';
+
+/** listSeries' figures counted directly from the points table, by a second connection: the reference. */
+function directSummaries(file: string): Array<Omit<SeriesSummary, 'meta'>> {
+  const db = new Database(file, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT asset, venue, kind, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS count,
+           count(*) FILTER (WHERE source = 1) AS rest, count(*) FILTER (WHERE source = 2) AS archive,
+           count(*) FILTER (WHERE source = 3) AS import, max(written_at) AS lastWrittenAt
+         FROM points GROUP BY asset, venue, kind, timeframe ORDER BY asset, venue, kind, timeframe`
+      )
+      .all() as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      asset: r.asset as string,
+      venue: r.venue as string,
+      kind: r.kind as SeriesKey['kind'],
+      timeframe: r.timeframe as SeriesKey['timeframe'],
+      first: r.first as number,
+      last: r.last as number,
+      count: r.count as number,
+      bySource: { rest: r.rest as number, archive: r.archive as number, import: r.import as number },
+      lastWrittenAt: r.lastWrittenAt as number,
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+const withoutMeta = (list: SeriesSummary[]) => list.map(({ meta: _meta, ...rest }) => rest);
 
 let dir: string;
 let n = 0;
@@ -98,5 +129,137 @@ describe('sqlite specifics', () => {
     );
     await expect(openSqliteStore(text)).rejects.toThrow(/not a recorder database|cannot open database/);
     await expect(openSqliteStore(join(dir, 'missing.db'), { readonly: true })).rejects.toThrow(/cannot open database/);
+  });
+
+  it('keeps the per-series summary equal to direct counts through mixed upserts, overwrites, no-op rewrites and deletes', async () => {
+    const file = join(dir, 'summary.db');
+    const s = await openSqliteStore(file);
+    const H = 3_600_000;
+    const keys: SeriesKey[] = [
+      { asset: 'BTC', venue: 'binanceusdm', kind: 'openInterest', timeframe: '1h' },
+      { asset: 'BTC', venue: 'binance', kind: 'spot', timeframe: '1h' },
+      { asset: 'ETH', venue: 'okx', kind: 'funding', timeframe: '*' },
+    ];
+    const sources: PointSource[] = ['rest', 'archive', 'import'];
+    const rnd = prng(11);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
+    let clock = 1_000;
+    // the last batch written, unless it held one time twice (then a rerun re-applies both values)
+    let last: [Parameters<typeof s.write>[0], number] | null = null;
+    for (let step = 0; step < 120; step++) {
+      const key = pick(keys);
+      const source = pick(sources);
+      // hours 0..199: batches overlap earlier ones (overwrites, REST over archive, archive beside REST)
+      const start = Math.floor(rnd() * 180);
+      const len = 1 + Math.floor(rnd() * 40);
+      const points = Array.from({ length: len }, (_, i) => ({
+        ts: (start + i) * H,
+        // few distinct values so that many rewrites are no-ops
+        value: 1 + Math.floor(rnd() * 3),
+        volume: key.kind === 'spot' ? 10 : null,
+      }));
+      if (rnd() < 0.2) {
+        points.reverse(); // out of order
+      }
+      const twice = rnd() < 0.2;
+      if (twice) {
+        points.push({ ...points[0], value: points[0].value + 1 }); // one time twice in a batch
+      }
+      // mostly later write times, sometimes an older one (as `copy` writes the source's write times)
+      clock += rnd() < 0.15 ? -Math.floor(rnd() * 500) : 1 + Math.floor(rnd() * 100);
+      if (last && rnd() < 0.3) {
+        // the same batch again: changes nothing
+        expect(await s.write(last[0], last[1])).toBe(0);
+      } else {
+        const batch = [{ key, source, points }];
+        await s.write(batch, clock);
+        last = twice ? null : [batch, clock];
+      }
+      if (step % 40 === 39) {
+        // a trim by hand (docs: retention), beside the store
+        const db = new Database(file);
+        db.prepare('DELETE FROM points WHERE kind = ? AND ts < ?').run(key.kind, 20 * H);
+        db.close();
+        last = null;
+      }
+      if (step % 10 === 9) {
+        // a read-only reader (status, export) sees the same as the writer and the direct counts
+        const ro = await openSqliteStore(file, { readonly: true });
+        expect(withoutMeta(await ro.listSeries())).toEqual(directSummaries(file));
+        await ro.close();
+        expect(withoutMeta(await s.listSeries())).toEqual(directSummaries(file));
+      }
+    }
+    const direct = directSummaries(file);
+    expect(direct.length).toBe(3);
+    expect(direct.every((d) => d.bySource.rest > 0 && d.bySource.archive > 0 && d.bySource.import > 0)).toBe(true);
+    expect(withoutMeta(await s.listSeries())).toEqual(direct);
+    expect(withoutMeta(await s.listSeries({ asset: 'ETH' }))).toEqual(direct.filter((d) => d.asset === 'ETH'));
+    // an older write time over every row of the latest write (as `copy` does): the last write time goes back
+    const k0 = keys[0];
+    const all = await s.readPoints(k0, 0, 1e15);
+    await s.write([{ key: k0, source: 'import', points: all.map((p) => ({ ts: p.ts, value: p.value + 100 })) }], 5);
+    expect(directSummaries(file).find((d) => d.venue === k0.venue)?.lastWrittenAt).toBe(5);
+    expect(withoutMeta(await s.listSeries())).toEqual(directSummaries(file));
+    // every point of one series deleted by hand: the series leaves the list
+    const beforeDelete = directSummaries(file);
+    const db = new Database(file);
+    db.prepare("DELETE FROM points WHERE asset = 'ETH'").run();
+    db.close();
+    expect(withoutMeta(await s.listSeries())).toEqual(beforeDelete.filter((d) => d.asset !== 'ETH'));
+    expect(withoutMeta(await s.listSeries())).toEqual(directSummaries(file));
+    await s.close();
+  });
+
+  it('builds the summary of a version-2 database when it opens it', async () => {
+    const file = join(dir, 'v2.db');
+    const old = await openSqliteStore(file, { targetVersion: 2 });
+    const K = { asset: 'BTC', venue: 'bybit', kind: 'perp', timeframe: '4h' } as const;
+    const F = { asset: 'BTC', venue: 'bybit', kind: 'funding', timeframe: '*' } as const;
+    await old.write([{ key: K, source: 'archive', points: [1, 2, 3].map((i) => ({ ts: i * 1000, value: i })) }], 50);
+    await old.write([{ key: K, source: 'rest', points: [{ ts: 2000, value: 9 }] }], 60);
+    await old.write([{ key: F, source: 'import', points: [{ ts: 7, value: 0.1 }] }], 40);
+    await old.close();
+    const s = await openSqliteStore(file);
+    expect(await s.schemaVersion()).toBe(SQLITE_SCHEMA_VERSION);
+    const list = withoutMeta(await s.listSeries());
+    expect(list).toEqual(directSummaries(file));
+    expect(list).toEqual([
+      {
+        ...F,
+        first: 7,
+        last: 7,
+        count: 1,
+        bySource: { rest: 0, archive: 0, import: 1 },
+        lastWrittenAt: 40,
+      },
+      {
+        ...K,
+        first: 1000,
+        last: 3000,
+        count: 3,
+        bySource: { rest: 1, archive: 2, import: 0 },
+        lastWrittenAt: 60,
+      },
+    ]);
+    // and it is kept from then on
+    await s.write([{ key: K, source: 'rest', points: [{ ts: 4000, value: 4 }] }], 70);
+    expect(withoutMeta(await s.listSeries({ asset: 'BTC' }))[1]).toMatchObject({
+      count: 4,
+      last: 4000,
+      lastWrittenAt: 70,
+    });
+    // a new series whose first batch holds one time twice (two writes of one row) and out of order
+    const S = { asset: 'SOL', venue: 'bybit', kind: 'perp', timeframe: '4h' } as const;
+    const dup = [3000, 1000, 3000].map((ts, i) => ({ ts, value: i }));
+    expect(await s.write([{ key: S, source: 'rest', points: dup }], 80)).toBe(3);
+    expect(withoutMeta(await s.listSeries({ asset: 'SOL' }))).toEqual(
+      directSummaries(file).filter((d) => d.asset === 'SOL')
+    );
+    expect((await s.listSeries({ asset: 'SOL' }))[0].count).toBe(2);
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM series_summary').get()).toEqual({ n: 3 });
+    db.close();
+    await s.close();
   });
 });

@@ -56,6 +56,26 @@ export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: stri
         fetched_at INTEGER NOT NULL
       ) WITHOUT ROWID;`,
   },
+  {
+    version: 3,
+    what: 'a per-series summary (first, last, count, per-source counts, last write) kept by every write',
+    sql: `
+      CREATE TABLE series_summary (
+        asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL,
+        first_ts INTEGER, last_ts INTEGER, n INTEGER NOT NULL, n_rest INTEGER NOT NULL, n_archive INTEGER NOT NULL,
+        n_import INTEGER NOT NULL, last_written INTEGER, dirty INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (asset, venue, kind, timeframe)
+      ) WITHOUT ROWID;
+      INSERT INTO series_summary (asset, venue, kind, timeframe, first_ts, last_ts, n, n_rest, n_archive, n_import,
+                                  last_written, dirty)
+        SELECT asset, venue, kind, timeframe, min(ts), max(ts), count(*), sum(source = 1), sum(source = 2),
+               sum(source = 3), max(written_at), 0
+        FROM points GROUP BY asset, venue, kind, timeframe;
+      CREATE TRIGGER points_deleted AFTER DELETE ON points BEGIN
+        UPDATE series_summary SET dirty = 1
+        WHERE asset = old.asset AND venue = old.venue AND kind = old.kind AND timeframe = old.timeframe AND dirty = 0;
+      END;`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
@@ -73,17 +93,23 @@ const ARCHIVE_ROW = '(?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)';
 /** Rows per multi-row upsert statement (one statement per row costs about twice the CPU). */
 const ROWS_PER_STATEMENT = 32;
 const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as const;
+/** count, rest, archive, import, min(ts), max(ts) of a span of one series (the sums are null over no rows). */
+type RangeRow = [number, number | null, number | null, number | null, number | null, number | null];
 
 export class SqliteStore implements RecorderStore {
   readonly backend = 'sqlite';
   private readonly db: Database.Database;
   private readonly stmts: Record<string, Database.Statement>;
   private closed = false;
+  private readonly readonly: boolean;
+  /** The database has `series_summary` (schema 3+; tests keep older versions to test the upgrade). */
+  private hasSummary = false;
 
   constructor(
     readonly file: string,
     opts: SqliteStoreOptions = {}
   ) {
+    this.readonly = Boolean(opts.readonly);
     try {
       this.db = new Database(file, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly) });
     } catch (e) {
@@ -101,6 +127,7 @@ export class SqliteStore implements RecorderStore {
       this.db.pragma('cache_size = -32768'); // 32 MB of page cache
     }
     this.db.pragma('busy_timeout = 5000');
+    this.hasSummary = Number(this.db.pragma('user_version', { simple: true })) >= 3;
     this.stmts = this.prepare();
   }
 
@@ -196,14 +223,29 @@ export class SqliteStore implements RecorderStore {
       coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = ?`,
       coverageInsert:
         'INSERT INTO coverage (asset, venue, kind, timeframe, source, from_ts, to_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      summary: `SELECT asset, venue, kind, timeframe, min(ts) AS first, max(ts) AS last, count(*) AS n,
-                sum(source = 1) AS rest, sum(source = 2) AS archive, sum(source = 3) AS import,
-                max(written_at) AS written
-         FROM points WHERE (? IS NULL OR asset = ?) GROUP BY asset, venue, kind, timeframe
-         ORDER BY asset, venue, kind, timeframe`,
       keys: 'SELECT asset, venue, kind, timeframe FROM series WHERE (? IS NULL OR asset = ?) ORDER BY asset, venue, kind, timeframe',
       allMeta:
         'SELECT asset, venue, kind, timeframe, quote, unit, interval_hours, pair, symbol FROM series WHERE (? IS NULL OR asset = ?)',
+      rangeSummary: `SELECT count(*), sum(source = 1), sum(source = 2), sum(source = 3), min(ts), max(ts)
+         FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts <= ?`,
+      summaryAdd: `INSERT INTO series_summary (asset, venue, kind, timeframe, first_ts, last_ts, n, n_rest, n_archive,
+                                               n_import, last_written, dirty)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         ON CONFLICT (asset, venue, kind, timeframe) DO UPDATE SET
+           first_ts = min(coalesce(series_summary.first_ts, excluded.first_ts), excluded.first_ts),
+           last_ts = max(coalesce(series_summary.last_ts, excluded.last_ts), excluded.last_ts),
+           n = series_summary.n + excluded.n, n_rest = series_summary.n_rest + excluded.n_rest,
+           n_archive = series_summary.n_archive + excluded.n_archive,
+           n_import = series_summary.n_import + excluded.n_import,
+           last_written = max(coalesce(series_summary.last_written, excluded.last_written), excluded.last_written),
+           dirty = series_summary.dirty OR excluded.last_written < series_summary.last_written`,
+      summaryDirty: `SELECT asset, venue, kind, timeframe FROM series_summary WHERE dirty = 1 AND (? IS NULL OR asset = ?)`,
+      summarySet: `UPDATE series_summary SET first_ts = ?, last_ts = ?, n = ?, n_rest = ?, n_archive = ?, n_import = ?,
+           last_written = ?, dirty = 0 WHERE ${KEY_WHERE}`,
+      summaryDrop: `DELETE FROM series_summary WHERE ${KEY_WHERE}`,
+      summaryList: `SELECT asset, venue, kind, timeframe, first_ts AS first, last_ts AS last, n, n_rest AS rest,
+                n_archive AS archive, n_import AS import, last_written AS written
+         FROM series_summary WHERE (? IS NULL OR asset = ?) AND n > 0 ORDER BY asset, venue, kind, timeframe`,
       keySummary: `SELECT min(ts) AS first, max(ts) AS last, count(*) AS n,
                 sum(source = 1) AS rest, sum(source = 2) AS archive, sum(source = 3) AS import,
                 max(written_at) AS written
@@ -278,17 +320,55 @@ export class SqliteStore implements RecorderStore {
             ? [k.asset, k.venue, k.kind, k.timeframe, p.ts, p.value, p.volume ?? null, writtenAt]
             : [k.asset, k.venue, k.kind, k.timeframe, p.ts, p.value, p.volume ?? null, code, writtenAt, p.open ? 1 : 0];
         const pts = w.points;
+        // the series summary moves by what changed in [lo, hi], the batch's time span (points are never deleted
+        // by a write): its counts before and after the upserts
+        let lo = Infinity;
+        let hi = -Infinity;
+        let increasing = true;
+        for (let j = 0; j < pts.length; j++) {
+          const t = pts[j].ts;
+          lo = t < lo ? t : lo;
+          hi = t > hi ? t : hi;
+          increasing &&= j === 0 || t > pts[j - 1].ts;
+        }
+        const before = pts.length ? (s.rangeSummary.raw(true).get(...keyArgs(k), lo, hi) as RangeRow) : null;
+        let seriesChanges = 0;
         let i = 0;
         for (; i + ROWS_PER_STATEMENT <= pts.length; i += ROWS_PER_STATEMENT) {
           const all: unknown[] = [];
           for (let j = i; j < i + ROWS_PER_STATEMENT; j++) {
             all.push(...args(pts[j]));
           }
-          changes += multi.run(...all).changes;
+          seriesChanges += multi.run(...all).changes;
         }
         for (; i < pts.length; i++) {
-          changes += single.run(...args(pts[i])).changes;
+          seriesChanges += single.run(...args(pts[i])).changes;
         }
+        if (before && seriesChanges > 0 && this.hasSummary) {
+          // a span that held nothing, written with distinct times: every point is a new row of this source
+          const after: RangeRow =
+            before[0] === 0 && increasing
+              ? [
+                  pts.length,
+                  code === 1 ? pts.length : 0,
+                  code === 2 ? pts.length : 0,
+                  code === 3 ? pts.length : 0,
+                  lo,
+                  hi,
+                ]
+              : (s.rangeSummary.raw(true).get(...keyArgs(k), lo, hi) as RangeRow);
+          s.summaryAdd.run(
+            ...keyArgs(k),
+            after[4],
+            after[5],
+            after[0] - before[0],
+            (after[1] ?? 0) - (before[1] ?? 0),
+            (after[2] ?? 0) - (before[2] ?? 0),
+            (after[3] ?? 0) - (before[3] ?? 0),
+            writtenAt
+          );
+        }
+        changes += seriesChanges;
         if (w.cover && w.cover[1] > w.cover[0]) {
           const code = SOURCE_CODE[w.source];
           const have = (s.coverage.all(...keyArgs(k), code) as Row[]).map(
@@ -356,7 +436,7 @@ export class SqliteStore implements RecorderStore {
     for (const r of this.stmts.allMeta.all(a, a) as Row[]) {
       metas.set(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`, metaOf(r));
     }
-    return (this.stmts.summary.all(a, a) as Row[]).map((r) => ({
+    return (this.summaryRows(a) as Row[]).map((r) => ({
       asset: String(r.asset),
       venue: String(r.venue),
       kind: r.kind as SeriesKey['kind'],
@@ -364,6 +444,42 @@ export class SqliteStore implements RecorderStore {
       meta: metas.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? {},
       ...summaryOf(r),
     }));
+  }
+
+  /**
+   * The summary rows (`series_summary`) of every series with points, optionally of one asset. A series marked dirty
+   * (points deleted by hand, or a write whose time is older than the series' last write) is recounted first: stored
+   * when the connection may write, else counted for this answer only.
+   */
+  private summaryRows(asset: string | null): Row[] {
+    const s = this.stmts;
+    return this.db.transaction(() => {
+      const dirty = s.summaryDirty.all(asset, asset) as Row[];
+      if (dirty.length === 0) {
+        return s.summaryList.all(asset, asset) as Row[];
+      }
+      const fresh = new Map<string, Row>();
+      for (const d of dirty) {
+        const key = d as unknown as SeriesKey;
+        const r = s.keySummary.get(...keyArgs(key)) as Row;
+        const n = Number(r.n);
+        if (!this.readonly) {
+          if (n === 0) {
+            s.summaryDrop.run(...keyArgs(key));
+          } else {
+            s.summarySet.run(r.first, r.last, n, r.rest, r.archive, r.import, r.written, ...keyArgs(key));
+          }
+        }
+        fresh.set(`${d.asset}|${d.venue}|${d.kind}|${d.timeframe}`, { ...d, ...r });
+      }
+      const rows = s.summaryList.all(asset, asset) as Row[];
+      if (!this.readonly) {
+        return rows;
+      }
+      return rows
+        .map((r) => fresh.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? r)
+        .filter((r) => Number(r.n) > 0);
+    })();
   }
 
   async seriesStats(key: SeriesKey, stepMs: number): Promise<SeriesStats> {
