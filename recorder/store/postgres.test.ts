@@ -6,6 +6,8 @@
  * counting, a newer database refused, replicas opening a fresh database together without an error, series locks held
  * by one session at a time and released when it dies, the binary array encoding).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { storeContract } from './contract';
 import { prng } from '../../src/core/testutil';
@@ -409,6 +411,69 @@ describe('postgres specifics', () => {
     expect(d.dirty).toBe(false);
     expect(await s.listSeries()).toEqual(await counted());
     await s.close();
+  });
+
+  it('writes into a plain (not declaratively partitioned) point_rows, as a TimescaleDB hypertable made from it', async () => {
+    const url = await fresh();
+    await (await openPostgresStore(url)).close();
+    await sql(
+      url,
+      `DROP VIEW points; DROP TABLE point_rows;
+       CREATE TABLE point_rows (ts bigint NOT NULL, value double precision NOT NULL, written_at bigint NOT NULL,
+         volume double precision, archive_value double precision, series integer NOT NULL, source smallint NOT NULL,
+         open boolean NOT NULL DEFAULT false, PRIMARY KEY (series, ts));
+       CREATE VIEW points AS SELECT s.asset, s.venue, s.kind, s.timeframe, r.ts, r.value, r.volume, r.source,
+         r.written_at, r.open, r.archive_value FROM point_rows r JOIN series_ids s ON s.id = r.series;`
+    );
+    const s = await openPostgresStore(url);
+    const t0 = Date.UTC(2024, 0, 31, 23);
+    expect(
+      await s.write([
+        {
+          key,
+          source: 'rest',
+          points: [
+            { ts: t0, value: 1 },
+            { ts: t0 + H, value: 2 },
+          ],
+        },
+      ])
+    ).toBe(2);
+    expect((await s.readPoints(key, 0, t0 + 2 * H)).map((p) => p.value)).toEqual([1, 2]);
+    expect(await sql(url, 'SELECT inhrelid FROM pg_inherits')).toEqual([]);
+    await s.close();
+  });
+
+  it("runs docs/recorder.md's Grafana queries (panel and staleness alert) on the points view as written", async () => {
+    const url = await fresh();
+    const s = await openPostgresStore(url);
+    const now = Date.now();
+    const hour = Math.floor(now / H) * H;
+    await s.write([
+      { key: { ...key, kind: 'openInterest', venue: 'okx' }, source: 'rest', points: [{ ts: hour - 2 * H, value: 5 }] },
+      { key: { ...key, kind: 'openInterest', venue: 'bybit' }, source: 'rest', points: [{ ts: hour - H, value: 6 }] },
+      { key: { ...key, kind: 'perp', venue: 'okx' }, source: 'rest', points: [{ ts: hour - 5 * H, value: 1 }] },
+      { key: { ...key, kind: 'perp', venue: 'bybit' }, source: 'rest', points: [{ ts: hour - H, value: 1 }] },
+    ]);
+    await s.close();
+    const doc = readFileSync(join(__dirname, '../../docs/recorder.md'), 'utf8');
+    const section = doc.slice(doc.indexOf("### Grafana's PostgreSQL data source"));
+    const queries = [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(queries).toHaveLength(2);
+    // Grafana's macros, for the last day
+    const panel = queries[0]
+      .replace('$__unixEpochFrom()', String(Math.floor((now - 24 * H) / 1000)))
+      .replace('$__unixEpochTo()', String(Math.floor(now / 1000)));
+    const oi = await sql<{ metric: string; value: number }>(url, panel);
+    expect(oi.map((r) => [r.metric, r.value])).toEqual([
+      ['okx', 5],
+      ['bybit', 6],
+    ]);
+    const stale = await sql<{ metric: string; age_hours: string }>(url, queries[1]);
+    const ages = new Map(stale.map((r) => [r.metric, Number(r.age_hours)]));
+    expect(ages.get('okx')).toBeCloseTo((now - (hour - 5 * H)) / H, 1);
+    expect(ages.get('bybit')).toBeCloseTo((now - (hour - H)) / H, 1);
+    expect(ages.size).toBe(2);
   });
 
   it('encodes arrays in the binary wire format exactly (integers either side of 2^32, doubles, nulls)', async () => {

@@ -182,9 +182,9 @@ const CHUNK = 20_000;
  * recomputed by counting (rare: only `recorder copy` writes with older write times); so is a series marked dirty.
  */
 const SUMMARY = (S: string, W: string, moves: boolean) => `
-  d AS (SELECT (SELECT count(*) FROM ins) AS ni, (SELECT min(ts) FROM ins) AS lo, (SELECT max(ts) FROM ins) AS hi,
-               u.nu, u.u1, u.u2, u.u3, u.back
-        FROM (SELECT count(*) AS nu, count(*) FILTER (WHERE was = 1) AS u1, count(*) FILTER (WHERE was = 2) AS u2,
+  d AS (SELECT i.ni, i.lo, i.hi, u.nu, u.u1, u.u2, u.u3, u.back
+        FROM (SELECT count(*) AS ni, min(ts) AS lo, max(ts) AS hi FROM ins) i,
+             (SELECT count(*) AS nu, count(*) FILTER (WHERE was = 1) AS u1, count(*) FILTER (WHERE was = 2) AS u2,
                      count(*) FILTER (WHERE was = 3) AS u3, coalesce(bool_or(was_written > ${W}), false) AS back
               FROM upd) u),
   s AS (UPDATE series_ids SET
@@ -199,7 +199,8 @@ const SUMMARY = (S: string, W: string, moves: boolean) => `
 
 /**
  * One write statement per chunk of one series, a hand-made MERGE (the caller holds the series' write lock, so no other
- * writer inserts the same rows meanwhile): `t` the new points, `o` the stored rows at those times, `upd` changes the
+ * writer inserts the same rows meanwhile): `t` the new points, `o` the stored rows from the first to the last of their
+ * times (a chunk is consecutive bars but for rare cases, so reading the range is cheaper than probing each time), `upd` changes the
  * stored rows that differ, `ins` inserts the others, then the series summary moves by the deltas. A point written
  * again unchanged is neither updated nor counted, so its `written_at` stays.
  * Parameters: $1 series id, $2 source (1 rest, 3 import), $3 written_at, $4..$7 ts, value, volume, open arrays,
@@ -209,7 +210,7 @@ const UPSERT_PRIMARY = `
   WITH t AS MATERIALIZED (SELECT * FROM unnest($4::bigint[], $5::float8[], $6::float8[], $7::boolean[])
                           AS t(ts, value, volume, open)),
   o AS MATERIALIZED (SELECT p.ts, p.value, p.volume, p.source, p.open, p.written_at FROM point_rows p
-                     WHERE p.series = $1 AND p.ts >= $8::bigint AND p.ts <= $9::bigint AND p.ts IN (SELECT ts FROM t)),
+                     WHERE p.series = $1 AND p.ts >= $8::bigint AND p.ts <= $9::bigint),
   upd AS (UPDATE point_rows p SET value = t.value, volume = t.volume, source = $2::smallint, written_at = $3::bigint,
             open = t.open, archive_value = CASE WHEN o.source = 2 THEN o.value ELSE p.archive_value END
           FROM t JOIN o ON o.ts = t.ts
@@ -231,7 +232,7 @@ const UPSERT_PRIMARY = `
 const UPSERT_ARCHIVE = `
   WITH t AS MATERIALIZED (SELECT * FROM unnest($3::bigint[], $4::float8[], $5::float8[]) AS t(ts, value, volume)),
   o AS MATERIALIZED (SELECT p.ts, p.value, p.volume, p.source, p.open, p.archive_value, p.written_at FROM point_rows p
-                     WHERE p.series = $1 AND p.ts >= $6::bigint AND p.ts <= $7::bigint AND p.ts IN (SELECT ts FROM t)),
+                     WHERE p.series = $1 AND p.ts >= $6::bigint AND p.ts <= $7::bigint),
   upd AS (UPDATE point_rows p SET
             value = CASE WHEN o.source = 2 THEN t.value ELSE p.value END,
             volume = CASE WHEN o.source = 2 THEN t.volume ELSE p.volume END,
@@ -322,6 +323,8 @@ export class PostgresStore implements RecorderStore {
   private closed = false;
   /** Partitions known to exist (created by us or found), by name. */
   private readonly partitions = new Set<string>();
+  /** Whether point_rows has declarative partitions (found at the first write that needs a new month). */
+  private declarative: boolean | undefined;
   /** Series ids by `asset|venue|kind|timeframe` (an id never changes once given). */
   private readonly ids = new Map<string, number>();
   /** Schema version after opening (a store opened at an older target version cannot write). */
@@ -458,6 +461,9 @@ export class PostgresStore implements RecorderStore {
 
   /** Creates the monthly partitions the points need (idempotent; serialised by an advisory lock). */
   private async ensurePartitions(batch: SeriesWrite[]): Promise<void> {
+    if (this.declarative === false) {
+      return;
+    }
     const need = new Map<string, { name: string; from: number; to: number }>();
     for (const w of batch) {
       let lastMonthEnd = -Infinity;
@@ -479,6 +485,18 @@ export class PostgresStore implements RecorderStore {
     }
     const c = await this.pool.connect();
     try {
+      if (this.declarative === undefined) {
+        // a plain point_rows (a TimescaleDB hypertable made from it, see docs/recorder.md) partitions itself
+        const [r] = (
+          await c.query(
+            "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = 'point_rows'::regclass) AS ok"
+          )
+        ).rows as Row[];
+        this.declarative = r.ok === true;
+        if (!this.declarative) {
+          return;
+        }
+      }
       const have = await c.query(
         `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
          JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'point_rows' AND p.relnamespace = c.relnamespace
