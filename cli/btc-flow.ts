@@ -117,6 +117,12 @@ export const FETCH_FLAGS: FlagSpec[] = [
     help: 'keep closed bars in DIR for the next run (default $XDG_CACHE_HOME/btc-flow or ~/.cache/btc-flow)',
   },
   { name: 'no-cache', type: 'bool', help: 'neither read nor write the cache of closed bars' },
+  {
+    name: 'markets-max-age',
+    type: 'string',
+    value: 'HOURS',
+    help: 'use a market list from the cache up to this age (default 24; 0 = always ask the venues)',
+  },
   { name: 'out', type: 'string', value: 'FILE', help: 'bundle file to write (default: stdout)' },
   { name: 'quiet', type: 'bool', help: 'no progress or notices on stderr' },
   HELP_FLAG,
@@ -352,6 +358,9 @@ async function loadExchanges(): Promise<Exchanges> {
   return ex;
 }
 
+/** Longest --markets-max-age accepted, hours (30 days: an older list misses listings for too long). */
+const MAX_MARKETS_MAX_AGE_H = 720;
+
 interface FetchPlan {
   asset: string;
   timeframe: Timeframe;
@@ -362,6 +371,8 @@ interface FetchPlan {
   timeoutMs?: number;
   /** Folder of the cache of closed bars for this base URL; undefined = no cache. */
   cacheDir?: string;
+  /** Age up to which a cached market list is used, ms (undefined: the exchange layer's default, 24 h). */
+  marketsMaxAgeMs?: number;
 }
 
 /** Validates the fetch flags (asset, timeframe, range, venues, base URL) before any request is made. */
@@ -429,7 +440,18 @@ function parseFetchPlan(args: ParsedArgs, ex: Exchanges, now: number, env: CliIo
     cacheRoot = given !== undefined ? resolvePath(given.trim()) : defaultCacheDir(env);
   }
   const cacheDir = cacheRoot ? join(cacheRoot, cacheSubdir(baseUrl)) : undefined;
-  return { asset, timeframe, from, to, venues, baseUrl, timeoutMs, cacheDir };
+  let marketsMaxAgeMs: number | undefined;
+  const maxAge = args.strings['markets-max-age'];
+  if (maxAge !== undefined) {
+    const hours = Number(maxAge);
+    if (maxAge.trim() === '' || !Number.isFinite(hours) || hours < 0 || hours > MAX_MARKETS_MAX_AGE_H) {
+      throw new CliUsageError(
+        `--markets-max-age: expected hours from 0 to ${MAX_MARKETS_MAX_AGE_H}, got ${JSON.stringify(maxAge)}`
+      );
+    }
+    marketsMaxAgeMs = Math.round(hours * 3_600_000);
+  }
+  return { asset, timeframe, from, to, venues, baseUrl, timeoutMs, cacheDir, marketsMaxAgeMs };
 }
 
 /**
@@ -443,6 +465,7 @@ async function fetchPlan(plan: FetchPlan, ex: Exchanges, io: CliIo, quiet: boole
     baseUrl: plan.baseUrl,
     timeoutMs: plan.timeoutMs,
     store: plan.cacheDir ? new FileStore(plan.cacheDir) : undefined,
+    marketsMaxAgeMs: plan.marketsMaxAgeMs,
   });
   const started = Date.now();
   const where = plan.baseUrl ? ` via ${redactUrl(plan.baseUrl)}` : '';

@@ -186,4 +186,23 @@ describe('btc-flow fetch with a cache folder', () => {
     await store.deleteMarkets('okx');
     expect(readdirSync(folder)).toEqual([]);
   });
+
+  it('--markets-max-age 0 asks the venues for their lists again (the bars still come from the folder)', async () => {
+    const cache = join(dir, 'c4');
+    expect((await run(fetchArgs(join(dir, 'aa.json'), ['--cache-dir', cache]))).code).toBe(0);
+    const coldLists = marketRequests();
+    srv.resetStats();
+    const out = join(dir, 'ab.json');
+    expect((await run(fetchArgs(out, ['--cache-dir', cache, '--markets-max-age', '0']))).code).toBe(0);
+    expect(marketRequests()).toBe(coldLists);
+    expect(dataRequests()).toBeLessThanOrEqual(bundleOf(out).series.length);
+    srv.resetStats();
+    expect((await run(fetchArgs(join(dir, 'ac.json'), ['--cache-dir', cache, '--markets-max-age', '1']))).code).toBe(0);
+    expect(marketRequests()).toBe(0);
+    for (const bad of ['-1', '721', 'soon', '']) {
+      const r = await run(fetchArgs(join(dir, 'ad.json'), ['--markets-max-age', bad]));
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--markets-max-age: expected hours from 0 to 720, got ${JSON.stringify(bad)}`);
+    }
+  });
 });
