@@ -96,7 +96,7 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
   },
   backfill: {
     usage:
-      'recorder backfill --db FILE --from ISO --to ISO [--assets] [--timeframes] [--venues] [--base-url URL] [--archive-url URL]',
+      'recorder backfill --db FILE --from ISO --to ISO [--assets] [--timeframes] [--venues] [--base-url URL] [--archive-url URL] [--recheck-archive]',
     what:
       "One-shot fill of [--from, --to] from the venues' REST APIs and Binance's public archive, with progress on\n" +
       'stderr. Resumable: after a kill at any moment, a rerun fetches only what is missing.',
@@ -113,6 +113,11 @@ export const COMMANDS: Record<string, { usage: string; what: string; flags: Flag
         type: 'string',
         value: 'URL',
         help: `Binance public data archive (default ${DEFAULT_ARCHIVE_URL})`,
+      },
+      {
+        name: 'recheck-archive',
+        type: 'bool',
+        help: 'ask the .CHECKSUM of archive files already stored; read a file again when it was re-published',
       },
       { name: 'sources', type: 'string', value: 'a,b', help: 'rest, archive or both (default rest,archive)' },
       { name: 'chunk-bars', type: 'string', value: 'N', help: 'bars per fetched and committed chunk (default 1000)' },
@@ -558,11 +563,15 @@ async function runBackfill(args: ParsedArgs, io: CliIo): Promise<number> {
         from,
         to: to + 1,
         now,
+        recheck: args.bools['recheck-archive'],
         onNotice: (m) => say(`recorder: note: ${m}`),
         onFile: (done, total, path, status) => say(`recorder: archive [${done}/${total}] ${path} ${status}`),
       });
       say(
-        `recorder: archive: ${r.files} files read, ${r.written} points written, ${r.rejected} rejected, ${r.missing} missing`
+        `recorder: archive: ${r.files} files read, ${r.written} points written, ${r.rejected} rejected, ${r.missing} missing` +
+          (args.bools['recheck-archive']
+            ? `; ${r.rechecked} stored files rechecked, ${r.reread} re-published and read again`
+            : '')
       );
     }
     if (sources.includes('rest')) {

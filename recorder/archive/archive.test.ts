@@ -372,3 +372,81 @@ describe('readers', () => {
     ]);
   });
 });
+
+describe('a file re-published with corrected content', () => {
+  const EM = '/data/futures/um/daily/metrics/ETHUSDT/ETHUSDT-metrics-';
+  const EK = '/data/futures/um/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-';
+  const EF = '/data/futures/um/monthly/fundingRate/ETHUSDT/ETHUSDT-fundingRate-';
+  const EOI: SeriesKey = { asset: 'ETH', venue: 'binanceusdm', kind: 'openInterest', timeframe: '1h' };
+  const EPERP: SeriesKey = { asset: 'ETH', venue: 'binanceusdm', kind: 'perp', timeframe: '1h' };
+  const d10 = day('2025-11-10');
+  const d11 = day('2025-11-11');
+  const paths = [`${EM}2025-11-10.zip`, `${EM}2025-11-11.zip`, `${EK}2025-11.zip`, `${EF}2025-11.zip`];
+
+  it('is read again with --recheck-archive (one .CHECKSUM request per stored file), and not without', async () => {
+    put(`${EM}2025-11-10.zip`, metricsCsv(metricsRows(d10).map((t) => [t, t])));
+    put(`${EM}2025-11-11.zip`, metricsCsv(metricsRows(d11).map((t) => [t, t])));
+    const hours = Array.from({ length: 30 * 24 }, (_, i) => day('2025-11-01') + i * H);
+    put(`${EK}2025-11.zip`, hours.map((t) => klineLine(t)).join('\n'));
+    put(`${EF}2025-11.zip`, ['calc_time,funding_interval_hours,last_funding_rate', `${d10 + 4},8,0.0001`].join('\n'));
+    const store = await openSqliteStore(join(dir, 'republished.db'));
+    const notices: string[] = [];
+    const run = (recheck: boolean) =>
+      archiveBackfill({
+        store,
+        archiveUrl: base,
+        assets: ['ETH'],
+        timeframes: ['1h'],
+        venues: ['binanceusdm'],
+        from: d10,
+        to: d11 + 24 * H,
+        now: day('2026-01-05'),
+        recheck,
+        onNotice: (m) => notices.push(m),
+      });
+    try {
+      expect(await run(false)).toMatchObject({ files: 4, skipped: 0, missing: 0, rejected: 0 });
+      const first = await store.readPoints(EOI, d10, d11 + 24 * H);
+      expect(first.length).toBe(47); // 01:00 of day 10 to 23:00 of day 11 (day 10 00:00 is in day 9's file)
+      expect(first.every((p) => p.value === oi(p.ts))).toBe(true);
+      // day 11 is re-published: every OI 2 % higher, and one kline close corrected in the monthly file
+      const corrected = metricsRows(d11).map((t) => `${fmt(t)},ETHUSDT,${oi(t) * 1.02},${oi(t) * 1.02 * 3000},1,2,3,4`);
+      put(`${EM}2025-11-11.zip`, [METRICS_HEAD, ...corrected].join('\n') + '\n');
+      const fixHour = d11 + 5 * H;
+      put(
+        `${EK}2025-11.zip`,
+        hours
+          .map((t) => (t === fixHour ? klineLine(t).replace(`,${close(t)},`, `,${close(t) + 1},`) : klineLine(t)))
+          .join('\n')
+      );
+      // without the flag: no request for any stored file, nothing changes
+      hits.length = 0;
+      expect(await run(false)).toMatchObject({ files: 0, skipped: 4, rechecked: 0, reread: 0 });
+      expect(hits).toEqual([]);
+      expect((await store.readPoints(EOI, d11 + H, d11 + 2 * H))[0].value).toBe(oi(d11 + H));
+      // with it: one .CHECKSUM per stored file, the zip of the two changed ones only
+      hits.length = 0;
+      notices.length = 0;
+      expect(await run(true)).toMatchObject({ files: 2, skipped: 2, rechecked: 4, reread: 2, rejected: 0 });
+      expect([...hits].sort()).toEqual(
+        [...paths.map((p) => `${p}.CHECKSUM`), `${EM}2025-11-11.zip`, `${EK}2025-11.zip`].sort()
+      );
+      expect(notices.filter((n) => /re-published/.test(n))).toHaveLength(2);
+      const day11 = await store.readPoints(EOI, d11 + H, d11 + 24 * H);
+      expect(day11).toHaveLength(23);
+      expect(day11.every((p) => p.value === oi(p.ts) * 1.02 && p.source === 'archive')).toBe(true);
+      // day 10 untouched; its last point (day 11 00:00 is day 10's last snapshot) came from day 10's file
+      expect((await store.readPoints(EOI, d10, d11)).every((p) => p.value === oi(p.ts))).toBe(true);
+      const [k] = await store.readPoints(EPERP, fixHour, fixHour + 1);
+      expect(k.value).toBe(close(fixHour) + 1);
+      expect((await store.readPoints(EPERP, fixHour + H, fixHour + 2 * H))[0].value).toBe(close(fixHour + H));
+      // the new checksums are recorded: a second recheck reads nothing again
+      hits.length = 0;
+      expect(await run(true)).toMatchObject({ files: 0, skipped: 4, rechecked: 4, reread: 0 });
+      expect(hits.every((h) => h.endsWith('.CHECKSUM'))).toBe(true);
+      expect(hits).toHaveLength(4);
+    } finally {
+      await store.close();
+    }
+  });
+});

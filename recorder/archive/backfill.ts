@@ -3,7 +3,8 @@
  * monthly, klines monthly then daily for the current month), downloads each with its `.CHECKSUM`, verifies the SHA-256,
  * unzips (fflate), reads it (binance.ts), resamples onto the exchange layer's bar grid and writes it with source
  * `archive` in one transaction per file. A 404 is a gap with a notice; a checksum mismatch or an unreadable file is
- * rejected whole, with a notice, and nothing of it is stored. Files already stored are skipped (resumable).
+ * rejected whole, with a notice, and nothing of it is stored. Files already stored are skipped (resumable), or with
+ * `recheck` compared by their `.CHECKSUM` and read again when re-published.
  */
 import { createHash } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
@@ -41,6 +42,11 @@ export interface ArchiveOptions {
   onFile?: (done: number, total: number, path: string, status: string) => void;
   /** Per-request timeout, ms (default 30000). */
   timeoutMs?: number;
+  /**
+   * Ask the `.CHECKSUM` of every file already stored, and read the file again when its SHA-256 differs from the one
+   * recorded (a file re-published with corrected content). Default false: stored files cost no request.
+   */
+  recheck?: boolean;
 }
 
 export interface ArchiveResult {
@@ -50,6 +56,9 @@ export interface ArchiveResult {
   rejected: number;
   failed: number;
   skipped: number;
+  /** Stored files whose `.CHECKSUM` was asked again (`recheck`), and those of them read again (re-published). */
+  rechecked: number;
+  reread: number;
 }
 
 type FileKind = 'metrics' | 'funding' | 'spot' | 'perp';
@@ -204,20 +213,57 @@ function writesFor(
   }
 }
 
+/** The SHA-256 a `.CHECKSUM` file names (`<sha256>  <file name>`), lower-case, or undefined. */
+function checksumOf(body: Uint8Array): string | undefined {
+  return /^([0-9a-fA-F]{64})\b/.exec(strFromU8(body).trim())?.[1]?.toLowerCase();
+}
+
 /** Reads every file of the range that is not stored yet. Never throws for a file: each outcome is a notice. */
 export async function archiveBackfill(o: ArchiveOptions): Promise<ArchiveResult> {
   const base = o.archiveUrl.replace(/\/+$/, '');
   const timeout = o.timeoutMs ?? 30_000;
   const tasks = archiveFiles(o);
-  const res: ArchiveResult = { files: 0, written: 0, missing: 0, rejected: 0, failed: 0, skipped: 0 };
+  const res: ArchiveResult = {
+    files: 0,
+    written: 0,
+    missing: 0,
+    rejected: 0,
+    failed: 0,
+    skipped: 0,
+    rechecked: 0,
+    reread: 0,
+  };
   const notice = (m: string) => o.onNotice?.(redactText(m));
   let done = 0;
   for (const t of tasks) {
     done++;
     const had = await o.store.archiveFile(t.path);
+    // a stored file: skipped, or with `recheck` its .CHECKSUM asked first and the file read again only if it changed
+    let sum: Got | null = null;
     if (had?.status === 'ok') {
-      res.skipped++;
-      continue;
+      if (!o.recheck || !had.sha256) {
+        res.skipped++;
+        continue;
+      }
+      res.rechecked++;
+      sum = await get(base + t.path + '.CHECKSUM', timeout);
+      const now = sum.status === 'ok' ? checksumOf(sum.body) : undefined;
+      if (now === had.sha256) {
+        res.skipped++;
+        o.onFile?.(done, tasks.length, t.path, 'unchanged');
+        continue;
+      }
+      if (sum.status !== 'ok' || !now) {
+        res.skipped++;
+        notice(
+          `${t.path}.CHECKSUM: ${sum.status === 'failed' ? `download failed (${sum.reason})` : sum.status === 'missing' ? 'gone (404)' : 'holds no SHA-256'}; ` +
+            'the stored file is kept'
+        );
+        o.onFile?.(done, tasks.length, t.path, 'kept (no checksum to compare)');
+        continue;
+      }
+      res.reread++;
+      notice(`${t.path}: re-published (SHA-256 ${had.sha256.slice(0, 12)}... now ${now.slice(0, 12)}...); read again`);
     }
     const record = (status: 'ok' | 'missing' | 'rejected', sha: string | null, rows: number, note: string | null) =>
       o.store.recordArchiveFile({ path: t.path, sha256: sha, status, rows, notice: note, fetchedAt: Date.now() });
@@ -242,7 +288,7 @@ export async function archiveBackfill(o: ArchiveOptions): Promise<ArchiveResult>
       o.onFile?.(done, tasks.length, t.path, 'rejected');
     };
     const sha = createHash('sha256').update(zip.body).digest('hex');
-    const sum = await get(base + t.path + '.CHECKSUM', timeout);
+    sum ??= await get(base + t.path + '.CHECKSUM', timeout);
     if (sum.status !== 'ok') {
       if (sum.status === 'failed') {
         res.failed++;
@@ -252,7 +298,7 @@ export async function archiveBackfill(o: ArchiveOptions): Promise<ArchiveResult>
       await reject('no .CHECKSUM file beside it, so it cannot be verified');
       continue;
     }
-    const want = /^([0-9a-fA-F]{64})\b/.exec(strFromU8(sum.body).trim())?.[1]?.toLowerCase();
+    const want = checksumOf(sum.body);
     if (!want) {
       await reject('its .CHECKSUM file holds no SHA-256');
       continue;
