@@ -1,13 +1,20 @@
 /**
  * Builds what the harness serves:
  * - the plugin itself (`npm run build` → dist/), only when dist/ is missing or older than its sources;
- * - the host bundle (browser/host/entry.tsx + the shared modules from node_modules) with esbuild, cached in
- *   node_modules/.cache/btcflow-browser-host/ and keyed by a hash of its sources and package-lock.json.
+ * - the host bundle (browser/host/entry.tsx + the shared modules from node_modules) with esbuild, one per Grafana
+ *   runtime (./runtimes.ts): every `@grafana/*` import, the host's own and those inside the packages, is resolved from
+ *   the runtime's `@grafana/runtime` folder, so the bundle holds ONE copy of `@grafana/data`, `ui` and `runtime`, of
+ *   that runtime's version (checked on esbuild's metafile; a bundle that mixes versions is an error). Cached in
+ *   node_modules/.cache/btcflow-browser-host/<version>-<hash>/, keyed by a hash of its sources, the runtime and
+ *   package-lock.json.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Metafile, Plugin } from 'esbuild';
+
+import { RUNTIME_PACKAGES, SUPPLIED_PACKAGES, harnessRuntimes, type GrafanaRuntime } from './runtimes';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const DIST_DIR = path.join(ROOT, 'dist');
@@ -76,18 +83,31 @@ export function ensurePluginBuild(log: (s: string) => void = () => {}): string {
   return `built dist/ (${reason})`;
 }
 
+export interface BundledPackage {
+  /** folder relative to the project root, e.g. node_modules/@grafana/runtime-13.1.3/node_modules/@grafana/data */
+  dir: string;
+  version: string;
+}
+
 export interface HostBundle {
   js: string;
   css: string;
   /** other emitted files (fonts), by file name */
   assets: Record<string, string>;
+  /** the Grafana version whose `@grafana/data|ui|runtime` the bundle supplies */
+  runtime: string;
+  /** every `@grafana/*` package with code in the bundle (by package name), from esbuild's metafile */
+  packages: Record<string, BundledPackage[]>;
 }
 
-function hostHash(): string {
+function hostHash(runtime: GrafanaRuntime): string {
   const h = createHash('sha256');
+  h.update(`${runtime.version} ${runtime.runtimePackage}\n`);
   for (const f of [
     ...walk(HOST_DIR),
     path.join(__dirname, 'protocol.ts'),
+    path.join(__dirname, 'build.ts'),
+    path.join(__dirname, 'runtimes.ts'),
     path.join(ROOT, 'package-lock.json'),
   ].sort()) {
     if (fs.existsSync(f)) {
@@ -98,22 +118,100 @@ function hostHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-export async function ensureHostBundle(): Promise<HostBundle> {
-  const out = path.join(CACHE_DIR, hostHash());
+/**
+ * esbuild plugin: `@grafana/<RUNTIME_PACKAGES>` imports resolve as if made from the runtime's `@grafana/runtime`
+ * folder (its nested node_modules first: that is where npm puts an aliased runtime's own data/ui/schema), and
+ * `@grafana/runtime` itself to the runtime package (the alias). Imports from anywhere, so no second copy creeps in.
+ */
+export function runtimeResolvePlugin(runtime: GrafanaRuntime): Plugin {
+  const filter = new RegExp(`^@grafana/(${RUNTIME_PACKAGES.join('|')})(/.*)?$`);
+  return {
+    name: 'btcflow-grafana-runtime',
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if ((args.pluginData as { grafanaRuntime?: boolean } | undefined)?.grafanaRuntime) {
+          return undefined;
+        }
+        const [, name, sub = ''] = filter.exec(args.path)!;
+        const spec = name === 'runtime' ? `${runtime.runtimePackage}${sub}` : `@grafana/${name}${sub}`;
+        const r = await build.resolve(spec, {
+          kind: args.kind,
+          resolveDir: name === 'runtime' ? ROOT : runtime.runtimeDir,
+          pluginData: { grafanaRuntime: true },
+        });
+        if (r.errors.length) {
+          return { errors: r.errors };
+        }
+        return { path: r.path, external: r.external, namespace: r.namespace, sideEffects: r.sideEffects };
+      });
+    },
+  };
+}
+
+/** The `@grafana/*` packages with code in a bundle, by package name (read from each folder's package.json). */
+export function bundledGrafanaPackages(metafile: Metafile, root = ROOT): Record<string, BundledPackage[]> {
+  const marker = 'node_modules/@grafana/';
+  const dirs = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const p = input.split(path.sep).join('/');
+    const i = p.lastIndexOf(marker);
+    if (i < 0) {
+      continue;
+    }
+    const name = p.slice(i + marker.length).split('/')[0];
+    dirs.add(p.slice(0, i + marker.length + name.length));
+  }
+  const out: Record<string, BundledPackage[]> = {};
+  for (const dir of [...dirs].sort()) {
+    const pj = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    (out[pj.name] ??= []).push({ dir, version: pj.version });
+  }
+  return out;
+}
+
+/**
+ * Problems of a runtime's bundle: a supplied package (`@grafana/data|ui|runtime`) missing, present twice, or of
+ * another version than the runtime's. Empty when the bundle is what that Grafana would hand the plugin.
+ */
+export function runtimeBundleProblems(runtime: string, packages: Record<string, BundledPackage[]>): string[] {
+  const problems: string[] = [];
+  for (const short of SUPPLIED_PACKAGES) {
+    const name = `@grafana/${short}`;
+    const found = packages[name] ?? [];
+    if (found.length !== 1) {
+      problems.push(`${name}: ${found.length} copies (${found.map((f) => `${f.dir}@${f.version}`).join(', ')})`);
+    } else if (found[0].version !== runtime) {
+      problems.push(`${name}: version ${found[0].version} from ${found[0].dir}, expected ${runtime}`);
+    }
+  }
+  return problems;
+}
+
+/** The host bundle of one runtime (default: the base runtime, the packages the plugin is built against). */
+export async function ensureHostBundle(runtime: GrafanaRuntime = harnessRuntimes()[0]): Promise<HostBundle> {
+  const id = `${runtime.version}-${hostHash(runtime)}`;
+  const out = path.join(CACHE_DIR, id);
   const js = path.join(out, 'host.js');
   const css = path.join(out, 'host.css');
-  if (!fs.existsSync(js)) {
-    // Older builds of the host bundle are of no use once the sources changed.
+  const packagesFile = path.join(out, 'packages.json');
+  if (!fs.existsSync(js) || !fs.existsSync(packagesFile)) {
+    // Older builds of this runtime's bundle (and bundles from before there were runtimes) are of no use.
     if (fs.existsSync(CACHE_DIR)) {
       for (const d of fs.readdirSync(CACHE_DIR)) {
-        fs.rmSync(path.join(CACHE_DIR, d), { recursive: true, force: true });
+        if (d.startsWith(`${runtime.version}-`) || /^[0-9a-f]{16}$/.test(d)) {
+          fs.rmSync(path.join(CACHE_DIR, d), { recursive: true, force: true });
+        }
       }
     }
     fs.mkdirSync(out, { recursive: true });
     // esbuild ships in node_modules (tsx depends on it).
     const esbuild = require('esbuild') as typeof import('esbuild');
-    await esbuild.build({
+    const result = await esbuild.build({
       entryPoints: [path.join(HOST_DIR, 'entry.tsx')],
+      absWorkingDir: ROOT,
       bundle: true,
       outfile: js,
       format: 'iife',
@@ -123,14 +221,31 @@ export async function ensureHostBundle(): Promise<HostBundle> {
       jsx: 'transform',
       define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
       loader: { '.svg': 'text', '.woff2': 'file', '.woff': 'file', '.ttf': 'file', '.png': 'dataurl' },
+      plugins: [runtimeResolvePlugin(runtime)],
+      metafile: true,
       logLevel: 'error',
     });
+    const packages = bundledGrafanaPackages(result.metafile);
+    const problems = runtimeBundleProblems(runtime.version, packages);
+    if (problems.length) {
+      fs.rmSync(out, { recursive: true, force: true });
+      throw new Error(
+        `host bundle for Grafana ${runtime.version} (${runtime.runtimePackage}):\n${problems.join('\n')}`
+      );
+    }
+    fs.writeFileSync(packagesFile, JSON.stringify(packages, null, 2));
   }
   const assets: Record<string, string> = {};
   for (const f of fs.readdirSync(out)) {
-    if (f !== 'host.js' && f !== 'host.css') {
+    if (f !== 'host.js' && f !== 'host.css' && f !== 'packages.json') {
       assets[f] = path.join(out, f);
     }
   }
-  return { js, css: fs.existsSync(css) ? css : '', assets };
+  return {
+    js,
+    css: fs.existsSync(css) ? css : '',
+    assets,
+    runtime: runtime.version,
+    packages: JSON.parse(fs.readFileSync(packagesFile, 'utf8')) as Record<string, BundledPackage[]>,
+  };
 }

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { DIST_DIR, ROOT, ensureHostBundle, ensurePluginBuild } from './build';
+import { DIST_DIR, ROOT, ensureHostBundle, ensurePluginBuild, type HostBundle } from './build';
 import type { HarnessApi } from './host/entry';
+import { harnessRuntimes, type GrafanaRuntime } from './runtimes';
 import { startHarnessServer, type HarnessServer } from './server';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -149,6 +150,9 @@ export interface Harness {
   consoleErrors: string[];
   pageErrors: string[];
   buildNote: string;
+  /** the Grafana runtime the host page supplies to the plugin, and its bundle (which @grafana/* packages it holds) */
+  runtime: GrafanaRuntime;
+  host: HostBundle;
   /** Reloads the host page (a fresh JS realm: no plugin, no chunks loaded) and waits for the host script. */
   reload(): Promise<void>;
   /** Calls a method of window.btcHarness in the page. */
@@ -172,6 +176,8 @@ export interface HarnessOptions {
   recorderUrl?: string;
   /** more host → base URL aliases for the proxy (test-only Recorder URLs, e.g. a second recorder with a token) */
   hostAliases?: Record<string, string>;
+  /** the Grafana runtime the host supplies (./runtimes.ts); default: the base one, the packages the plugin is built against */
+  runtime?: GrafanaRuntime;
   /** build dist/ when missing or stale (default true) */
   build?: boolean;
   log?: (s: string) => void;
@@ -187,7 +193,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   // HARNESS_SKIP_BUILD=1 serves dist/ as it is (debugging a hand-made build).
   const skip = opts.build === false || process.env.HARNESS_SKIP_BUILD === '1';
   const buildNote = skip ? 'build skipped' : ensurePluginBuild(log);
-  const host = await ensureHostBundle();
+  const runtime = opts.runtime ?? harnessRuntimes()[0];
+  const host = await ensureHostBundle(runtime);
   const pluginJson = readPluginJson();
   const datasources = readProvisionedDataSources(pluginJson.id).map((d) => (opts.recorderUrl ? d : withoutRecorder(d)));
   // docker-compose service names in provisioned mirror URLs (e.g. http://mock-exchanges:8788) resolve to the mock,
@@ -255,6 +262,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
       consoleErrors,
       pageErrors,
       buildNote,
+      runtime,
+      host,
       reload: open,
       call: (method, ...args) =>
         page.evaluate(

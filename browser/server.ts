@@ -59,7 +59,8 @@ export interface HarnessServerStats {
 export interface HarnessServerOptions {
   distDir: string;
   pluginId: string;
-  host: { js: string; css: string; assets: Record<string, string> };
+  /** the host bundle; `runtime` is the Grafana version it supplies (the boot data's buildInfo.version) */
+  host: { js: string; css: string; assets: Record<string, string>; runtime?: string };
   /** base URL of the mock exchange server (http://127.0.0.1:<port>) */
   mockUrl: string;
   datasources: ProxiedDataSource[];
@@ -130,12 +131,12 @@ export function matchRoute(routes: PluginRoute[], proxyPath: string, method: str
   );
 }
 
-export function hostPage(pluginId: string): string {
+export function hostPage(pluginId: string, grafanaVersion = '13.1.1'): string {
   const bootData = {
     settings: {
       appUrl: '/',
       appSubUrl: '',
-      buildInfo: { version: '13.1.1', commit: 'harness', env: 'production', edition: 'Open Source' },
+      buildInfo: { version: grafanaVersion, commit: 'harness', env: 'production', edition: 'Open Source' },
       datasources: {},
       featureToggles: {},
       defaultDatasource: '',
@@ -304,7 +305,7 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
     const p = decodeURIComponent(url.pathname);
     try {
       if (p === '/' || p === '/index.html') {
-        const body = hostPage(opts.pluginId);
+        const body = hostPage(opts.pluginId, opts.host.runtime);
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
         res.end(body);
         return;

@@ -7,9 +7,51 @@
  *   lazy chunks from it);
  * - every other name: the shared module Grafana provides (React, @grafana/ui, ...). A name the host does
  *   not provide is an error naming the module, as in Grafana ("module X not found").
+ * The `@grafana/*` modules are handed over wrapped (`recordingModule`): every export the plugin reads is recorded,
+ * and a read of a name the module does not export (an API this Grafana version lacks) is noted as missing: the
+ * plugin would get `undefined` there in that Grafana, so the harness fails on it even where the plugin copes.
  */
 
 export type ModuleRegistry = Record<string, unknown>;
+
+/** Exports read by the plugin per shared module, and those of them the module does not have. */
+export interface SharedReads {
+  read: Record<string, string[]>;
+  missing: Record<string, string[]>;
+}
+
+/** Property reads that are protocol checks, not uses of an export (ES-module interop, thenable checks). */
+const NOT_EXPORT_READS = new Set(['__esModule', 'then']);
+
+/**
+ * The module `mod` as the plugin sees it: the same object behind a Proxy that records each export name read into
+ * `reads.read[name]`, and into `reads.missing[name]` when the module has no such export. Values are unchanged.
+ */
+export function recordingModule<T extends object>(name: string, mod: T, reads: SharedReads): T {
+  const read = new Set<string>();
+  const missing = new Set<string>();
+  const publish = () => {
+    reads.read[name] = [...read].sort();
+    if (missing.size) {
+      reads.missing[name] = [...missing].sort();
+    }
+  };
+  return new Proxy(mod, {
+    get(target, key) {
+      if (typeof key === 'string' && !NOT_EXPORT_READS.has(key)) {
+        const before = read.size + missing.size;
+        read.add(key);
+        if (!(key in target)) {
+          missing.add(key);
+        }
+        if (read.size + missing.size !== before) {
+          publish();
+        }
+      }
+      return Reflect.get(target, key);
+    },
+  });
+}
 
 type Factory = (...deps: unknown[]) => unknown;
 
@@ -23,6 +65,8 @@ export interface AmdLoader {
   load(url: string): Promise<Record<string, unknown>>;
   /** Names of the shared modules the plugin asked for, in request order. */
   requested: string[];
+  /** what the plugin read from the `@grafana/*` modules */
+  reads: SharedReads;
 }
 
 export function installAmdLoader(registry: ModuleRegistry): AmdLoader {
@@ -31,6 +75,8 @@ export function installAmdLoader(registry: ModuleRegistry): AmdLoader {
   const pendingByUrl = new Map<string, PendingDefine>();
   let lastAnonymous: PendingDefine | undefined;
   const requested: string[] = [];
+  const reads: SharedReads = { read: {}, missing: {} };
+  const wrapped = new Map<string, unknown>();
 
   function define(...args: unknown[]): void {
     let deps: string[] = [];
@@ -67,7 +113,14 @@ export function installAmdLoader(registry: ModuleRegistry): AmdLoader {
     }
     requested.push(name);
     if (Object.prototype.hasOwnProperty.call(registry, name)) {
-      return registry[name];
+      const mod = registry[name];
+      if (!name.startsWith('@grafana/') || mod === null || typeof mod !== 'object') {
+        return mod;
+      }
+      if (!wrapped.has(name)) {
+        wrapped.set(name, recordingModule(name, mod, reads));
+      }
+      return wrapped.get(name);
     }
     throw new Error(`AMD loader: module.js depends on '${name}', which the host does not provide`);
   }
@@ -101,5 +154,5 @@ export function installAmdLoader(registry: ModuleRegistry): AmdLoader {
     });
   }
 
-  return { load, requested };
+  return { load, requested, reads };
 }

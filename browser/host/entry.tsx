@@ -30,7 +30,7 @@ import { config, setBackendSrv, setDataSourceSrv, setTemplateSrv, DataSourceSrv 
 import { GlobalStyles } from '@grafana/ui';
 import { Observable, from, isObservable, lastValueFrom, tap } from 'rxjs';
 
-import { installAmdLoader } from './amd';
+import { installAmdLoader, type SharedReads } from './amd';
 import { HarnessBackendSrv } from './backendSrv';
 import { renderDashboard } from './chart';
 import { sharedModules } from './shared';
@@ -395,6 +395,8 @@ export interface HarnessApi {
   editorState(): typeof editorState;
   renderDashboard(title: string, panels: ChartPanel[], width: number): { drawn: number; points: number };
   requests(): Array<{ method: string; url: string; status: number }>;
+  /** The exports the plugin read from `@grafana/data|ui|runtime`, and those this runtime lacks. */
+  sharedReads(): SharedReads;
   errors(): string[];
 }
 
@@ -550,6 +552,9 @@ const api: HarnessApi = {
   },
   requests() {
     return backendSrv.log.map((e) => ({ ...e }));
+  },
+  sharedReads() {
+    return JSON.parse(JSON.stringify(loader.reads));
   },
   errors() {
     return [...pageErrors];
