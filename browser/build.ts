@@ -192,6 +192,11 @@ export function runtimeBundleProblems(runtime: string, packages: Record<string, 
 
 /** The host bundle of one runtime (default: the base runtime, the packages the plugin is built against). */
 export async function ensureHostBundle(runtime: GrafanaRuntime = harnessRuntimes()[0]): Promise<HostBundle> {
+  if (!fs.existsSync(path.join(runtime.runtimeDir, 'package.json'))) {
+    throw new Error(
+      `Grafana ${runtime.version} runtime: ${path.relative(ROOT, runtime.runtimeDir)} is not installed (package.json declares ${runtime.runtimePackage}); run npm ci`
+    );
+  }
   const id = `${runtime.version}-${hostHash(runtime)}`;
   const out = path.join(CACHE_DIR, id);
   const js = path.join(out, 'host.js');

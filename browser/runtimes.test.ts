@@ -121,6 +121,10 @@ describe("the project's runtimes agree with plugin.json and are installed", () =
 
   test("each runtime's @grafana/data, ui and runtime resolve, from its folder, to that version", () => {
     for (const r of runtimes) {
+      expect({ runtime: r.version, installed: fs.existsSync(path.join(r.runtimeDir, 'package.json')) }).toEqual({
+        runtime: r.version,
+        installed: true,
+      });
       for (const name of SUPPLIED_PACKAGES) {
         const pj =
           name === 'runtime'
