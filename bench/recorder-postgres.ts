@@ -56,7 +56,7 @@ export async function benchRecorderPostgres(): Promise<Record<string, number | s
     const url = await pg.createDatabase('bench');
     const store: PostgresStore = await openPostgresStore(url);
     const p = await storeFigures(store, keys);
-    await store.pool.query('VACUUM ANALYZE points');
+    await store.pool.query('VACUUM ANALYZE point_rows, series_ids');
     const pgBytes = await store.pointsBytes();
     await store.close();
 
@@ -64,14 +64,21 @@ export async function benchRecorderPostgres(): Promise<Record<string, number | s
     const liteApi = await startApi(file);
     procs.push(liteApi.proc);
     const liteReads = await apiReads([liteApi.url], dur);
+    const liteSeries = await apiReads([liteApi.url], 3000, 3, '/api/v1/series');
     liteApi.proc.kill('SIGTERM');
     const pgReads: number[] = [];
+    let pgSeries = 0;
+    let pgHealth = 0;
     const urls: string[] = [];
     for (let n = 1; n <= 3; n++) {
       const a = await startApi(url);
       procs.push(a.proc);
       urls.push(a.url);
       pgReads.push(await apiReads(urls, dur));
+      if (n === 1) {
+        pgSeries = await apiReads(urls, 3000, 3, '/api/v1/series');
+        pgHealth = await apiReads(urls, 3000, 3, '/api/v1/health');
+      }
     }
     return {
       'points written (30 series x 4 years 1h)': p.points,
@@ -88,6 +95,9 @@ export async function benchRecorderPostgres(): Promise<Record<string, number | s
       'API bundle reads/s, postgres 2 replicas': Number(pgReads[1].toFixed(1)),
       'API bundle reads/s, postgres 3 replicas (2 CPU cores)': Number(pgReads[2].toFixed(1)),
       'postgres 1 replica / sqlite API reads (target >= 0.33)': Number((pgReads[0] / liteReads).toFixed(2)),
+      'API /api/v1/series reads/s, sqlite 1 process': Number(liteSeries.toFixed(1)),
+      'API /api/v1/series reads/s, postgres 1 replica': Number(pgSeries.toFixed(1)),
+      'API /api/v1/health reads/s, postgres 1 replica': Number(pgHealth.toFixed(1)),
     };
   } finally {
     for (const c of procs) {
