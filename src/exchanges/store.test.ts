@@ -5,6 +5,8 @@
  * series (the open bar) and gives the same values; failed pages are never stored; a corrupt store is dropped with a
  * notice, never a failed fetch.
  */
+import { readFileSync } from 'fs';
+import path from 'path';
 import { IDBFactory } from 'fake-indexeddb';
 import { marketSnapshot, setSimNow } from '../../mock/market';
 import { startMockServer, type MockServer } from '../../mock/server';
@@ -12,7 +14,7 @@ import type { Row } from './cache';
 import { ExchangeContext } from './context';
 import { fetchBundle } from './fetchBundle';
 import { barStoreName, IndexedDbStore } from './idbStore';
-import { recordBytes, STORE_SCHEMA_VERSION, type StoredSeries } from './store';
+import { MARKETS_CCXT_VERSION, recordBytes, STORE_SCHEMA_VERSION, type StoredSeries } from './store';
 
 jest.setTimeout(120_000);
 
@@ -202,5 +204,14 @@ describe('the exchange layer over a persistent store (mock exchange server)', ()
     expect(notice?.message).toMatch(/could not be read or written.*store was cleared/);
     expect(dataRequests().length).toBeGreaterThan(1); // fetched again from the venue
     expect(await new IndexedDbStore('db', 50e6, idb).keys()).toEqual([]); // dropped
+  });
+});
+
+describe('stored market lists and the ccxt release', () => {
+  it('are tied to the installed ccxt: upgrading ccxt means bumping MARKETS_SCHEMA_VERSION and MARKETS_CCXT_VERSION', () => {
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../node_modules/ccxt/package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(MARKETS_CCXT_VERSION).toBe(pkg.version);
   });
 });

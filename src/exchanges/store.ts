@@ -32,6 +32,13 @@ export interface StoredSeries {
 export const MARKETS_SCHEMA_VERSION = 1;
 
 /**
+ * The ccxt release whose market structures MARKETS_SCHEMA_VERSION describes. A stored list holds ccxt's own market
+ * objects, so a ccxt upgrade must bump MARKETS_SCHEMA_VERSION (dropping lists written by the old release) and this
+ * value together; store.test.ts fails until both are changed.
+ */
+export const MARKETS_CCXT_VERSION = '4.5.84';
+
+/**
  * How long a stored market list is used before it is loaded again from the venue, ms (24 h). Listings change rarely
  * (a few new coins a week per venue), and a market the stored list lacks makes the exchange layer load the list again
  * at once, so a day-old list costs nothing but one refresh when it matters.
