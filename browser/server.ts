@@ -48,6 +48,12 @@ export interface ProxyHit {
   error?: string;
   /** the page's request carried an Authorization header (route headers are added after, server-side) */
   pageSentAuthorization?: boolean;
+  /** when the page's request came (epoch ms) */
+  at?: number;
+  /** ms from the page's request to the upstream answer's last byte (undefined until it ends) */
+  ms?: number;
+  /** bytes of the upstream answer's body as sent (compressed when the upstream compressed it) */
+  bytes?: number;
 }
 
 export interface HarnessServerStats {
@@ -237,6 +243,8 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
       status: 0,
       pageSentAuthorization: req.headers.authorization !== undefined,
     };
+    const started = Date.now();
+    hit.at = started;
     stats.proxy.push(hit);
     const fail = (status: number, message: string) => {
       hit.status = status;
@@ -287,6 +295,14 @@ export async function startHarnessServer(opts: HarnessServerOptions): Promise<Ha
         const outHeaders = { ...up.headers };
         delete outHeaders['set-cookie'];
         res.writeHead(up.statusCode ?? 502, outHeaders);
+        let bytes = 0;
+        up.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
+        up.on('end', () => {
+          hit.ms = Date.now() - started;
+          hit.bytes = bytes;
+        });
         up.pipe(res);
       }
     );

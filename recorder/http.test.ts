@@ -6,10 +6,12 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { CliIo } from '../cli/btc-flow';
 import { main } from './cli';
-import { createRecorderServer, type RecorderServer } from './http';
+import { acceptsGzip, COMPRESS_MIN_BYTES, createRecorderServer, type RecorderServer } from './http';
 import { openSqliteStore } from './store/sqlite';
 import type { RecorderStore } from './store/types';
 
@@ -114,6 +116,64 @@ describe('bundle', () => {
     expect(b.series[3].intervalHours).toBe(8);
     expect(b.series[3].points).toHaveLength(10);
     expect(b.series[3].points[0]).toEqual([T0 + DAY, 0]);
+  });
+
+  it('is gzipped for a client that accepts gzip, and decompresses to the plain answer byte for byte', async () => {
+    const path = '/api/v1/bundle?asset=BTC&timeframe=1d&from=2025-01-01&to=2025-01-10';
+    // node:http does not decompress: the bytes on the wire are seen as they are
+    const raw = (encoding?: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const headers: Record<string, string> = { ...auth };
+        if (encoding !== undefined) {
+          headers['Accept-Encoding'] = encoding;
+        }
+        http
+          .get(url + path, { headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          })
+          .on('error', reject);
+      });
+    const plain = await raw();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(COMPRESS_MIN_BYTES);
+    const zipped = await raw('gzip, deflate, br');
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('Accept-Encoding');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 2);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    // refused or absent gzip: plain
+    for (const enc of ['identity', 'gzip;q=0', 'br', 'deflate']) {
+      const r = await raw(enc);
+      expect([enc, r.headers['content-encoding']]).toEqual([enc, undefined]);
+      expect(r.body.equals(plain.body)).toBe(true);
+    }
+    // errors stay plain JSON (small)
+    const err = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${url}/api/v1/bundle?asset=BTC`, { headers: { ...auth, 'Accept-Encoding': 'gzip' } }, resolve)
+    );
+    err.resume();
+    expect([err.statusCode, err.headers['content-encoding']]).toEqual([400, undefined]);
+  });
+
+  it.each([
+    ['gzip', true],
+    ['gzip, deflate, br, zstd', true],
+    ['GZIP;q=0.5', true],
+    ['x-gzip', true],
+    ['*', true],
+    ['br;q=1, *;q=0.1', true],
+    ['gzip;q=0', false],
+    ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['identity', false],
+    ['deflate, br', false],
+    ['', false],
+    [undefined, false],
+  ])('Accept-Encoding %p accepts gzip: %p', (header, want) => {
+    expect(acceptsGzip(header)).toBe(want);
   });
 
   it('accepts epoch ms, and filters venues and kinds', async () => {

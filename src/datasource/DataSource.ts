@@ -2,7 +2,8 @@
  * The BTC Flow data source: a frontend-only DataSourceApi. Each target is resolved (variables, auto timeframe,
  * warm-up), the exchange layer fetches the bundle through Grafana's data proxy (one shared ExchangeContext per data
  * source instance, so panels share requests through its coalescing and cache), the engine computes bars and events,
- * and frames.ts turns them into frames. query() is an Observable: partial frames while venues answer, then the
+ * and frames.ts turns them into frames. Targets in flight at once that need the same bundle (same asset, timeframe,
+ * range, venues, kinds and engine options: sharedRunKey) share one fetch and one engine run; only their frames differ. query() is an Observable: partial frames while venues answer, then the
  * final ones; unsubscribing cancels the fetch.
  */
 import {
@@ -38,6 +39,7 @@ import {
   mirrorUrlProblem,
   redactUrl,
   IndexedDbStore,
+  SharedJobs,
 } from '../exchanges';
 import { AnnotationQueryEditor } from '../components/AnnotationQueryEditor';
 import { buildFrames, FrameContext, VisibleResult } from './frames';
@@ -104,16 +106,32 @@ export interface TargetRun {
   frames: DataFrame[];
 }
 
+/** The engine's part of a target run: what targets with the same sharedRunKey share (see DataSource.runTarget). */
+export interface EngineRun {
+  bundle: Bundle;
+  result: EngineResult;
+}
+
 /**
- * The engine and the frames of a resolved target from a fetched bundle. `extra` notices go first (the partial
- * frames' "still loading"). Throws when no venue answered.
+ * The key under which targets share one fetch and one engine run: everything the fetch and `compute` read (asset,
+ * timeframe, panel range, warm-up start, venues per basket, series kinds, engine options). Two targets with the same
+ * key get the same bundle and the same engine result; only their frames (query type, refId, format) differ.
  */
-export function computeTarget(
-  resolved: ResolvedQuery,
-  fetched: SourcedBundleResult,
-  refId: string,
-  extra: QueryResultMetaNotice[] = []
-): Omit<TargetRun, 'fetched'> {
+export function sharedRunKey(resolved: ResolvedQuery): string {
+  return JSON.stringify([
+    resolved.asset,
+    resolved.timeframe,
+    resolved.from,
+    resolved.to,
+    resolved.fetchFrom,
+    resolved.venues,
+    planKinds(resolved),
+    resolved.engine,
+  ]);
+}
+
+/** The engine on a fetched bundle (the shared part of a target run). Throws when no venue answered. */
+export function computeEngine(resolved: ResolvedQuery, fetched: SourcedBundleResult): EngineRun {
   const bundle = fetched.bundle;
   if (bundle.series.filter((s) => s.kind !== 'fx').length === 0) {
     const why = fetched.notices.map((n) => n.message).join('; ');
@@ -125,6 +143,21 @@ export function computeTarget(
     from: resolved.from,
     to: resolved.to,
   });
+  return { bundle, result };
+}
+
+/**
+ * The frames of a target from an engine run (its own query type, refId and format; the run is only read). `extra`
+ * notices go first (the partial frames' "still loading").
+ */
+export function targetFrames(
+  resolved: ResolvedQuery,
+  fetched: SourcedBundleResult,
+  run: EngineRun,
+  refId: string,
+  extra: QueryResultMetaNotice[] = []
+): DataFrame[] {
+  const { bundle, result } = run;
   const visible: VisibleResult = {
     bars: result.bars,
     events: result.events.filter((e) => e.timeEnd > resolved.from && e.time <= resolved.to),
@@ -149,8 +182,21 @@ export function computeTarget(
     source: fetched.source,
     oiMargin: oiMarginByVenue(bundle),
   };
-  const frames = buildFrames(visible, resolved.query, ctx);
-  return { resolved, bundle, result, frames };
+  return buildFrames(visible, resolved.query, ctx);
+}
+
+/**
+ * The engine and the frames of a resolved target from a fetched bundle. `extra` notices go first (the partial
+ * frames' "still loading"). Throws when no venue answered.
+ */
+export function computeTarget(
+  resolved: ResolvedQuery,
+  fetched: SourcedBundleResult,
+  refId: string,
+  extra: QueryResultMetaNotice[] = []
+): Omit<TargetRun, 'fetched'> {
+  const run = computeEngine(resolved, fetched);
+  return { resolved, ...run, frames: targetFrames(resolved, fetched, run, refId, extra) };
 }
 
 /** Requests in flight at once per data source instance (browsers open 6 connections per host over HTTP/1.1). */
@@ -252,6 +298,13 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   readonly mirrorProblem: string | undefined;
   /** The recorder when a Recorder URL is set; an invalid one is kept as the error every query then reports. */
   readonly recorder: RecorderSource | Error | undefined;
+  /** Target runs in flight, shared by targets with the same sharedRunKey (see runTarget). */
+  private readonly runs = new SharedJobs();
+  /** Progress of each shared run in flight: who listens, and what answered so far. */
+  private readonly progress = new Map<
+    string,
+    { listeners: Set<(p: BundleProgress) => void>; seen: BundleProgress[] }
+  >();
 
   constructor(instanceSettings: DataSourceInstanceSettings<BtcFlowOptions>, seams: DataSourceSeams = {}) {
     super(instanceSettings);
@@ -367,22 +420,62 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   async runTarget(target: BtcFlowQuery, request: RunRequest, hooks: RunHooks = {}): Promise<TargetRun> {
     const resolved = this.resolve(target, request);
     const partial = hooks.onPartial ? new PartialFrames(resolved, target.refId, hooks.onPartial) : undefined;
-    let fetched: SourcedBundleResult;
-    const recorder =
-      this.recorder instanceof RecorderSource
-        ? { source: this.recorder, configured: this.configuredVenues() }
-        : undefined;
+    const key = sharedRunKey(resolved);
+    let shared: { fetched: SourcedBundleResult; run: EngineRun };
     try {
-      fetched = await fetchResolved(
-        this.exchange,
-        resolved,
-        { signal: hooks.signal, onProgress: partial?.progress },
-        recorder
-      );
+      const job = this.runs.run(key, (signal) => this.sharedRun(key, resolved, signal), hooks.signal);
+      // joins the run's progress (the series that answered before this target came are replayed at once)
+      const progress = this.progress.get(key);
+      if (partial && progress) {
+        progress.listeners.add(partial.progress);
+        progress.seen.forEach(partial.progress);
+      }
+      shared = await job;
     } finally {
       partial?.stop();
+      if (partial) {
+        this.progress.get(key)?.listeners.delete(partial.progress);
+      }
     }
-    return { ...computeTarget(resolved, fetched, target.refId), fetched };
+    const { fetched, run } = shared;
+    return { resolved, fetched, ...run, frames: targetFrames(resolved, fetched, run, target.refId) };
+  }
+
+  /**
+   * One fetch and one engine run for every target with the same sharedRunKey while it is in flight (a dashboard
+   * refresh asks the same bundle from many panels and annotations: the macro dashboard's 23 targets need 4). The
+   * run's progress goes to every joined target's partial frames. Nothing is kept after it settles.
+   */
+  private async sharedRun(
+    key: string,
+    resolved: ResolvedQuery,
+    signal: AbortSignal
+  ): Promise<{ fetched: SourcedBundleResult; run: EngineRun }> {
+    const progress = { listeners: new Set<(p: BundleProgress) => void>(), seen: [] as BundleProgress[] };
+    this.progress.set(key, progress);
+    try {
+      const recorder =
+        this.recorder instanceof RecorderSource
+          ? { source: this.recorder, configured: this.configuredVenues() }
+          : undefined;
+      const fetched = await fetchResolved(
+        this.exchange,
+        resolved,
+        {
+          signal,
+          onProgress: (p) => {
+            progress.seen.push(p);
+            progress.listeners.forEach((l) => l(p));
+          },
+        },
+        recorder
+      );
+      return { fetched, run: computeEngine(resolved, fetched) };
+    } finally {
+      if (this.progress.get(key) === progress) {
+        this.progress.delete(key);
+      }
+    }
   }
 
   /**

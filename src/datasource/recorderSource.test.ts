@@ -28,6 +28,11 @@ jest.setTimeout(240_000);
 jest.mock('@grafana/runtime', () => ({
   getTemplateSrv: () => jest.requireActual('./testing/harness').templateSrv,
 }));
+// the engine, counted: targets that need the same bundle share one run (DataSource.runTarget)
+jest.mock('../core/engine', () => {
+  const actual = jest.requireActual('../core/engine');
+  return { ...actual, compute: jest.fn(actual.compute) };
+});
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -281,6 +286,40 @@ describe('query() with a Recorder URL', () => {
     expect(notices).toContain(
       `Bars before ${new Date(SPLIT).toISOString().slice(0, 10)} from the recorder (8 series); later bars fetched live`
     );
+  });
+
+  it('targets needing the same bundle share one fetch and one engine run; frames equal separate runs', async () => {
+    // premium ×2 (spot, perp, fx), oi + oiZ (perp, OI, fx), funding (perp, OI, funding, fx), and signals +
+    // extremes + coverage (every kind): 4 engine runs for 8 targets
+    const targets: BtcFlowQuery[] = [
+      { refId: 'P1', queryType: 'premium', timeframe: '1d' },
+      TARGETS[0],
+      TARGETS[1],
+      { refId: 'Z', queryType: 'oiZ', timeframe: '1d' },
+      TARGETS[2],
+      { refId: 'S', queryType: 'signals', timeframe: '1d' },
+      { refId: 'E', queryType: 'extremes', timeframe: '1d' },
+      { refId: 'C', queryType: 'coverage', timeframe: '1d' },
+    ];
+    const computeMock = compute as jest.MockedFunction<typeof compute>;
+    const { ds } = await recorderDs(recorder.url);
+    computeMock.mockClear();
+    // as a dashboard load: each panel its own query() at once; the first one leaves at once (it is not waited for)
+    const leaving = ds.query(request([targets[0]], FROM, TO, DAY)).subscribe();
+    leaving.unsubscribe();
+    const shared = await Promise.all(targets.map((t) => run(ds, [t])));
+    expect(computeMock).toHaveBeenCalledTimes(4);
+    // one recorder request for all of it
+    expect(recorder.requests.filter((r) => r.path === '/api/v1/bundle')).toHaveLength(1);
+    // the same targets one at a time on a fresh data source (nothing in flight to share): the same frames
+    const alone = (await recorderDs(recorder.url)).ds;
+    computeMock.mockClear();
+    for (const [i, t] of targets.entries()) {
+      expect(JSON.parse(JSON.stringify(shared[i]))).toEqual(JSON.parse(JSON.stringify(await run(alone, [t]))));
+    }
+    expect(computeMock).toHaveBeenCalledTimes(targets.length);
+    // and they are the engine's values on the bundle merged by hand
+    expectFramesEqual([shared[1][0], shared[2][0], shared[4][0]], engine(inBaskets(mergedByHand())));
   });
 
   it('a range the recorder holds in full sends no request to the exchanges', async () => {
