@@ -56,6 +56,19 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     const u = process.cpuUsage(c);
     bestCpu = Math.min(bestCpu, (u.user + u.system) / 1000);
   }
+  // the same read as columns (readColumns: one column per statement, no array per row)
+  let bestCols = Infinity;
+  let bestColsCpu = Infinity;
+  for (let rep = 0; rep < 5; rep++) {
+    const s = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    for (const key of keys) {
+      await store.readColumns(key, t0, t0 + YEAR_H * H);
+    }
+    bestCols = Math.min(bestCols, Number(process.hrtime.bigint() - s) / 1e6);
+    const u = process.cpuUsage(c);
+    bestColsCpu = Math.min(bestColsCpu, (u.user + u.system) / 1000);
+  }
   // the same year as a bundle (what GET /api/v1/bundle assembles) for BTC: its series of the 30
   let bundleMs = Infinity;
   for (let rep = 0; rep < 3; rep++) {
@@ -99,6 +112,8 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     'store read 30 series x 1 year 1h, points': read,
     'store read 30 series x 1 year 1h, ms wall (target <= 100)': Number(best.toFixed(1)),
     'store read 30 series x 1 year 1h, ms CPU (shared machine)': Number(bestCpu.toFixed(1)),
+    'store read as columns (readColumns), ms wall': Number(bestCols.toFixed(1)),
+    'store read as columns (readColumns), ms CPU': Number(bestColsCpu.toFixed(1)),
     'bundle BTC 1h 1 year from store, ms': Number(bundleMs.toFixed(1)),
     'store file MB per million points': Number((((bytes / points) * 1e6) / 1e6).toFixed(1)),
     'store listSeries (30 series, 1,051,200 points), ms': Number(listMs.toFixed(2)),

@@ -16,7 +16,14 @@ import {
 import { fetchTimeframeFor } from '../src/exchanges/fetchSeries';
 import { inferIntervalHours } from '../src/exchanges/fetchers';
 import { DEFAULT_FX_VENUE, DEFAULT_VENUES, getVenue, isVenueId, VENUES, venueKinds } from '../src/exchanges/registry';
-import type { RecorderStore, SeriesKey, SeriesMeta, SeriesWrite, StoreTimeframe } from './store/types';
+import {
+  readSeriesColumns,
+  type RecorderStore,
+  type SeriesKey,
+  type SeriesMeta,
+  type SeriesWrite,
+  type StoreTimeframe,
+} from './store/types';
 
 export const HOUR_MS = 3_600_000;
 export const STORE_TF_MS: Record<Exclude<StoreTimeframe, '*'>, number> = {
@@ -140,17 +147,21 @@ export function bundleNote(asset: string, timeframe: Timeframe, from: number, to
 
 async function readSeries(store: RecorderStore, r: BundleRead): Promise<Series | null> {
   const { venue, kind, key } = r;
-  const rows = await store.readValues(key, r.range[0], r.range[1]);
-  if (rows.length === 0) {
+  const { ts, value, volume } = await readSeriesColumns(store, key, r.range[0], r.range[1]);
+  if (ts.length === 0) {
     return null;
   }
   const meta = (await store.seriesMeta(key)) ?? {};
-  const points: Point[] = rows.map((x) => [x[0], x[1]]);
+  const points: Point[] = new Array(ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    points[i] = [ts[i], value[i]];
+  }
   switch (kind) {
     case 'spot':
     case 'perp': {
-      const hasVolumes = rows.every((x) => x[2] !== null);
-      const volumes: Point[] | undefined = hasVolumes ? rows.map((x) => [x[0], x[2] as number]) : undefined;
+      // volumes only when every point has one, as before
+      const vol = volume !== null && volume.every((v) => v !== null) ? (volume as number[]) : null;
+      const volumes: Point[] | undefined = vol ? ts.map((t, i) => [t, vol[i]]) : undefined;
       return { kind, venue, quote: meta.quote ?? 'USD', points, ...(volumes ? { volumes } : {}) };
     }
     case 'fx':

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { storeContract } from './contract';
 import { openSqliteStore, SQLITE_SCHEMA_VERSION, SqliteStore } from './sqlite';
 import { prng } from '../../src/core/testutil';
-import type { PointSource, RecorderStore, SeriesKey, SeriesSummary } from './types';
+import { readSeriesColumns, type PointSource, type RecorderStore, type SeriesKey, type SeriesSummary } from './types';
 
 /** listSeries' figures counted directly from the points table, by a second connection: the reference. */
 function directSummaries(file: string): Array<Omit<SeriesSummary, 'meta'>> {
@@ -260,6 +260,43 @@ describe('sqlite specifics', () => {
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT count(*) AS n FROM series_summary').get()).toEqual({ n: 3 });
     db.close();
+    await s.close();
+  });
+
+  it('reads columns equal to readValues rows: gaps, off-grid times, volumes some null or none, empty ranges', async () => {
+    const s = await openSqliteStore(join(dir, 'columns.db'));
+    const spot: SeriesKey = { asset: 'BTC', venue: 'coinbase', kind: 'spot', timeframe: '1h' };
+    const oi: SeriesKey = { asset: 'BTC', venue: 'okx', kind: 'openInterest', timeframe: '1h' };
+    const H = 3_600_000;
+    const rnd = prng(5);
+    const pts = Array.from({ length: 500 }, (_, i) => ({
+      ts: i * H + (i % 97 === 0 ? 1234 : 0), // a few off the grid
+      value: 100 + rnd() * 10,
+      volume: i % 7 === 0 ? null : rnd() * 1e6,
+    })).filter((_, i) => i % 11 !== 3); // gaps
+    await s.write([
+      { key: spot, source: 'rest', points: pts },
+      { key: oi, source: 'archive', points: pts.map((p) => ({ ts: p.ts, value: p.value })) },
+    ]);
+    for (const key of [spot, oi]) {
+      for (const [from, to] of [
+        [0, 1e15],
+        [10 * H, 40 * H + 1],
+        [96 * H, 98 * H],
+        [600 * H, 700 * H],
+      ]) {
+        const rows = await s.readValues(key, from, to);
+        const cols = await s.readColumns(key, from, to);
+        expect(cols.ts).toEqual(rows.map((r) => r[0]));
+        expect(cols.value).toEqual(rows.map((r) => r[1]));
+        const vols = rows.map((r) => r[2]);
+        expect(cols.volume).toEqual(vols.some((v) => v !== null) ? vols : null);
+        // the fallback for a backend without readColumns gives the same
+        expect(await readSeriesColumns({ readValues: s.readValues.bind(s) }, key, from, to)).toEqual(cols);
+      }
+    }
+    expect((await s.readColumns(spot, 0, 1e15)).ts.length).toBe(pts.length);
+    expect((await s.readColumns(oi, 0, 1e15)).volume).toBeNull();
     await s.close();
   });
 });

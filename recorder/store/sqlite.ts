@@ -13,6 +13,7 @@ import {
   PointSource,
   RecorderStore,
   RecorderStoreError,
+  SeriesColumns,
   SeriesKey,
   SeriesMeta,
   SeriesStats,
@@ -218,6 +219,10 @@ export class SqliteStore implements RecorderStore {
       read: `SELECT ts, value, volume, source, written_at, open, archive_value FROM points
          WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
       values: `SELECT ts, value, volume FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      tsCol: `SELECT ts FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      valueCol: `SELECT value FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      volumeCol: `SELECT volume FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
+      anyVolume: `SELECT 1 FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? AND volume IS NOT NULL LIMIT 1`,
       count: `SELECT count(*) AS n FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
       coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = ? ORDER BY from_ts`,
       coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = ?`,
@@ -405,6 +410,23 @@ export class SqliteStore implements RecorderStore {
   async readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>> {
     this.check();
     return this.stmts.values.raw(true).all(...keyArgs(key), from, to) as Array<[number, number, number | null]>;
+  }
+
+  /**
+   * Columns read one column per statement (`pluck`): better-sqlite3 builds no array per row, which costs more than the
+   * extra range scans; volumes are not read when the range has none (open interest, funding). One read transaction,
+   * so the columns come from one snapshot.
+   */
+  async readColumns(key: SeriesKey, from: number, to: number): Promise<SeriesColumns> {
+    this.check();
+    const s = this.stmts;
+    return this.db.transaction((): SeriesColumns => {
+      const a = [...keyArgs(key), from, to];
+      const ts = s.tsCol.pluck(true).all(...a) as number[];
+      const value = s.valueCol.pluck(true).all(...a) as number[];
+      const hasVolume = ts.length > 0 && s.anyVolume.pluck(true).get(...a) !== undefined;
+      return { ts, value, volume: hasVolume ? (s.volumeCol.pluck(true).all(...a) as Array<number | null>) : null };
+    })();
   }
 
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {

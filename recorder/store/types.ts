@@ -3,7 +3,7 @@
  * bundle's `quote` / `unit` / `intervalHours` / `pair` fields), keyed by (asset, venue, kind, timeframe, ts), with the
  * source and write time of every point. Every backend (SQLite today, PostgreSQL later) implements `RecorderStore` and
  * must pass the one contract suite in `contract.ts`. Methods return Promises so that an asynchronous backend fits.
- * This module holds types and small pure helpers only; no I/O.
+ * This module holds types and small helpers only (no I/O of its own).
  */
 import type { SeriesKind } from '../../src/core/types';
 
@@ -71,6 +71,32 @@ export interface SeriesWrite {
   cover?: [number, number];
 }
 
+/** Points of one series as columns, ascending by time; `volume` is null when no point has a volume. */
+export interface SeriesColumns {
+  ts: number[];
+  value: number[];
+  volume: Array<number | null> | null;
+}
+
+/** `store.readColumns`, or the same columns built from `readValues` when the backend has no column read. */
+export async function readSeriesColumns(
+  store: Pick<RecorderStore, 'readValues' | 'readColumns'>,
+  key: SeriesKey,
+  from: number,
+  to: number
+): Promise<SeriesColumns> {
+  if (store.readColumns) {
+    return store.readColumns(key, from, to);
+  }
+  const rows = await store.readValues(key, from, to);
+  const volume = rows.map((r) => r[2]);
+  return {
+    ts: rows.map((r) => r[0]),
+    value: rows.map((r) => r[1]),
+    volume: volume.some((v) => v !== null) ? volume : null,
+  };
+}
+
 export interface SeriesSummary extends SeriesKey {
   meta: SeriesMeta;
   first: number | null;
@@ -119,6 +145,11 @@ export interface RecorderStore {
   readPoints(key: SeriesKey, from: number, to: number): Promise<StoredPoint[]>;
   /** The lean read the bundle uses: [ts, value, volume or null] rows with from <= ts < to, ascending. */
   readValues(key: SeriesKey, from: number, to: number): Promise<Array<[number, number, number | null]>>;
+  /**
+   * The same read as `readValues`, as columns (no array per point): times, values, and volumes (null when no point of
+   * the range has one). Optional: `readSeriesColumns` derives it from `readValues` for a backend without it.
+   */
+  readColumns?(key: SeriesKey, from: number, to: number): Promise<SeriesColumns>;
   /** Number of points of one series with from <= ts < to. */
   countPoints(key: SeriesKey, from: number, to: number): Promise<number>;
   /** Meta of one series, or null when it was never written. */
