@@ -390,7 +390,9 @@ export class SqliteStore implements RecorderStore {
       }
       return changes;
     });
-    return run();
+    // IMMEDIATE: the write lock from the start, since the summary's first count is a read (a deferred transaction
+    // whose snapshot another writer outdated could not upgrade to a write)
+    return run.immediate();
   }
 
   async readPoints(key: SeriesKey, from: number, to: number): Promise<StoredPoint[]> {
@@ -475,11 +477,15 @@ export class SqliteStore implements RecorderStore {
    */
   private summaryRows(asset: string | null): Row[] {
     const s = this.stmts;
-    return this.db.transaction(() => {
+    // the common case, nothing dirty: one read snapshot, no write lock
+    const clean = this.db.transaction((): Row[] | null =>
+      (s.summaryDirty.all(asset, asset) as Row[]).length === 0 ? (s.summaryList.all(asset, asset) as Row[]) : null
+    )();
+    if (clean) {
+      return clean;
+    }
+    const fix = this.db.transaction(() => {
       const dirty = s.summaryDirty.all(asset, asset) as Row[];
-      if (dirty.length === 0) {
-        return s.summaryList.all(asset, asset) as Row[];
-      }
       const fresh = new Map<string, Row>();
       for (const d of dirty) {
         const key = d as unknown as SeriesKey;
@@ -501,7 +507,9 @@ export class SqliteStore implements RecorderStore {
       return rows
         .map((r) => fresh.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? r)
         .filter((r) => Number(r.n) > 0);
-    })();
+    });
+    // a writer takes the write lock first (IMMEDIATE), so that no other writer commits between the recount and its store
+    return this.readonly ? fix() : fix.immediate();
   }
 
   async seriesStats(key: SeriesKey, stepMs: number): Promise<SeriesStats> {
