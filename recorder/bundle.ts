@@ -17,8 +17,10 @@ import { fetchTimeframeFor } from '../src/exchanges/fetchSeries';
 import { inferIntervalHours } from '../src/exchanges/fetchers';
 import { DEFAULT_FX_VENUE, DEFAULT_VENUES, getVenue, isVenueId, VENUES, venueKinds } from '../src/exchanges/registry';
 import {
-  readSeriesColumns,
+  readManySeriesColumns,
+  seriesMetas,
   type RecorderStore,
+  type SeriesColumns,
   type SeriesKey,
   type SeriesMeta,
   type SeriesWrite,
@@ -123,21 +125,31 @@ export async function planBundleReads(store: RecorderStore, q: BundleQuery): Pro
   return reads;
 }
 
-/** Builds the bundle of `q` from the store: series in fetchBundle's order, empty ones left out (as `btc-flow fetch`). */
+/**
+ * Builds the bundle of `q` from the store: series in fetchBundle's order, empty ones left out (as `btc-flow fetch`).
+ * All planned series are read at once (`readManySeriesColumns`: one round trip on PostgreSQL), fx candidates
+ * included; the first fx candidate with points is kept. Then the meta of the kept series, also at once.
+ */
 export async function bundleFromStore(store: RecorderStore, q: BundleQuery): Promise<Bundle> {
-  const series: Series[] = [];
+  const reads = await planBundleReads(store, q);
+  const cols = await readManySeriesColumns(
+    store,
+    reads.map((r) => ({ key: r.key, from: r.range[0], to: r.range[1] }))
+  );
+  const kept: number[] = [];
   let fxDone = false;
-  for (const r of await planBundleReads(store, q)) {
-    if (r.kind === 'fx' && fxDone) {
-      continue;
+  reads.forEach((r, i) => {
+    if (cols[i].ts.length === 0 || (r.kind === 'fx' && fxDone)) {
+      return;
     }
-    const s = await readSeries(store, r);
-    if (s) {
-      series.push(s);
-      fxDone ||= r.kind === 'fx';
-    }
-  }
-  return { asset: q.asset, series };
+    kept.push(i);
+    fxDone ||= r.kind === 'fx';
+  });
+  const metas = await seriesMetas(
+    store,
+    kept.map((i) => reads[i].key)
+  );
+  return { asset: q.asset, series: kept.map((i, j) => seriesOf(reads[i], cols[i], metas[j] ?? {})) };
 }
 
 /** The note `export` and the bundle API put in the bundle (the same text, so both outputs are identical). */
@@ -145,13 +157,9 @@ export function bundleNote(asset: string, timeframe: Timeframe, from: number, to
   return `served by the btc-flow recorder: ${asset} ${timeframe} ${new Date(from).toISOString()} .. ${new Date(toInclusive).toISOString()}`;
 }
 
-async function readSeries(store: RecorderStore, r: BundleRead): Promise<Series | null> {
-  const { venue, kind, key } = r;
-  const { ts, value, volume } = await readSeriesColumns(store, key, r.range[0], r.range[1]);
-  if (ts.length === 0) {
-    return null;
-  }
-  const meta = (await store.seriesMeta(key)) ?? {};
+function seriesOf(r: BundleRead, cols: SeriesColumns, meta: SeriesMeta): Series {
+  const { venue, kind } = r;
+  const { ts, value, volume } = cols;
   const points: Point[] = new Array(ts.length);
   for (let i = 0; i < ts.length; i++) {
     points[i] = [ts[i], value[i]];

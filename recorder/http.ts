@@ -16,7 +16,7 @@ import { SERIES_KINDS, TIMEFRAMES, type SeriesKind, type Timeframe } from '../sr
 import { DEFAULT_VENUES } from '../src/exchanges/registry';
 import { redactText } from '../src/exchanges/redact';
 import { bundleFromStore, bundleNote, parseTime, planBundleReads, storeStepMs } from './bundle';
-import type { RecorderStore } from './store/types';
+import { countManyPoints, type RecorderStore } from './store/types';
 
 /** Paths whose successful requests are not logged (scrapes and probes). */
 const QUIET_PATHS = new Set(['/metrics', '/api/v1/health']);
@@ -239,10 +239,9 @@ export function createRecorderServer(opts: RecorderServerOptions): RecorderServe
     const kinds = listParam<SeriesKind>(url, 'kinds', SERIES_KINDS);
     // `to` is inclusive, as `btc-flow fetch --to` and `export --to`
     const q = { asset, timeframe, from, to: to + 1, venues, kinds, now: t };
-    let total = 0;
-    for (const r of await planBundleReads(store, q)) {
-      total += await store.countPoints(r.key, r.range[0], r.range[1]);
-    }
+    // counted before reading (one grouped count on PostgreSQL), so that a huge range is refused before it is in memory
+    const ranges = (await planBundleReads(store, q)).map((r) => ({ key: r.key, from: r.range[0], to: r.range[1] }));
+    const total = (await countManyPoints(store, ranges)).reduce((a, b) => a + b, 0);
     if (total > maxPoints) {
       throw new HttpError(
         413,

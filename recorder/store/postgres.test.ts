@@ -6,7 +6,8 @@
  * counting, a newer database refused, replicas opening a fresh database together without an error, series locks held
  * by one session at a time and released when it dies, the binary array encoding).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { storeContract } from './contract';
@@ -23,7 +24,21 @@ import {
   seriesLockId,
 } from './postgres';
 import { PgSeriesLocks, seriesId } from './pglocks';
-import type { PointSource, RecorderStore, SeriesKey, SeriesSummary } from './types';
+import { bundleFromStore } from '../bundle';
+import { openSqliteStore } from './sqlite';
+import {
+  countManyPoints,
+  readManySeriesColumns,
+  readSeriesColumns,
+  seriesMetas,
+  type PointSource,
+  type RecorderStore,
+  type SeriesColumns,
+  type SeriesKey,
+  type SeriesRange,
+  type SeriesSummary,
+  type SeriesWrite,
+} from './types';
 
 jest.setTimeout(60_000);
 
@@ -332,6 +347,104 @@ describe('postgres specifics', () => {
     ).toBe(1);
     expect((await s.readPoints(key, t0, t0 + 1))[0].value).toBe(2);
     await s.close();
+  });
+
+  it('reads, counts and describes many series in one call exactly as one series at a time, and as SQLite does', async () => {
+    const s = await openPostgresStore(await fresh());
+    const dir = mkdtempSync(join(tmpdir(), 'pg-many-'));
+    const lite = await openSqliteStore(join(dir, 'many.db'));
+    try {
+      const t0 = Date.UTC(2024, 0, 30); // across a month partition boundary
+      const rnd = prng(7);
+      const spot: SeriesKey = { asset: 'BTC', venue: 'coinbase', kind: 'spot', timeframe: '1h' };
+      const perp: SeriesKey = { asset: 'BTC', venue: 'binanceusdm', kind: 'perp', timeframe: '1h' };
+      const oi: SeriesKey = { asset: 'BTC', venue: 'binanceusdm', kind: 'openInterest', timeframe: '1h' };
+      const fund: SeriesKey = { asset: 'BTC', venue: 'binanceusdm', kind: 'funding', timeframe: '*' };
+      const empty: SeriesKey = { asset: 'BTC', venue: 'kraken', kind: 'spot', timeframe: '1h' };
+      const never: SeriesKey = { asset: 'BTC', venue: 'okx', kind: 'perp', timeframe: '1h' };
+      // spot: every point has a volume, a gap of 10 bars; perp: some volumes null; oi: none; funding: every 8 h
+      const spotPts = Array.from({ length: 200 }, (_, i) => i)
+        .filter((i) => i < 50 || i >= 60)
+        .map((i) => ({ ts: t0 + i * H, value: 40_000 + rnd() * 100, volume: rnd() * 10 }));
+      const perpPts = Array.from({ length: 150 }, (_, i) => ({
+        ts: t0 + i * H,
+        value: 40_010 + rnd(),
+        volume: i % 3 ? rnd() : null,
+      }));
+      const oiPts = Array.from({ length: 120 }, (_, i) => ({ ts: t0 + i * H, value: 1e9 + i }));
+      const fundPts = Array.from({ length: 20 }, (_, i) => ({ ts: t0 + i * 8 * H, value: (rnd() - 0.5) * 1e-3 }));
+      const batch: SeriesWrite[] = [
+        { key: spot, meta: { quote: 'USD' }, source: 'rest', points: spotPts },
+        { key: perp, meta: { quote: 'USDT' }, source: 'rest', points: perpPts },
+        { key: oi, meta: { unit: 'usd' }, source: 'rest', points: oiPts },
+        { key: fund, meta: { intervalHours: 8 }, source: 'rest', points: fundPts },
+        { key: empty, meta: { quote: 'USD' }, source: 'rest', points: [], cover: [t0, t0 + 10 * H] },
+      ];
+      await s.write(batch);
+      await lite.write(batch);
+      const all = [spot, perp, oi, fund, empty, never];
+      const ranges: SeriesRange[] = [
+        ...all.map((k) => ({ key: k, from: t0 + 40 * H, to: t0 + 130 * H })),
+        { key: spot, from: t0 + 51 * H, to: t0 + 59 * H }, // inside the gap
+        { key: perp, from: 0, to: Infinity },
+        { key: oi, from: t0 + 500 * H, to: t0 + 600 * H }, // after the data
+        { key: fund, from: t0 + 3 * 8 * H + 1, to: t0 + 5 * 8 * H + 1 },
+      ];
+      // expected: the written points, filtered by hand
+      const written = new Map<SeriesKey, Array<{ ts: number; value: number; volume?: number | null }>>([
+        [spot, spotPts],
+        [perp, perpPts],
+        [oi, oiPts],
+        [fund, fundPts],
+        [empty, []],
+        [never, []],
+      ]);
+      const expected = ranges.map((r) => {
+        const pts = written.get(r.key)!.filter((p) => p.ts >= r.from && p.ts < r.to);
+        const vol = pts.map((p) => p.volume ?? null);
+        return {
+          ts: pts.map((p) => p.ts),
+          value: pts.map((p) => p.value),
+          volume: vol.some((v) => v !== null) ? vol : null,
+        };
+      });
+      expect(expected.map((e) => e.ts.length)).toEqual([80, 90, 80, 12, 0, 0, 0, 150, 0, 2]);
+      expect(expected[1].volume).toContain(null);
+      const many = await s.readManyColumns(ranges);
+      expect(many).toEqual(expected);
+      // one at a time (the fallback) and SQLite give the same
+      const single: SeriesColumns[] = [];
+      for (const r of ranges) {
+        single.push(await readSeriesColumns({ readValues: s.readValues.bind(s) }, r.key, r.from, r.to));
+      }
+      expect(single).toEqual(expected);
+      expect(await readManySeriesColumns(lite, ranges)).toEqual(expected);
+      expect(await s.readManyColumns([])).toEqual([]);
+      // counts
+      const counts = await s.countMany(ranges);
+      expect(counts).toEqual(expected.map((e) => e.ts.length));
+      expect(await countManyPoints(lite, ranges)).toEqual(counts);
+      // meta: null for the key never written
+      const metas = await s.seriesMetaMany(all);
+      expect(metas).toEqual([
+        { quote: 'USD' },
+        { quote: 'USDT' },
+        { unit: 'usd' },
+        { intervalHours: 8 },
+        { quote: 'USD' },
+        null,
+      ]);
+      expect(await seriesMetas(lite, all)).toEqual(metas);
+      // the bundle built through the multi-series reads equals SQLite's, built one series at a time
+      const q = { asset: 'BTC', timeframe: '1h' as const, from: t0 + 10 * H, to: t0 + 170 * H, now: t0 + 1000 * H };
+      const b = await bundleFromStore(s, q);
+      expect(b.series.length).toBeGreaterThanOrEqual(4);
+      expect(JSON.stringify(b)).toBe(JSON.stringify(await bundleFromStore(lite, q)));
+    } finally {
+      await s.close();
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps per-series summaries equal to counting, through mixed upserts, overwrites, no-op rewrites and older write times', async () => {

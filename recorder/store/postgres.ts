@@ -18,8 +18,10 @@ import {
   PointSource,
   RecorderStore,
   RecorderStoreError,
+  SeriesColumns,
   SeriesKey,
   SeriesMeta,
+  SeriesRange,
   SeriesStats,
   SeriesSummary,
   SeriesWrite,
@@ -283,6 +285,25 @@ const SQL = {
     WHERE series = ${SERIES_OF} AND ts >= $5 AND ts < $6 ORDER BY ts`,
   readValues: `SELECT ts, value, volume FROM point_rows WHERE series = ${SERIES_OF} AND ts >= $5 AND ts < $6 ORDER BY ts`,
   count: `SELECT count(*) AS n FROM point_rows WHERE series = ${SERIES_OF} AND ts >= $5 AND ts < $6`,
+  /**
+   * The bundle's reads in one statement: the (key, from, to) triples as arrays, numbered by their position; rows in
+   * (position, ts) order, times as float8 (exact for epoch ms; the driver returns a number, not a bigint string).
+   */
+  readMany: `SELECT k.i::integer AS i, p.ts::float8 AS ts, p.value, p.volume
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+      WITH ORDINALITY AS k(asset, venue, kind, timeframe, f, t, i)
+    JOIN series_ids s USING (asset, venue, kind, timeframe)
+    JOIN point_rows p ON p.series = s.id AND p.ts >= k.f AND p.ts < k.t
+    ORDER BY k.i, p.ts`,
+  countMany: `SELECT k.i::integer AS i, count(*)::integer AS n
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+      WITH ORDINALITY AS k(asset, venue, kind, timeframe, f, t, i)
+    JOIN series_ids s USING (asset, venue, kind, timeframe)
+    JOIN point_rows p ON p.series = s.id AND p.ts >= k.f AND p.ts < k.t
+    GROUP BY k.i`,
+  metaMany: `SELECT k.i::integer AS i, m.quote, m.unit, m.interval_hours, m.pair, m.symbol
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS k(asset, venue, kind, timeframe, i)
+    JOIN series m USING (asset, venue, kind, timeframe)`,
   coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = $5 ORDER BY from_ts`,
   coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = $5`,
   coverageInsert: `INSERT INTO coverage (asset, venue, kind, timeframe, source, from_ts, to_ts)
@@ -731,6 +752,61 @@ export class PostgresStore implements RecorderStore {
     return rows.map((r) => [Number(r.ts), Number(r.value), r.volume == null ? null : Number(r.volume)]);
   }
 
+  async readColumns(key: SeriesKey, from: number, to: number): Promise<SeriesColumns> {
+    return (await this.readManyColumns([{ key, from, to }]))[0];
+  }
+
+  /** Every range in one statement (one round trip), split into columns here. */
+  async readManyColumns(ranges: SeriesRange[]): Promise<SeriesColumns[]> {
+    const out: SeriesColumns[] = ranges.map(() => ({ ts: [], value: [], volume: [] }));
+    const hasVolume = ranges.map(() => false);
+    if (ranges.length > 0) {
+      this.check();
+      let rows: unknown[][];
+      try {
+        rows = (await this.pool.query({ text: SQL.readMany, values: rangeArgs(ranges), rowMode: 'array' })).rows;
+      } catch (e) {
+        throw new RecorderStoreError(`${shown(this.url)}: ${pgMessage(e)}`);
+      }
+      for (const r of rows) {
+        const i = (r[0] as number) - 1;
+        const c = out[i];
+        c.ts.push(r[1] as number);
+        c.value.push(r[2] as number);
+        const v = r[3] as number | null;
+        c.volume!.push(v);
+        hasVolume[i] ||= v !== null;
+      }
+    }
+    out.forEach((c, i) => {
+      if (!hasVolume[i]) {
+        c.volume = null;
+      }
+    });
+    return out;
+  }
+
+  async countMany(ranges: SeriesRange[]): Promise<number[]> {
+    const n = ranges.map(() => 0);
+    if (ranges.length > 0) {
+      for (const r of await this.q(SQL.countMany, rangeArgs(ranges))) {
+        n[Number(r.i) - 1] = Number(r.n);
+      }
+    }
+    return n;
+  }
+
+  async seriesMetaMany(keys: SeriesKey[]): Promise<Array<SeriesMeta | null>> {
+    const out: Array<SeriesMeta | null> = keys.map(() => null);
+    if (keys.length > 0) {
+      const cols = [0, 1, 2, 3].map((j) => keys.map((k) => keyArgs(k)[j]));
+      for (const r of await this.q(SQL.metaMany, cols)) {
+        out[Number(r.i) - 1] = metaOf(r);
+      }
+    }
+    return out;
+  }
+
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {
     const [r] = await this.q(SQL.count, [...keyArgs(key), clampTs(from), clampTs(to)]);
     return Number(r.n);
@@ -905,6 +981,18 @@ function idKey(k: SeriesKey): string {
 }
 
 /** Keeps a range bound inside bigint (callers pass Number.MAX_SAFE_INTEGER or Infinity for "no end"). */
+/** The array arguments of readMany / countMany: asset, venue, kind, timeframe, from, to columns. */
+function rangeArgs(ranges: SeriesRange[]): unknown[] {
+  return [
+    ranges.map((r) => r.key.asset),
+    ranges.map((r) => r.key.venue),
+    ranges.map((r) => r.key.kind),
+    ranges.map((r) => r.key.timeframe),
+    ranges.map((r) => clampTs(r.from)),
+    ranges.map((r) => clampTs(r.to)),
+  ];
+}
+
 function clampTs(t: number): number {
   if (t === Infinity || t > Number.MAX_SAFE_INTEGER) {
     return Number.MAX_SAFE_INTEGER;

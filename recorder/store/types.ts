@@ -97,6 +97,61 @@ export async function readSeriesColumns(
   };
 }
 
+/** One series and the range [from, to) of a multi-series read or count. */
+export interface SeriesRange {
+  key: SeriesKey;
+  from: number;
+  to: number;
+}
+
+/**
+ * `store.readManyColumns` (one round trip on a server backend), or `readSeriesColumns` per range when the backend has
+ * no multi-series read. Same order as `ranges`; a key never written reads as no points.
+ */
+export async function readManySeriesColumns(
+  store: Pick<RecorderStore, 'readValues' | 'readColumns' | 'readManyColumns'>,
+  ranges: SeriesRange[]
+): Promise<SeriesColumns[]> {
+  if (store.readManyColumns) {
+    return store.readManyColumns(ranges);
+  }
+  const out: SeriesColumns[] = [];
+  for (const r of ranges) {
+    out.push(await readSeriesColumns(store, r.key, r.from, r.to));
+  }
+  return out;
+}
+
+/** `store.countMany`, or `countPoints` per range. Same order as `ranges`. */
+export async function countManyPoints(
+  store: Pick<RecorderStore, 'countPoints' | 'countMany'>,
+  ranges: SeriesRange[]
+): Promise<number[]> {
+  if (store.countMany) {
+    return store.countMany(ranges);
+  }
+  const out: number[] = [];
+  for (const r of ranges) {
+    out.push(await store.countPoints(r.key, r.from, r.to));
+  }
+  return out;
+}
+
+/** `store.seriesMetaMany`, or `seriesMeta` per key. Same order as `keys`; null for a key never written. */
+export async function seriesMetas(
+  store: Pick<RecorderStore, 'seriesMeta' | 'seriesMetaMany'>,
+  keys: SeriesKey[]
+): Promise<Array<SeriesMeta | null>> {
+  if (store.seriesMetaMany) {
+    return store.seriesMetaMany(keys);
+  }
+  const out: Array<SeriesMeta | null> = [];
+  for (const k of keys) {
+    out.push(await store.seriesMeta(k));
+  }
+  return out;
+}
+
 export interface SeriesSummary extends SeriesKey {
   meta: SeriesMeta;
   first: number | null;
@@ -150,10 +205,20 @@ export interface RecorderStore {
    * the range has one). Optional: `readSeriesColumns` derives it from `readValues` for a backend without it.
    */
   readColumns?(key: SeriesKey, from: number, to: number): Promise<SeriesColumns>;
+  /**
+   * `readColumns` of several series at once, in the order of `ranges` (a key never written reads as no points).
+   * Optional, for backends where a round trip costs more than the read (PostgreSQL); `readManySeriesColumns` falls
+   * back to one `readColumns` per range.
+   */
+  readManyColumns?(ranges: SeriesRange[]): Promise<SeriesColumns[]>;
   /** Number of points of one series with from <= ts < to. */
   countPoints(key: SeriesKey, from: number, to: number): Promise<number>;
+  /** `countPoints` of several series at once, in the order of `ranges`. Optional (`countManyPoints` falls back). */
+  countMany?(ranges: SeriesRange[]): Promise<number[]>;
   /** Meta of one series, or null when it was never written. */
   seriesMeta(key: SeriesKey): Promise<SeriesMeta | null>;
+  /** `seriesMeta` of several keys at once, in their order. Optional (`seriesMetas` falls back). */
+  seriesMetaMany?(keys: SeriesKey[]): Promise<Array<SeriesMeta | null>>;
   /**
    * The keys of every series written with meta (optionally of one asset), without counting points: cheap, for
    * request validation. Every writer of the recorder passes meta.
