@@ -15,6 +15,7 @@ import {
   checkStoredMarkets,
   CorruptStoreError,
   DEFAULT_STORE_MAX_BYTES,
+  lruEvictions,
   MARKETS_SCHEMA_VERSION,
   marketsKey,
   STORE_SCHEMA_VERSION,
@@ -111,19 +112,11 @@ export class FileStore implements BarStore {
       names.map(async (n) => {
         const f = path.join(this.dir, n);
         const st = await fs.stat(f);
-        return { f, size: st.size, used: st.mtimeMs };
+        return { key: f, bytes: st.size, usedAt: st.mtimeMs };
       })
     );
-    let total = files.reduce((s, x) => s + x.size, 0);
-    for (const x of files.sort((a, b) => a.used - b.used)) {
-      if (total <= this.maxBytes) {
-        break;
-      }
-      if (x.f === keep) {
-        continue;
-      }
-      await fs.rm(x.f, { force: true });
-      total -= x.size;
+    for (const f of lruEvictions(files, this.maxBytes, keep)) {
+      await fs.rm(f, { force: true });
     }
   }
 

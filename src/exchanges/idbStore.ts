@@ -9,22 +9,21 @@ import {
   checkStored,
   checkStoredMarkets,
   DEFAULT_STORE_MAX_BYTES,
+  lruEvictions,
   MARKETS_SCHEMA_VERSION,
   marketsKey,
   recordBytes,
   STORE_SCHEMA_VERSION,
   StoredMarkets,
+  StoredEntry,
   StoredSeries,
 } from './store';
 
 const SERIES = 'series';
 const META = 'meta';
 
-interface MetaRecord {
-  key: string;
-  bytes: number;
-  usedAt: number;
-}
+/** Size and last use of a stored record, kept beside it for the size cap. */
+type MetaRecord = StoredEntry<string>;
 
 /** Database name of a data source's store. */
 export function barStoreName(uid: string, mirrorUrl: string | undefined): string {
@@ -159,17 +158,9 @@ export class IndexedDbStore implements BarStore {
     const db = await this.db();
     const tx = db.transaction([SERIES, META], 'readwrite');
     const metas = (await req(tx.objectStore(META).getAll())) as MetaRecord[];
-    let total = metas.reduce((s, m) => s + m.bytes, 0);
-    for (const m of metas.sort((a, b) => a.usedAt - b.usedAt)) {
-      if (total <= this.maxBytes) {
-        break;
-      }
-      if (m.key === keep) {
-        continue;
-      }
-      tx.objectStore(SERIES).delete(m.key);
-      tx.objectStore(META).delete(m.key);
-      total -= m.bytes;
+    for (const key of lruEvictions(metas, this.maxBytes, keep)) {
+      tx.objectStore(SERIES).delete(key);
+      tx.objectStore(META).delete(key);
     }
     await done(tx);
   }

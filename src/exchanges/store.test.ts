@@ -14,7 +14,7 @@ import type { Row } from './cache';
 import { ExchangeContext } from './context';
 import { fetchBundle } from './fetchBundle';
 import { barStoreName, IndexedDbStore } from './idbStore';
-import { MARKETS_CCXT_VERSION, recordBytes, STORE_SCHEMA_VERSION, type StoredSeries } from './store';
+import { lruEvictions, MARKETS_CCXT_VERSION, recordBytes, STORE_SCHEMA_VERSION, type StoredSeries } from './store';
 
 jest.setTimeout(120_000);
 
@@ -213,5 +213,24 @@ describe('stored market lists and the ccxt release', () => {
       version: string;
     };
     expect(MARKETS_CCXT_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('lruEvictions', () => {
+  const entries = [
+    { key: 'a', bytes: 40, usedAt: 3 },
+    { key: 'b', bytes: 30, usedAt: 1 },
+    { key: 'c', bytes: 20, usedAt: 2 },
+    { key: 'd', bytes: 10, usedAt: 4 },
+  ];
+  it('deletes the least recently used until the total fits, never the record just written', () => {
+    // total 100: within 100 nothing goes; to fit 60, b (30, oldest) then c (20) go: 100 - 50 = 50
+    expect(lruEvictions(entries, 100, 'd')).toEqual([]);
+    expect(lruEvictions(entries, 60, 'd')).toEqual(['b', 'c']);
+    // b is kept: c (20) and a (40) go, 100 - 60 = 40 <= 45
+    expect(lruEvictions(entries, 45, 'b')).toEqual(['c', 'a']);
+    // the kept record alone exceeds the cap: everything else goes
+    expect(lruEvictions(entries, 5, 'a')).toEqual(['b', 'c', 'd']);
+    expect(entries.map((e) => e.key)).toEqual(['a', 'b', 'c', 'd']); // the input is not reordered
   });
 });

@@ -162,6 +162,33 @@ export function checkStoredMarkets(ccxtId: string, x: unknown): StoredMarkets {
   };
 }
 
+/** One stored record as the size cap sees it: its key, size in bytes and last use (any increasing clock). */
+export interface StoredEntry<K> {
+  key: K;
+  bytes: number;
+  usedAt: number;
+}
+
+/**
+ * The records to delete so that the store fits `maxBytes`: the least recently used first, never `keep` (the record
+ * just written). Both stores (IndexedDB, the CLI's folder) evict with it.
+ */
+export function lruEvictions<K>(entries: Array<StoredEntry<K>>, maxBytes: number, keep: K): K[] {
+  let total = entries.reduce((s, e) => s + e.bytes, 0);
+  const out: K[] = [];
+  for (const e of [...entries].sort((a, b) => a.usedAt - b.usedAt)) {
+    if (total <= maxBytes) {
+      break;
+    }
+    if (e.key === keep) {
+      continue;
+    }
+    out.push(e.key);
+    total -= e.bytes;
+  }
+  return out;
+}
+
 /** Approximate size of a record in bytes (its JSON length), for the size cap. */
 export function recordBytes(value: StoredSeries | StoredMarkets): number {
   return JSON.stringify(value).length;
