@@ -6,8 +6,8 @@
  */
 import { lastValueFrom } from 'rxjs';
 import type { DataFrame } from '@grafana/data';
-import { marketSnapshot, setSimNow } from '../../mock/market';
-import { startMockServer, type MockServer } from '../../mock/server';
+import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
+import type { MockServer } from '../../mock/server';
 import { compute } from '../core/engine';
 import type { Bundle, EngineResult, Timeframe } from '../core/types';
 import { ExchangeContext, fetchBundle } from '../exchanges';
@@ -45,16 +45,12 @@ let mock: MockServer;
 let proxy: FakeGrafanaProxy;
 
 beforeAll(async () => {
-  setSimNow(NOW);
-  marketSnapshot('BTC', NOW);
-  marketSnapshot('USDT', NOW);
-  mock = await startMockServer({ port: 0 });
+  mock = await startFrozenMock(NOW);
   proxy = await startFakeGrafanaProxy({ routes: pluginJson.routes, jsonData: {}, internet: mock.url });
 });
 afterAll(async () => {
   await proxy.close();
-  await mock.close();
-  setSimNow(null);
+  await stopFrozenMock(mock);
 });
 beforeEach(async () => {
   await fetch(`${mock.url}/__faults`, { method: 'DELETE' });

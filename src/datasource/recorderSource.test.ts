@@ -10,8 +10,8 @@
  */
 import type { DataFrame } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
-import { marketSnapshot, setSimNow } from '../../mock/market';
-import { startMockServer, type MockServer } from '../../mock/server';
+import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
+import type { MockServer } from '../../mock/server';
 import { compute } from '../core/engine';
 import type { Bundle, EngineResult, Point, Series } from '../core/types';
 import { ExchangeContext, fetchBundle } from '../exchanges';
@@ -91,10 +91,7 @@ let stored: Bundle;
 const cleanup: Array<() => Promise<void>> = [];
 
 beforeAll(async () => {
-  setSimNow(NOW);
-  marketSnapshot('BTC', NOW);
-  marketSnapshot('USDT', NOW);
-  mock = await startMockServer({ port: 0 });
+  mock = await startFrozenMock(NOW);
   const ctx = new ExchangeContext({ baseUrl: mock.url, now: () => NOW, retries: 0 });
   live = (await fetchBundle({ asset: 'BTC', timeframe: '1d', from: FETCH_FROM, to: TO, venues: ALL }, ctx)).bundle;
   const ctx2 = new ExchangeContext({ baseUrl: mock.url, now: () => NOW, retries: 0 });
@@ -123,8 +120,7 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) {
     await c();
   }
-  await mock?.close();
-  setSimNow(null);
+  await stopFrozenMock(mock);
 });
 beforeEach(async () => {
   await fetch(`${mock.url}/__faults`, { method: 'DELETE' });

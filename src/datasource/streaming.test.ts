@@ -7,8 +7,8 @@
  */
 import { DataFrame, DataQueryResponse, LoadingState } from '@grafana/data';
 import { lastValueFrom, Subscription } from 'rxjs';
-import { marketSnapshot, setSimNow } from '../../mock/market';
-import { startMockServer, type MockServer } from '../../mock/server';
+import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
+import type { MockServer } from '../../mock/server';
 import type { RequestLogEntry } from '../../mock/stats';
 import { ExchangeContext } from '../exchanges';
 import { computeTarget, DataSource } from './DataSource';
@@ -45,14 +45,10 @@ window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
 
 let mock: MockServer;
 beforeAll(async () => {
-  setSimNow(NOW);
-  marketSnapshot('BTC', NOW);
-  marketSnapshot('USDT', NOW);
-  mock = await startMockServer({ port: 0 });
+  mock = await startFrozenMock(NOW);
 });
 afterAll(async () => {
-  await mock.close();
-  setSimNow(null);
+  await stopFrozenMock(mock);
 });
 beforeEach(() => {
   mock.setLatency(0);

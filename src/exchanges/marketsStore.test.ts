@@ -7,8 +7,8 @@
  * request needs (a new listing) or names one the venue no longer serves (a delisting) is loaded again, once.
  */
 import { IDBFactory } from 'fake-indexeddb';
-import { marketSnapshot, setSimNow } from '../../mock/market';
-import { startMockServer, type MockServer } from '../../mock/server';
+import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
+import type { MockServer } from '../../mock/server';
 import { ExchangeContext } from './context';
 import { fetchBundle } from './fetchBundle';
 import { fetchSeries } from './fetchSeries';
@@ -26,14 +26,10 @@ const REQ = { asset: 'BTC', timeframe: '1d' as const, from: NOW - 200 * DAY, to:
 
 let mock: MockServer;
 beforeAll(async () => {
-  setSimNow(NOW);
-  marketSnapshot('BTC', NOW);
-  marketSnapshot('USDT', NOW);
-  mock = await startMockServer({ port: 0 });
+  mock = await startFrozenMock(NOW);
 });
 afterAll(async () => {
-  await mock.close();
-  setSimNow(null);
+  await stopFrozenMock(mock);
 });
 beforeEach(() => {
   mock.setFaults([]);

@@ -8,8 +8,8 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { IDBFactory } from 'fake-indexeddb';
-import { marketSnapshot, setSimNow } from '../../mock/market';
-import { startMockServer, type MockServer } from '../../mock/server';
+import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
+import type { MockServer } from '../../mock/server';
 import type { Row } from './cache';
 import { ExchangeContext } from './context';
 import { fetchBundle } from './fetchBundle';
@@ -127,14 +127,10 @@ describe('the exchange layer over a persistent store (mock exchange server)', ()
   const LONG = { ...REQ, from: NOW - 1500 * DAY };
   let mock: MockServer;
   beforeAll(async () => {
-    setSimNow(NOW);
-    marketSnapshot('BTC', NOW);
-    marketSnapshot('USDT', NOW);
-    mock = await startMockServer({ port: 0 });
+    mock = await startFrozenMock(NOW);
   });
   afterAll(async () => {
-    await mock.close();
-    setSimNow(null);
+    await stopFrozenMock(mock);
   });
   beforeEach(async () => {
     mock.setFaults([]);
