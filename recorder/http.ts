@@ -20,6 +20,7 @@ import { countManyPoints, type RecorderStore } from './store/types';
 
 /** Paths whose successful requests are not logged (scrapes and probes). */
 const QUIET_PATHS = new Set(['/metrics', '/api/v1/health']);
+
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
 
 export interface RecorderServerOptions {
@@ -61,9 +62,12 @@ export class HttpError extends Error {
   }
 }
 
+/** Headers of every JSON answer. */
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+  res.writeHead(status, { ...JSON_HEADERS, ...extra });
   res.end(text);
 }
 
@@ -100,11 +104,7 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * the encoding through to the browser, which decompresses it.
  */
 async function sendJsonText(req: http.IncomingMessage, res: http.ServerResponse, text: string): Promise<void> {
-  const headers: http.OutgoingHttpHeaders = {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Cache-Control': 'no-store',
-    Vary: 'Accept-Encoding',
-  };
+  const headers: http.OutgoingHttpHeaders = { ...JSON_HEADERS, Vary: 'Accept-Encoding' };
   // (UTF-8 is never shorter than the UTF-16 length)
   if (text.length >= COMPRESS_MIN_BYTES && acceptsGzip(req.headers['accept-encoding'])) {
     const body = await gzip(text, { level: GZIP_LEVEL });
