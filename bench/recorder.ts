@@ -56,7 +56,13 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     const u = process.cpuUsage(c);
     bestCpu = Math.min(bestCpu, (u.user + u.system) / 1000);
   }
-  // the same read as columns (readColumns: one column per statement, no array per row)
+  // the same read as columns (readColumns, what the bundle reads: past blocks from point_blocks, one row per ~25
+  // days of a series). The first read finds no block and caches them (its time is shown apart); then best of 5.
+  const firstCols = process.hrtime.bigint();
+  for (const key of keys) {
+    await store.readColumns(key, t0, t0 + YEAR_H * H);
+  }
+  const firstColsMs = Number(process.hrtime.bigint() - firstCols) / 1e6;
   let bestCols = Infinity;
   let bestColsCpu = Infinity;
   for (let rep = 0; rep < 5; rep++) {
@@ -110,10 +116,11 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
     'store re-write of 262,800 unchanged points, s': Number(rewriteSecs.toFixed(3)),
     'store rows changed by the re-write (expect 0)': changed,
     'store read 30 series x 1 year 1h, points': read,
-    'store read 30 series x 1 year 1h, ms wall (target <= 100)': Number(best.toFixed(1)),
-    'store read 30 series x 1 year 1h, ms CPU (shared machine)': Number(bestCpu.toFixed(1)),
-    'store read as columns (readColumns), ms wall': Number(bestCols.toFixed(1)),
-    'store read as columns (readColumns), ms CPU': Number(bestColsCpu.toFixed(1)),
+    'store read 30 series x 1 year 1h as columns (readColumns), ms wall (target <= 100)': Number(bestCols.toFixed(1)),
+    '  the same as columns, ms CPU (shared machine)': Number(bestColsCpu.toFixed(1)),
+    '  its first read (no block cached yet: rows, then blocks written), ms wall': Number(firstColsMs.toFixed(1)),
+    'store read 30 series x 1 year 1h as rows (readValues, from points), ms wall': Number(best.toFixed(1)),
+    '  the same as rows, ms CPU (shared machine)': Number(bestCpu.toFixed(1)),
     'bundle BTC 1h 1 year from store, ms': Number(bundleMs.toFixed(1)),
     'store file MB per million points': Number((((bytes / points) * 1e6) / 1e6).toFixed(1)),
     'store listSeries (30 series, 1,051,200 points), ms': Number(listMs.toFixed(2)),

@@ -337,6 +337,7 @@ async function runImport(args: ParsedArgs, io: CliIo): Promise<number> {
   const store = await openStore(args);
   try {
     const changed = await store.write(plan.writes);
+    await store.cachePastBlocks?.();
     if (!args.bools.quiet) {
       for (const n of plan.notices) {
         io.stderr(`recorder: note: ${n}\n`);
@@ -601,6 +602,10 @@ async function runBackfill(args: ParsedArgs, io: CliIo): Promise<number> {
       failures += r.failures.length;
       say(`recorder: REST: ${r.requests} chunks fetched, ${r.written} points written, ${r.failures.length} failed`);
     }
+    const cached = (await store.cachePastBlocks?.()) ?? 0;
+    if (cached) {
+      say(`recorder: ${cached} past blocks cached for reads`);
+    }
   } finally {
     await store.close();
   }
@@ -704,10 +709,22 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     `recorder: listening on ${url}${o.token !== undefined ? ' (bearer token required)' : ''}` +
       (ownership ? ` (replica ${replicaId})` : '')
   );
+  // past history read ahead as blocks (SQLite): after the first fill, then hourly (a block becomes past every ~25
+  // days; one that a write changed is cached again)
+  const cacheBlocks = async () => {
+    try {
+      await store.cachePastBlocks?.();
+    } catch (e) {
+      log(`recorder: caching past blocks failed (reads use the rows): ${redactText((e as Error).message)}`);
+    }
+  };
+  const blocksTimer = setInterval(() => void cacheBlocks(), 3_600_000);
+  blocksTimer.unref();
   const started = recorder
     .start()
     .then(() => metrics.refreshAll())
-    .then(() => log('recorder: first fill done; metrics at /metrics; polling once per bar'));
+    .then(() => log('recorder: first fill done; metrics at /metrics; polling once per bar'))
+    .then(cacheBlocks);
   return {
     url,
     recorder,
@@ -717,6 +734,7 @@ export async function startRecorder(o: RunOptions): Promise<RunHandle> {
     async stop() {
       await started.catch(() => undefined);
       clearInterval(refreshTimer);
+      clearInterval(blocksTimer);
       await recorder.stop();
       await metrics.detach();
       await ownership?.close();

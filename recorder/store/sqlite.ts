@@ -4,6 +4,8 @@
  * migrations kept in `PRAGMA user_version`. A database written by an older version is migrated on open; a newer one
  * is refused with a clear error. Everything SQL-specific stays in this file; see types.ts for the contract.
  */
+import os from 'node:os';
+
 import Database from 'better-sqlite3';
 import {
   ArchiveFileRecord,
@@ -24,6 +26,24 @@ import {
   StoredPoint,
 } from './types';
 import { fileOf, metaOf, summaryOf, type Row } from './rows';
+
+/**
+ * Span of one block of `point_blocks`, ms (2^31 ms, about 24.9 days: 596 hourly bars, 25 daily ones). A block's times
+ * are stored as 32-bit offsets from its start, its values (and volumes) as 64-bit floats.
+ */
+export const BLOCK_MS = 2 ** 31;
+
+/** `floor(t / BLOCK_MS)` in SQL (SQLite's integer division truncates towards zero). */
+const blockOf = (t: string) => `(CASE WHEN ${t} >= 0 THEN ${t} / ${BLOCK_MS} ELSE (${t} + 1) / ${BLOCK_MS} - 1 END)`;
+
+/** A trigger that drops the cached blocks of the rows it sees (`new`, `old` or both), whoever changes them. */
+function blockTrigger(name: string, event: string, rows: Array<'new' | 'old'>): string {
+  const drops = rows.map(
+    (r) => `DELETE FROM point_blocks WHERE asset = ${r}.asset AND venue = ${r}.venue AND kind = ${r}.kind
+        AND timeframe = ${r}.timeframe AND block = ${blockOf(`${r}.ts`)};`
+  );
+  return `CREATE TRIGGER ${name} AFTER ${event} ON points BEGIN ${drops.join(' ')} END;`;
+}
 
 /** One migration per schema version, applied in order inside one transaction each. */
 export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: string }> = [
@@ -77,6 +97,19 @@ export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: stri
         WHERE asset = old.asset AND venue = old.venue AND kind = old.kind AND timeframe = old.timeframe AND dirty = 0;
       END;`,
   },
+  {
+    version: 4,
+    what: 'past blocks of each series as columns (point_blocks), dropped by triggers on any change to their points',
+    sql: `
+      CREATE TABLE point_blocks (
+        asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL, block INTEGER NOT NULL,
+        n INTEGER NOT NULL, ts BLOB NOT NULL, value BLOB NOT NULL, volume BLOB,
+        PRIMARY KEY (asset, venue, kind, timeframe, block)
+      );
+      ${blockTrigger('points_blocks_inserted', 'INSERT', ['new'])}
+      ${blockTrigger('points_blocks_updated', 'UPDATE OF asset, venue, kind, timeframe, ts, value, volume', ['old', 'new'])}
+      ${blockTrigger('points_blocks_deleted', 'DELETE', ['old'])}`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
@@ -94,6 +127,84 @@ const ARCHIVE_ROW = '(?, ?, ?, ?, ?, ?, ?, 2, ?, 0, NULL)';
 /** Rows per multi-row upsert statement (one statement per row costs about twice the CPU). */
 const ROWS_PER_STATEMENT = 32;
 const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as const;
+/** A row of `point_blocks`: block, n, time offsets (Int32), values (Float64), volumes (Float64, NaN = none) or null. */
+type BlockRow = [number, number, Buffer, Buffer, Buffer | null];
+type ValueRow = [number, number, number | null];
+
+/** A block's rows as its three arrays (times as offsets from the block's start; a missing volume is NaN). */
+function encodeBlock(block: number, rows: ValueRow[]): [Buffer, Buffer, Buffer | null] {
+  const start = block * BLOCK_MS;
+  const off = new Int32Array(rows.length);
+  const val = new Float64Array(rows.length);
+  let vol: Float64Array | null = null;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    off[i] = r[0] - start;
+    val[i] = r[1];
+    if (r[2] !== null) {
+      vol ??= new Float64Array(rows.length).fill(NaN);
+      vol[i] = r[2];
+    }
+  }
+  const buf = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return [buf(off), buf(val), vol ? buf(vol) : null];
+}
+
+/** A typed-array view of a blob (copied when the blob is not aligned for it). */
+function view<T extends Int32Array | Float64Array>(
+  Kind: { new (b: ArrayBufferLike, o: number, n: number): T; BYTES_PER_ELEMENT: number },
+  b: Buffer,
+  n: number
+): T {
+  if (b.byteOffset % Kind.BYTES_PER_ELEMENT === 0) {
+    return new Kind(b.buffer, b.byteOffset, n);
+  }
+  return new Kind(new Uint8Array(b).buffer, 0, n);
+}
+
+/** Builds a read's columns from blocks and row reads, in time order, keeping [from, to). */
+class ColumnsBuilder {
+  private readonly ts: number[] = [];
+  private readonly value: number[] = [];
+  private readonly volume: Array<number | null> = [];
+  private anyVolume = false;
+
+  constructor(
+    private readonly from: number,
+    private readonly to: number
+  ) {}
+
+  addBlock([block, n, tsBlob, valueBlob, volumeBlob]: BlockRow): void {
+    const start = block * BLOCK_MS;
+    const off = view(Int32Array, tsBlob, n);
+    const val = view(Float64Array, valueBlob, n);
+    const vol = volumeBlob ? view(Float64Array, volumeBlob, n) : null;
+    this.anyVolume ||= vol !== null;
+    const { ts, value, volume, from, to } = this;
+    for (let i = 0; i < n; i++) {
+      const t = start + off[i];
+      if (t >= from && t < to) {
+        ts.push(t);
+        value.push(val[i]);
+        volume.push(vol === null || Number.isNaN(vol[i]) ? null : vol[i]);
+      }
+    }
+  }
+
+  addColumns(c: SeriesColumns): void {
+    for (let i = 0; i < c.ts.length; i++) {
+      this.ts.push(c.ts[i]);
+      this.value.push(c.value[i]);
+      this.volume.push(c.volume ? c.volume[i] : null);
+    }
+    this.anyVolume ||= c.volume !== null;
+  }
+
+  done(): SeriesColumns {
+    return { ts: this.ts, value: this.value, volume: this.anyVolume ? this.volume : null };
+  }
+}
+
 /** count, rest, archive, import, min(ts), max(ts) of a span of one series (the sums are null over no rows). */
 type RangeRow = [number, number | null, number | null, number | null, number | null, number | null];
 
@@ -105,6 +216,8 @@ export class SqliteStore implements RecorderStore {
   private readonly readonly: boolean;
   /** The database has `series_summary` (schema 3+; tests keep older versions to test the upgrade). */
   private hasSummary = false;
+  /** The database has `point_blocks` (schema 4+), and this machine is little-endian like the blocks. */
+  private hasBlocks = false;
 
   constructor(
     readonly file: string,
@@ -128,7 +241,11 @@ export class SqliteStore implements RecorderStore {
       this.db.pragma('cache_size = -32768'); // 32 MB of page cache
     }
     this.db.pragma('busy_timeout = 5000');
-    this.hasSummary = Number(this.db.pragma('user_version', { simple: true })) >= 3;
+    const version = Number(this.db.pragma('user_version', { simple: true }));
+    this.hasSummary = version >= 3;
+    // blocks are in the machine's byte order (little-endian everywhere Node runs in practice); a big-endian machine
+    // leaves them alone and reads every point from `points`
+    this.hasBlocks = version >= 4 && os.endianness() === 'LE';
     this.stmts = this.prepare();
   }
 
@@ -259,6 +376,12 @@ export class SqliteStore implements RecorderStore {
          WHERE prev IS NOT NULL AND ts - prev > ? ORDER BY ts`,
       overlap: `SELECT count(*) AS n, max(abs(value - archive_value) / abs(value)) AS d FROM points
          WHERE ${KEY_WHERE} AND archive_value IS NOT NULL`,
+      blocks: `SELECT block, n, ts, value, volume FROM point_blocks WHERE ${KEY_WHERE} AND block >= ? AND block <= ?
+         ORDER BY block`,
+      blockExists: `SELECT 1 FROM point_blocks WHERE ${KEY_WHERE} AND block = ?`,
+      blockIds: `SELECT block FROM point_blocks WHERE ${KEY_WHERE}`,
+      blockInsert: `INSERT INTO point_blocks (asset, venue, kind, timeframe, block, n, ts, value, volume)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       fileUpsert: `INSERT INTO archive_files (path, sha256, status, rows, notice, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, status = excluded.status, rows = excluded.rows,
            notice = excluded.notice, fetched_at = excluded.fetched_at`,
@@ -415,20 +538,131 @@ export class SqliteStore implements RecorderStore {
   }
 
   /**
-   * Columns read one column per statement (`pluck`): better-sqlite3 builds no array per row, which costs more than the
-   * extra range scans; volumes are not read when the range has none (open interest, funding). One read transaction,
-   * so the columns come from one snapshot.
+   * Columns of [from, to). Past blocks (those before the one holding the current time) come from `point_blocks`,
+   * whose rows hold a block's points as three arrays: one row per ~25 days instead of one per point, which is what a
+   * year-long multi-series read costs. A past block not cached yet is read from `points` and cached after the read
+   * (when this connection may write and no other writer holds the lock); the current block is always read from
+   * `points`. Triggers on `points` drop a cached block whenever one of its points is inserted, updated or deleted, by
+   * this store or by hand, so a block never disagrees with its rows. One read transaction: one snapshot.
    */
   async readColumns(key: SeriesKey, from: number, to: number): Promise<SeriesColumns> {
     this.check();
     const s = this.stmts;
-    return this.db.transaction((): SeriesColumns => {
-      const a = [...keyArgs(key), from, to];
-      const ts = s.tsCol.pluck(true).all(...a) as number[];
-      const value = s.valueCol.pluck(true).all(...a) as number[];
-      const hasVolume = ts.length > 0 && s.anyVolume.pluck(true).get(...a) !== undefined;
-      return { ts, value, volume: hasVolume ? (s.volumeCol.pluck(true).all(...a) as Array<number | null>) : null };
+    const current = Math.floor(Date.now() / BLOCK_MS);
+    const b0 = Math.floor(from / BLOCK_MS);
+    const b1 = Math.min(Math.floor((to - 1) / BLOCK_MS), current - 1);
+    if (!this.hasBlocks || to <= from || b1 < b0) {
+      return this.db.transaction(() => this.rowColumns(key, from, to))();
+    }
+    const toCache: number[] = [];
+    const out = this.db.transaction((): SeriesColumns => {
+      const cols = new ColumnsBuilder(from, to);
+      const cached = s.blocks.raw(true).all(...keyArgs(key), b0, b1) as BlockRow[];
+      let next = b0; // the first block not read yet
+      // blocks [next, upTo) are not cached: their points in range from `points`, and those with points cached later
+      const fromRows = (upTo: number) => {
+        if (upTo > next) {
+          const part = this.rowColumns(key, Math.max(from, next * BLOCK_MS), Math.min(to, upTo * BLOCK_MS));
+          cols.addColumns(part);
+          let last = NaN;
+          for (const t of part.ts) {
+            const b = Math.floor(t / BLOCK_MS);
+            if (b !== last) {
+              toCache.push(b);
+              last = b;
+            }
+          }
+        }
+        next = upTo;
+      };
+      for (const row of cached) {
+        fromRows(row[0]);
+        cols.addBlock(row);
+        next = row[0] + 1;
+      }
+      fromRows(b1 + 1);
+      // the current block (and anything after it) from `points`
+      if (to > next * BLOCK_MS) {
+        cols.addColumns(this.rowColumns(key, Math.max(from, next * BLOCK_MS), to));
+      }
+      return cols.done();
     })();
+    if (toCache.length && !this.readonly) {
+      this.cacheBlocks(key, toCache);
+    }
+    return out;
+  }
+
+  /**
+   * Columns of [from, to) from `points`, one column per statement (`pluck`): better-sqlite3 builds no array per row,
+   * which costs more than the extra range scans; volumes are not read when the range has none (open interest,
+   * funding). The caller holds the read transaction.
+   */
+  private rowColumns(key: SeriesKey, from: number, to: number): SeriesColumns {
+    const s = this.stmts;
+    const a = [...keyArgs(key), from, to];
+    const ts = s.tsCol.pluck(true).all(...a) as number[];
+    const value = s.valueCol.pluck(true).all(...a) as number[];
+    const hasVolume = ts.length > 0 && s.anyVolume.pluck(true).get(...a) !== undefined;
+    return { ts, value, volume: hasVolume ? (s.volumeCol.pluck(true).all(...a) as Array<number | null>) : null };
+  }
+
+  /**
+   * Caches past blocks of a series (from their rows, re-read under the write lock); returns how many it wrote. Never
+   * waits: when another writer holds the lock, nothing is cached now and a later read tries again.
+   */
+  private cacheBlocks(key: SeriesKey, blocks: number[]): number {
+    const s = this.stmts;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return this.db
+        .transaction((): number => {
+          let written = 0;
+          for (const b of blocks) {
+            if (s.blockExists.get(...keyArgs(key), b) !== undefined) {
+              continue;
+            }
+            const rows = s.values.raw(true).all(...keyArgs(key), b * BLOCK_MS, (b + 1) * BLOCK_MS) as ValueRow[];
+            if (rows.length) {
+              s.blockInsert.run(...keyArgs(key), b, rows.length, ...encodeBlock(b, rows));
+              written++;
+            }
+          }
+          return written;
+        })
+        .immediate();
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY') {
+        throw e;
+      }
+      return 0;
+    } finally {
+      this.db.pragma('busy_timeout = 5000');
+    }
+  }
+
+  async cachePastBlocks(): Promise<number> {
+    this.check();
+    if (!this.hasBlocks || this.readonly) {
+      return 0;
+    }
+    const current = Math.floor(Date.now() / BLOCK_MS);
+    let written = 0;
+    for (const r of this.summaryRows(null)) {
+      const key = { asset: String(r.asset), venue: String(r.venue), kind: r.kind, timeframe: r.timeframe } as SeriesKey;
+      const last = Math.min(Math.floor(Number(r.last) / BLOCK_MS), current - 1);
+      const have = new Set(this.stmts.blockIds.pluck(true).all(...keyArgs(key)) as number[]);
+      const want: number[] = [];
+      for (let b = Math.floor(Number(r.first) / BLOCK_MS); b <= last; b++) {
+        if (!have.has(b)) {
+          want.push(b);
+        }
+      }
+      if (want.length) {
+        written += this.cacheBlocks(key, want);
+      }
+    }
+    return written;
   }
 
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {

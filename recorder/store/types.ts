@@ -211,6 +211,12 @@ export interface RecorderStore {
    * back to one `readColumns` per range.
    */
   readManyColumns?(ranges: SeriesRange[]): Promise<SeriesColumns[]>;
+  /**
+   * Prepares the reads of past history ahead of them (SQLite: caches every past block of every series not cached yet,
+   * which a read would otherwise do on first use). Returns how many blocks it wrote. Optional: backends without such
+   * a cache leave it out. Never waits for another writer: what it cannot do now is done by a later call or read.
+   */
+  cachePastBlocks?(): Promise<number>;
   /** Number of points of one series with from <= ts < to. */
   countPoints(key: SeriesKey, from: number, to: number): Promise<number>;
   /** `countPoints` of several series at once, in the order of `ranges`. Optional (`countManyPoints` falls back). */
