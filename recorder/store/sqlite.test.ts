@@ -367,6 +367,8 @@ describe('past blocks as columns (point_blocks)', () => {
       [start + 17 * H + 5, start + 90 * 24 * H],
       [start + 40 * 24 * H, start + 41 * 24 * H],
       [end - 30 * 24 * H, end + H],
+      // inside a cached block, between two points: no point, so no volumes either
+      [pts[300].ts + 1, pts[301].ts],
     ];
     for (let i = 0; i < 20; i++) {
       const a = start + Math.floor(rnd() * 210 * 24) * H - 5 * 24 * H;

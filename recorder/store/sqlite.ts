@@ -179,16 +179,20 @@ class ColumnsBuilder {
     const off = view(Int32Array, tsBlob, n);
     const val = view(Float64Array, valueBlob, n);
     const vol = volumeBlob ? view(Float64Array, volumeBlob, n) : null;
-    this.anyVolume ||= vol !== null;
     const { ts, value, volume, from, to } = this;
+    let anyVolume = false;
     for (let i = 0; i < n; i++) {
       const t = start + off[i];
       if (t >= from && t < to) {
         ts.push(t);
         value.push(val[i]);
-        volume.push(vol === null || Number.isNaN(vol[i]) ? null : vol[i]);
+        const v = vol === null || Number.isNaN(vol[i]) ? null : vol[i];
+        volume.push(v);
+        anyVolume ||= v !== null;
       }
     }
+    // volumes only when a point of the range has one (a block's other points may have)
+    this.anyVolume ||= anyVolume;
   }
 
   addColumns(c: SeriesColumns): void {
