@@ -261,6 +261,8 @@ export async function benchRecorderMacro(): Promise<Record<string, number | stri
       const rec = s.h.server.stats.proxy.find((p) => p.route === 'recorder');
       return {
         ms: l.ms,
+        drawnMs: l.drawnMs,
+        annotationsMs: l.annotationsMs,
         errors,
         requests: s.h.server.stats.proxy.length,
         routes,
@@ -291,10 +293,13 @@ export async function benchRecorderMacro(): Promise<Record<string, number | stri
     out['  of it: recorder answer through the proxy (ms) '] = b.recorderMs ?? 'none';
     const now = { ...range, to: Date.now() };
     const c = await cold(MACRO_UID, now);
-    out['weekly 2020 → now, recorder + live open bar (ms)'] = c.ms;
+    out['weekly 2020 → now: every panel drawn from the recorder, open bar still loading live (ms)'] = c.drawnMs;
+    out['  annotations (events, drawn whole: they wait for the open bar) (ms)'] = c.annotationsMs;
+    out['  all done, open bar included (ms)'] = c.ms;
     out['  proxy requests (recorder + exchanges) '] = c.requests;
     out['  by route '] = c.routes;
-    out['target: ≤ 2000 ms from the recorder'] = a.ms <= 2000 && b.ms <= 2000;
+    out['target: ≤ 2000 ms from the recorder (to midnight: all; to now: every panel drawn)'] =
+      a.ms <= 2000 && b.ms <= 2000 && c.drawnMs <= 2000;
     if (process.env.BENCH_LIVE === '1') {
       await s.h.reload();
       await prepareMacro(s.h, 'bench-live', range, 1, [live]);

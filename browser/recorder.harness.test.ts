@@ -120,6 +120,33 @@ describe('the macro dashboard in Chromium, from a real recorder', () => {
     }
   });
 
+  test("each panel first draws the recorder's bars while the later bars load live, then the completed ones", () => {
+    for (const p of macroPanels()) {
+      const refIds = p.targets.map((t) => String(t.refId));
+      const em = load.emissions.get(p.id)!;
+      const last = em[em.length - 1];
+      expect({ panel: p.title, state: last.state, final: [...last.final].sort() }).toEqual({
+        panel: p.title,
+        state: 'Done',
+        final: [...refIds].sort(),
+      });
+      // events (the table; annotations too) are drawn whole: the open bar's events are part of them
+      if (p.targets.some((t) => t.format === 'events')) {
+        expect({ panel: p.title, partial: em.flatMap((e) => e.partial) }).toEqual({ panel: p.title, partial: [] });
+        continue;
+      }
+      // a panel's targets answer one by one: each target's first frames are the recorder's partial ones
+      for (const r of refIds) {
+        const first = em.find((e) => e.partial.includes(r) || e.final.includes(r))!;
+        expect({ panel: p.title, refId: r, partial: first.partial.includes(r) }).toEqual({
+          panel: p.title,
+          refId: r,
+          partial: true,
+        });
+      }
+    }
+  });
+
   test('the values equal the Node-side run on the mock data (weekly bars over 5 years)', async () => {
     const tpl = new HarnessTemplateSrv();
     tpl.setVariables(variables);

@@ -21,7 +21,12 @@ import type { Bundle } from '../src/core/types';
 import { DEFAULT_VENUES, ExchangeContext, fetchBundle } from '../src/exchanges';
 import { instanceSettings, pluginMeta, startHarness, type Harness, type ProvisionedDataSource } from './harness';
 import type { DashboardVariable } from './host/templateSrv';
-import type { HarnessQueryRequest, SerializedAnnotationResult, SerializedResponse } from './protocol';
+import type {
+  HarnessQueryRequest,
+  SerializedAnnotationResult,
+  SerializedResponse,
+  StreamEmission,
+} from './protocol';
 
 export const DAY = 86_400_000;
 export const ROOT = path.resolve(__dirname, '..');
@@ -188,7 +193,9 @@ export async function prepareMacro(
 
 /**
  * Every panel and annotation of the macro dashboard at once, as a dashboard load does; resolves when the last
- * answered, with the wall time of the whole load.
+ * answered, with the wall time of the whole load (`ms`), of the moment every panel had drawn frames for each of its
+ * targets (`drawnMs`: partial frames count, e.g. the recorder's bars while the open bar loads live), and of the last
+ * annotation (`annotationsMs`).
  */
 export async function loadMacro(
   h: Harness,
@@ -196,15 +203,22 @@ export async function loadMacro(
   range: HarnessQueryRequest['range']
 ): Promise<{
   ms: number;
+  drawnMs: number;
+  annotationsMs: number;
   panels: Map<number, SerializedResponse>;
+  /** Each panel's emissions (which targets had partial or final frames, when). */
+  emissions: Map<number, StreamEmission[]>;
   annotations: Array<{ anno: Record<string, any>; res: SerializedAnnotationResult }>;
 }> {
   const panels = new Map<number, SerializedResponse>();
+  const emissions = new Map<number, StreamEmission[]>();
   const annotations: Array<{ anno: Record<string, any>; res: SerializedAnnotationResult }> = [];
+  let drawnMs = 0;
+  let annotationsMs = 0;
   const t0 = Date.now();
   await Promise.all([
     ...macroPanels().map(async (p) => {
-      const res = await h.call('query', uid, {
+      const handle = await h.call('startQuery', uid, {
         targets: p.targets,
         range,
         intervalMs: 7 * DAY,
@@ -212,12 +226,19 @@ export async function loadMacro(
         panelId: p.id,
         dashboardUID: MACRO.uid,
       });
-      panels.set(p.id, res);
+      const run = await h.call('awaitQuery', handle);
+      panels.set(p.id, run.last);
+      emissions.set(p.id, run.emissions);
+      const refIds = p.targets.filter((t) => !t.hide).map((t) => String(t.refId));
+      const drawn = run.emissions.find((e) => refIds.every((r) => e.partial.includes(r) || e.final.includes(r)));
+      const last = run.emissions[run.emissions.length - 1];
+      drawnMs = Math.max(drawnMs, run.startedAt + (drawn ?? last).atMs - t0);
     }),
     ...(MACRO.annotations.list as Array<Record<string, any>>).map(async (anno) => {
       const res = await h.call('annotation', uid, anno as never, { targets: [], range, intervalMs: 7 * DAY });
       annotations.push({ anno, res });
+      annotationsMs = Math.max(annotationsMs, Date.now() - t0);
     }),
   ]);
-  return { ms: Date.now() - t0, panels, annotations };
+  return { ms: Date.now() - t0, drawnMs, annotationsMs, panels, emissions, annotations };
 }

@@ -210,6 +210,9 @@ export const PARTIAL_INTERVAL_MS = 250;
  * at once) computes frames from them with an info notice naming the series still loading. A partial bundle the
  * engine cannot use yet (e.g. no perp basket) gives no emission.
  */
+/** "okx open interest", "kraken fx": a planned series in a notice. */
+const seriesLabel = (p: PlannedSeries) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`;
+
 export class PartialFrames {
   private readonly pending: Map<string, PlannedSeries>;
   private readonly total: number;
@@ -260,6 +263,32 @@ export class PartialFrames {
     }
   };
 
+  /**
+   * The recorder answered and live bars are still to come: frames from the recorder's part at once, with a notice
+   * naming what is still loading live (the open bar, and series the recorder lacks).
+   */
+  readonly recorded = (r: SourcedBundleResult, run: EngineRun): void => {
+    if (this.stopped || this.pending.size === 0) {
+      return;
+    }
+    const have = new Set(r.bundle.series.map((x) => (x.kind === 'fx' ? 'fx' : `${x.venue}|${x.kind}`)));
+    const missing = [...this.pending.entries()].filter(([k]) => !have.has(k)).map(([, p]) => p);
+    const notice: QueryResultMetaNotice = {
+      severity: 'info',
+      text:
+        `Partial result: bars from the recorder up to its last closed bar; the bars after it are loading live` +
+        (missing.length ? `, and in full: ${missing.map(seriesLabel).join(', ')}` : ''),
+    };
+    let frames: DataFrame[];
+    try {
+      frames = targetFrames(this.resolved, r, run, this.refId, [notice]);
+    } catch {
+      return; // not enough for this query type
+    }
+    this.last = Date.now();
+    this.onPartial(frames);
+  };
+
   stop(): void {
     this.stopped = true;
     if (this.timer) {
@@ -273,9 +302,7 @@ export class PartialFrames {
       return;
     }
     this.last = Date.now();
-    const loading = [...this.pending.values()].map(
-      (p) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`
-    );
+    const loading = [...this.pending.values()].map(seriesLabel);
     const notice: QueryResultMetaNotice = {
       severity: 'info',
       text: `Partial result: ${this.total - this.pending.size} of ${this.total} series answered; still loading ${loading.join(', ')}`,
@@ -290,6 +317,14 @@ export class PartialFrames {
   }
 }
 
+/** A shared run's progress: the targets' partial frames that listen, and what answered so far. */
+interface RunProgress {
+  listeners: Set<PartialFrames>;
+  seen: BundleProgress[];
+  /** The recorder's part and the engine's run on it, once it answered (replayed to targets that join later). */
+  recorded?: { fetched: SourcedBundleResult; run: EngineRun };
+}
+
 export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   readonly settings: BtcFlowOptions;
   readonly exchange: ExchangeContext;
@@ -301,10 +336,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   /** Target runs in flight, shared by targets with the same sharedRunKey (see runTarget). */
   private readonly runs = new SharedJobs();
   /** Progress of each shared run in flight: who listens, and what answered so far. */
-  private readonly progress = new Map<
-    string,
-    { listeners: Set<(p: BundleProgress) => void>; seen: BundleProgress[] }
-  >();
+  private readonly progress = new Map<string, RunProgress>();
 
   constructor(instanceSettings: DataSourceInstanceSettings<BtcFlowOptions>, seams: DataSourceSeams = {}) {
     super(instanceSettings);
@@ -427,14 +459,17 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       // joins the run's progress (the series that answered before this target came are replayed at once)
       const progress = this.progress.get(key);
       if (partial && progress) {
-        progress.listeners.add(partial.progress);
+        progress.listeners.add(partial);
+        if (progress.recorded) {
+          partial.recorded(progress.recorded.fetched, progress.recorded.run);
+        }
         progress.seen.forEach(partial.progress);
       }
       shared = await job;
     } finally {
       partial?.stop();
       if (partial) {
-        this.progress.get(key)?.listeners.delete(partial.progress);
+        this.progress.get(key)?.listeners.delete(partial);
       }
     }
     const { fetched, run } = shared;
@@ -451,7 +486,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     resolved: ResolvedQuery,
     signal: AbortSignal
   ): Promise<{ fetched: SourcedBundleResult; run: EngineRun }> {
-    const progress = { listeners: new Set<(p: BundleProgress) => void>(), seen: [] as BundleProgress[] };
+    const progress: RunProgress = { listeners: new Set(), seen: [] };
     this.progress.set(key, progress);
     try {
       const recorder =
@@ -465,7 +500,18 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
           signal,
           onProgress: (p) => {
             progress.seen.push(p);
-            progress.listeners.forEach((l) => l(p));
+            progress.listeners.forEach((l) => l.progress(p));
+          },
+          onRecorded: (r) => {
+            // one engine run on the recorder's part for every target of the run (the final frames need another)
+            let run: EngineRun;
+            try {
+              run = computeEngine(resolved, r);
+            } catch {
+              return; // the recorder's part alone is not enough (e.g. no perp basket): the final frames only
+            }
+            progress.recorded = { fetched: r, run };
+            progress.listeners.forEach((l) => l.recorded(r, run));
           },
         },
         recorder

@@ -65,6 +65,11 @@ export interface FetchHooks {
   signal?: AbortSignal;
   /** Called as each series answers (with its data) or fails. */
   onProgress?: (p: BundleProgress) => void;
+  /**
+   * With a recorder: called once with what the recorder answered (its series clipped to closed bars, before the live
+   * bars after them), when some series still wait for live bars.
+   */
+  onRecorded?: (r: SourcedBundleResult) => void;
 }
 
 /** One series a fetch plan asks for. */
@@ -152,7 +157,15 @@ export function fetchResolved(
       .map((k) => [k, resolved.venues[ROLE_OF_KIND[k]]])
   );
   const wanted = wantedSeries(byKind, kinds.includes('fx') && resolved.asset !== 'USDT');
-  return recorder.source.fetch(ctx, req, wanted, allConfiguredVenues(recorder.configured), live, hooks.signal);
+  return recorder.source.fetch(
+    ctx,
+    req,
+    wanted,
+    allConfiguredVenues(recorder.configured),
+    live,
+    hooks.signal,
+    hooks.onRecorded
+  );
 }
 
 /** Kinds a resolved target fetches. */

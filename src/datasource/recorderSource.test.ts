@@ -8,8 +8,8 @@
  * the engine on a bundle merged by hand: recorder points before the split, live points from it on) shows which bars
  * came from where.
  */
-import type { DataFrame } from '@grafana/data';
-import { lastValueFrom } from 'rxjs';
+import { LoadingState, type DataFrame } from '@grafana/data';
+import { lastValueFrom, toArray } from 'rxjs';
 import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
 import type { MockServer } from '../../mock/server';
 import { compute } from '../core/engine';
@@ -304,7 +304,9 @@ describe('query() with a Recorder URL', () => {
     const leaving = ds.query(request([targets[0]], FROM, TO, DAY)).subscribe();
     leaving.unsubscribe();
     const shared = await Promise.all(targets.map((t) => run(ds, [t])));
-    expect(computeMock).toHaveBeenCalledTimes(4);
+    // each of the 4 runs twice: on the recorder's part (the partial frames drawn while the live bars load), then
+    // on the bundle completed live
+    expect(computeMock).toHaveBeenCalledTimes(8);
     // one recorder request for all of it
     expect(recorder.requests.filter((r) => r.path === '/api/v1/bundle')).toHaveLength(1);
     // the same targets one at a time on a fresh data source (nothing in flight to share): the same frames
@@ -313,9 +315,50 @@ describe('query() with a Recorder URL', () => {
     for (const [i, t] of targets.entries()) {
       expect(JSON.parse(JSON.stringify(shared[i]))).toEqual(JSON.parse(JSON.stringify(await run(alone, [t]))));
     }
-    expect(computeMock).toHaveBeenCalledTimes(targets.length);
+    expect(computeMock).toHaveBeenCalledTimes(2 * targets.length);
     // and they are the engine's values on the bundle merged by hand
     expectFramesEqual([shared[1][0], shared[2][0], shared[4][0]], engine(inBaskets(mergedByHand())));
+  });
+
+  it("draws the recorder's bars first, while the bars after them load live, then the completed ones", async () => {
+    const { ds } = await recorderDs(recorder.url);
+    const emissions = await lastValueFrom(ds.query(request(TARGETS, FROM, TO, DAY)).pipe(toArray()));
+    const first = emissions[0];
+    const last = emissions[emissions.length - 1];
+    expect(first.state).toBe(LoadingState.Streaming);
+    expect(last.state).toBe(LoadingState.Done);
+    // the first emission: every target's frames from the recorder's copy alone (its points before the split, in the
+    // fetch range), with the notice saying the rest is loading
+    const recOnly: Bundle = {
+      asset: 'BTC',
+      series: inBaskets(stored).series.map((x) => ({
+        ...x,
+        points: x.points.filter((p) => p[0] >= FETCH_FROM),
+        ...(x.volumes ? { volumes: x.volumes.filter((p) => p[0] >= FETCH_FROM) } : {}),
+      })) as Series[],
+    };
+    // each target's first frames (the targets answer one by one: an emission carries those that have frames)
+    const partial = TARGETS.map((t) =>
+      emissions.flatMap((e) => e.data as DataFrame[]).find((f) => f.refId === t.refId)!
+    );
+    expect(partial.map((f) => f?.refId)).toEqual(['P', 'O', 'F']);
+    expectFramesEqual(partial, engine(recOnly));
+    for (const f of partial) {
+      expect((f.meta?.notices ?? [])[0]?.text).toBe(
+        'Partial result: bars from the recorder up to its last closed bar; the bars after it are loading live'
+      );
+    }
+    // its last bar with a premium is the recorder's last closed day; the final one reaches today
+    const lastWith = (f: DataFrame) => {
+      const t = values(f, 'time') as number[];
+      const v = values(f, 'premiumPct') as Array<number | null>;
+      return Math.max(...t.filter((_, i) => v[i] !== null));
+    };
+    const finalP = (last.data as DataFrame[]).find((f) => f.refId === 'P')!;
+    expect(lastWith(partial.find((f) => f.refId === 'P')!)).toBe(SPLIT - DAY);
+    expect(lastWith(finalP)).toBe(TODAY);
+    expectFramesEqual(last.data as DataFrame[], engine(inBaskets(mergedByHand())));
+    expect(((last.data as DataFrame[])[0].meta?.notices ?? []).some((n) => /^Partial result/.test(n.text))).toBe(false);
   });
 
   it('a range the recorder holds in full sends no request to the exchanges', async () => {

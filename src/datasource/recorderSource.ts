@@ -299,7 +299,9 @@ export class RecorderSource {
     allVenues: string[],
     live: () => Promise<BundleResult>,
     /** The caller leaving: it stops waiting (AbortedError); the shared recorder request goes on for the others. */
-    signal?: AbortSignal
+    signal?: AbortSignal,
+    /** Called with the recorder's part alone when live bars are still to come (see `complete`). */
+    onRecorded?: (r: SourcedBundleResult) => void
   ): Promise<SourcedBundleResult> {
     let recorded: Bundle;
     try {
@@ -322,16 +324,21 @@ export class RecorderSource {
         source: { recorder: this.options.label, mode: 'live', fallbackReason: reason, splitTime: null, series: [] },
       };
     }
-    return this.complete(ctx, req, wanted, recorded, signal);
+    return this.complete(ctx, req, wanted, recorded, signal, onRecorded);
   }
 
-  /** Clips the recorder's series to the range and closed bars, and fetches what is missing live. */
+  /**
+   * Clips the recorder's series to the range and closed bars, and fetches what is missing live. When something is
+   * fetched live, `onRecorded` first gets the recorder's part alone (its series up to their last closed bar; the
+   * series it lacks absent), so that panels can draw the stored history while the exchanges answer.
+   */
   async complete(
     ctx: ExchangeContext,
     req: { asset: string; timeframe: Timeframe; from: number; to: number },
     wanted: WantedSeries[],
     recorded: Bundle,
-    signal?: AbortSignal
+    signal?: AbortSignal,
+    onRecorded?: (r: SourcedBundleResult) => void
   ): Promise<SourcedBundleResult> {
     const now = ctx.now();
     const byKey = new Map(recorded.series.map((s) => [`${s.venue}|${s.kind}`, s]));
@@ -343,6 +350,8 @@ export class RecorderSource {
     const notApplicable: BundleResult['notApplicable'] = [];
     const sources: SeriesSource[] = [];
     const jobs: Array<Promise<void>> = [];
+    /** The recorder's part of the series completed live (for `onRecorded`). */
+    const storedParts: Series[] = [];
 
     for (const w of wanted) {
       const rec =
@@ -425,6 +434,7 @@ export class RecorderSource {
         continue;
       }
       // the live tail: bars after the recorder's last closed bar
+      storedParts.push(stored);
       src.from = 'recorder+live';
       src.liveFrom = liveFrom;
       jobs.push(
@@ -460,12 +470,31 @@ export class RecorderSource {
         })
       );
     }
-    await Promise.all(jobs);
-
     // the order of a live fetch (kinds in bundle order, venues in the order asked), so results do not depend on timing
     const rank = new Map(wanted.map((w, i) => [`${w.venue}|${w.kind}`, i]));
     const order = (s: { venue: string; kind: SeriesKind }) =>
       rank.get(s.kind === 'fx' ? '*|fx' : `${s.venue}|${s.kind}`) ?? 1e9;
+    if (onRecorded && jobs.length) {
+      // every series that is in the recorder, as stored (the live-only ones still to come): called before any live
+      // answer can have arrived (the jobs' callbacks run later), so `series` holds the recorder-only series alone
+      onRecorded({
+        bundle: { asset: req.asset, series: [...series, ...storedParts].sort((a, b) => order(a) - order(b)) },
+        notices: [...notices],
+        coverage: [...coverage],
+        failed: [],
+        notApplicable: [],
+        source: {
+          recorder: this.options.label,
+          mode: 'recorder',
+          splitTime: null,
+          series: sources
+            .map(({ liveFrom: _live, ...x }) => ({ ...x, from: 'recorder' as const }))
+            .sort((a, b) => order(a) - order(b)),
+        },
+      });
+    }
+    await Promise.all(jobs);
+
     series.sort((a, b) => order(a) - order(b));
     sources.sort((a, b) => order(a) - order(b));
     const liveFroms = sources.filter((s) => s.from === 'recorder+live').map((s) => s.liveFrom!);
