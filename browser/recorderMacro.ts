@@ -21,12 +21,7 @@ import type { Bundle } from '../src/core/types';
 import { DEFAULT_VENUES, ExchangeContext, fetchBundle } from '../src/exchanges';
 import { instanceSettings, pluginMeta, startHarness, type Harness, type ProvisionedDataSource } from './harness';
 import type { DashboardVariable } from './host/templateSrv';
-import type {
-  HarnessQueryRequest,
-  SerializedAnnotationResult,
-  SerializedResponse,
-  StreamEmission,
-} from './protocol';
+import type { HarnessQueryRequest, SerializedAnnotationResult, SerializedResponse, StreamEmission } from './protocol';
 
 export const DAY = 86_400_000;
 export const ROOT = path.resolve(__dirname, '..');
