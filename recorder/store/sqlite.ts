@@ -36,7 +36,11 @@ export const BLOCK_MS = 2 ** 31;
 /** `floor(t / BLOCK_MS)` in SQL (SQLite's integer division truncates towards zero). */
 const blockOf = (t: string) => `(CASE WHEN ${t} >= 0 THEN ${t} / ${BLOCK_MS} ELSE (${t} + 1) / ${BLOCK_MS} - 1 END)`;
 
-/** A trigger that drops the cached blocks of the rows it sees (`new`, `old` or both), whoever changes them. */
+/**
+ * A trigger that drops the cached blocks of the rows it sees (`new`, `old` or both), whoever changes them. There is
+ * none on INSERT: it would cost every new point about 1 µs (a third of the insert rate); a point added to a cached
+ * block is found by the count check of each read instead (see readColumns).
+ */
 function blockTrigger(name: string, event: string, rows: Array<'new' | 'old'>): string {
   const drops = rows.map(
     (r) => `DELETE FROM point_blocks WHERE asset = ${r}.asset AND venue = ${r}.venue AND kind = ${r}.kind
@@ -99,14 +103,13 @@ export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: stri
   },
   {
     version: 4,
-    what: 'past blocks of each series as columns (point_blocks), dropped by triggers on any change to their points',
+    what: 'past blocks of each series as columns (point_blocks), dropped by triggers when their points change or go',
     sql: `
       CREATE TABLE point_blocks (
         asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL, block INTEGER NOT NULL,
         n INTEGER NOT NULL, ts BLOB NOT NULL, value BLOB NOT NULL, volume BLOB,
         PRIMARY KEY (asset, venue, kind, timeframe, block)
       );
-      ${blockTrigger('points_blocks_inserted', 'INSERT', ['new'])}
       ${blockTrigger('points_blocks_updated', 'UPDATE OF asset, venue, kind, timeframe, ts, value, volume', ['old', 'new'])}
       ${blockTrigger('points_blocks_deleted', 'DELETE', ['old'])}`,
   },
@@ -220,7 +223,9 @@ export class SqliteStore implements RecorderStore {
   private readonly readonly: boolean;
   /** The database has `series_summary` (schema 3+; tests keep older versions to test the upgrade). */
   private hasSummary = false;
-  /** The database has `point_blocks` (schema 4+), and this machine is little-endian like the blocks. */
+  /** The database has `point_blocks` (schema 4+): writes drop the blocks they change. */
+  private blocksTable = false;
+  /** ... and this machine is little-endian like the blocks: reads use them. */
   private hasBlocks = false;
 
   constructor(
@@ -249,7 +254,8 @@ export class SqliteStore implements RecorderStore {
     this.hasSummary = version >= 3;
     // blocks are in the machine's byte order (little-endian everywhere Node runs in practice); a big-endian machine
     // leaves them alone and reads every point from `points`
-    this.hasBlocks = version >= 4 && os.endianness() === 'LE';
+    this.blocksTable = version >= 4;
+    this.hasBlocks = this.blocksTable && os.endianness() === 'LE';
     this.stmts = this.prepare();
   }
 
@@ -382,8 +388,13 @@ export class SqliteStore implements RecorderStore {
          WHERE ${KEY_WHERE} AND archive_value IS NOT NULL`,
       blocks: `SELECT block, n, ts, value, volume FROM point_blocks WHERE ${KEY_WHERE} AND block >= ? AND block <= ?
          ORDER BY block`,
-      blockExists: `SELECT 1 FROM point_blocks WHERE ${KEY_WHERE} AND block = ?`,
-      blockIds: `SELECT block FROM point_blocks WHERE ${KEY_WHERE}`,
+      blockCount: `SELECT count(*) FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
+      // (plain division, cheaper than blockOf: for a time before 1970 it gives the wrong block, whose count then
+      // differs, so that block is built again: slower, never wrong)
+      blockCounts: `SELECT ts / ${BLOCK_MS} AS block, count(*) FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?
+         GROUP BY block`,
+      blockDrop: `DELETE FROM point_blocks WHERE ${KEY_WHERE} AND block >= ? AND block <= ?`,
+      blockSizes: `SELECT block, n FROM point_blocks WHERE ${KEY_WHERE}`,
       blockInsert: `INSERT INTO point_blocks (asset, venue, kind, timeframe, block, n, ts, value, volume)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       fileUpsert: `INSERT INTO archive_files (path, sha256, status, rows, notice, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -500,6 +511,10 @@ export class SqliteStore implements RecorderStore {
             writtenAt
           );
         }
+        if (seriesChanges > 0 && this.blocksTable) {
+          // the cached blocks the batch wrote into (updates drop them by trigger too; new points need this)
+          s.blockDrop.run(...keyArgs(k), Math.floor(lo / BLOCK_MS), Math.floor(hi / BLOCK_MS));
+        }
         changes += seriesChanges;
         if (w.cover && w.cover[1] > w.cover[0]) {
           const code = SOURCE_CODE[w.source];
@@ -561,7 +576,11 @@ export class SqliteStore implements RecorderStore {
     const toCache: number[] = [];
     const out = this.db.transaction((): SeriesColumns => {
       const cols = new ColumnsBuilder(from, to);
-      const cached = s.blocks.raw(true).all(...keyArgs(key), b0, b1) as BlockRow[];
+      // a cached block counts only if its points were not added to since (inserts fire no trigger): one count per
+      // block (a range count on the key; a GROUP BY over the range would sort every row)
+      const cached = (s.blocks.raw(true).all(...keyArgs(key), b0, b1) as BlockRow[]).filter(
+        (row) => s.blockCount.pluck(true).get(...keyArgs(key), row[0] * BLOCK_MS, (row[0] + 1) * BLOCK_MS) === row[1]
+      );
       let next = b0; // the first block not read yet
       // blocks [next, upTo) are not cached: their points in range from `points`, and those with points cached later
       const fromRows = (upTo: number) => {
@@ -623,9 +642,8 @@ export class SqliteStore implements RecorderStore {
         .transaction((): number => {
           let written = 0;
           for (const b of blocks) {
-            if (s.blockExists.get(...keyArgs(key), b) !== undefined) {
-              continue;
-            }
+            // missing, or stale (a point was added to it by hand): built again from its rows
+            s.blockDrop.run(...keyArgs(key), b, b);
             const rows = s.values.raw(true).all(...keyArgs(key), b * BLOCK_MS, (b + 1) * BLOCK_MS) as ValueRow[];
             if (rows.length) {
               s.blockInsert.run(...keyArgs(key), b, rows.length, ...encodeBlock(b, rows));
@@ -654,14 +672,17 @@ export class SqliteStore implements RecorderStore {
     let written = 0;
     for (const r of this.summaryRows(null)) {
       const key = { asset: String(r.asset), venue: String(r.venue), kind: r.kind, timeframe: r.timeframe } as SeriesKey;
+      const first = Math.floor(Number(r.first) / BLOCK_MS);
       const last = Math.min(Math.floor(Number(r.last) / BLOCK_MS), current - 1);
-      const have = new Set(this.stmts.blockIds.pluck(true).all(...keyArgs(key)) as number[]);
-      const want: number[] = [];
-      for (let b = Math.floor(Number(r.first) / BLOCK_MS); b <= last; b++) {
-        if (!have.has(b)) {
-          want.push(b);
-        }
+      if (last < first) {
+        continue;
       }
+      // past blocks with points that are not cached, or whose cached count differs (points added by hand)
+      const have = new Map(this.stmts.blockSizes.raw(true).all(...keyArgs(key)) as Array<[number, number]>);
+      const counts = this.stmts.blockCounts
+        .raw(true)
+        .all(...keyArgs(key), first * BLOCK_MS, (last + 1) * BLOCK_MS) as Array<[number, number]>;
+      const want = counts.filter(([b, n]) => have.get(b) !== n).map(([b]) => b);
       if (want.length) {
         written += this.cacheBlocks(key, want);
       }
