@@ -293,8 +293,8 @@ export async function benchRecorderMacro(): Promise<Record<string, number | stri
     out['  of it: recorder answer through the proxy (ms) '] = b.recorderMs ?? 'none';
     const now = { ...range, to: Date.now() };
     const c = await cold(MACRO_UID, now);
-    out['weekly 2020 → now: every panel drawn from the recorder, open bar still loading live (ms)'] = c.drawnMs;
-    out['  annotations (events, drawn whole: they wait for the open bar) (ms)'] = c.annotationsMs;
+    out['weekly 2020 → now: every chart panel drawn from the recorder, open bar still loading live (ms)'] = c.drawnMs;
+    out['  annotations and the events table (drawn whole: they wait for the open bar) (ms)'] = c.annotationsMs;
     out['  all done, open bar included (ms)'] = c.ms;
     out['  proxy requests (recorder + exchanges) '] = c.requests;
     out['  by route '] = c.routes;

@@ -189,8 +189,8 @@ export async function prepareMacro(
 /**
  * Every panel and annotation of the macro dashboard at once, as a dashboard load does; resolves when the last
  * answered, with the wall time of the whole load (`ms`), of the moment every panel had drawn frames for each of its
- * targets (`drawnMs`: partial frames count, e.g. the recorder's bars while the open bar loads live), and of the last
- * annotation (`annotationsMs`).
+ * targets (`drawnMs`: partial frames count, e.g. the recorder's bars while the open bar loads live; panels of events
+ * excepted), and of the last annotation or events panel (`annotationsMs`: events come whole).
  */
 export async function loadMacro(
   h: Harness,
@@ -227,7 +227,12 @@ export async function loadMacro(
       const refIds = p.targets.filter((t) => !t.hide).map((t) => String(t.refId));
       const drawn = run.emissions.find((e) => refIds.every((r) => e.partial.includes(r) || e.final.includes(r)));
       const last = run.emissions[run.emissions.length - 1];
-      drawnMs = Math.max(drawnMs, run.startedAt + (drawn ?? last).atMs - t0);
+      if (p.targets.some((t) => t.format === 'events')) {
+        // events come whole (with the open bar's): timed with the annotations
+        annotationsMs = Math.max(annotationsMs, run.startedAt + last.atMs - t0);
+      } else {
+        drawnMs = Math.max(drawnMs, run.startedAt + (drawn ?? last).atMs - t0);
+      }
     }),
     ...(MACRO.annotations.list as Array<Record<string, any>>).map(async (anno) => {
       const res = await h.call('annotation', uid, anno as never, { targets: [], range, intervalMs: 7 * DAY });
