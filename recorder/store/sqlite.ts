@@ -685,6 +685,11 @@ export class SqliteStore implements RecorderStore {
       const want = counts.filter(([b, n]) => have.get(b) !== n).map(([b]) => b);
       if (want.length) {
         written += this.cacheBlocks(key, want);
+        // one series at a time, letting the event loop run between them (run's HTTP API and polls share it)
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.closed) {
+          break;
+        }
       }
     }
     return written;
