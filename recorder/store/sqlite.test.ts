@@ -175,6 +175,15 @@ describe('sqlite specifics', () => {
         await s.write(batch, clock);
         last = twice ? null : [batch, clock];
       }
+      if (step % 40 === 19) {
+        // updates by hand: a point's source, another's time, and points moved to a series of their own
+        const db = new Database(file);
+        db.prepare('UPDATE points SET source = 3 WHERE kind = ? AND ts >= ? AND ts < ?').run(key.kind, 50 * H, 60 * H);
+        db.prepare('UPDATE points SET ts = ts + 500 WHERE kind = ? AND ts = ?').run(key.kind, 70 * H);
+        db.prepare("UPDATE points SET venue = 'kraken' WHERE venue = 'binance' AND ts < ?").run((step / 4) * H);
+        db.close();
+        last = null;
+      }
       if (step % 40 === 39) {
         // a trim by hand (docs: retention), beside the store
         const db = new Database(file);
@@ -191,8 +200,12 @@ describe('sqlite specifics', () => {
       }
     }
     const direct = directSummaries(file);
-    expect(direct.length).toBe(3);
-    expect(direct.every((d) => d.bySource.rest > 0 && d.bySource.archive > 0 && d.bySource.import > 0)).toBe(true);
+    // the 3 written series, and the one the updates by hand made (binance's first hours moved to kraken)
+    expect(direct.map((d) => d.venue).sort()).toEqual(['binance', 'binanceusdm', 'kraken', 'okx']);
+    // the mix covered every source (the updates by hand turned some into imports)
+    for (const src of ['rest', 'archive', 'import'] as const) {
+      expect(direct.filter((d) => d.bySource[src] > 0).length).toBeGreaterThan(1);
+    }
     expect(withoutMeta(await s.listSeries())).toEqual(direct);
     expect(withoutMeta(await s.listSeries({ asset: 'ETH' }))).toEqual(direct.filter((d) => d.asset === 'ETH'));
     // an older write time over every row of the latest write (as `copy` does): the last write time goes back
@@ -454,6 +467,36 @@ describe('past blocks as columns (point_blocks)', () => {
     expect(await s.cachePastBlocks()).toBe(1);
     expect(blockCount(file)).toBe(2 * (current - firstBlock));
     await check();
+    await s.close();
+  });
+});
+
+describe('the series summary and updates', () => {
+  it("this store's own overwrites of a source leave the summary clean; the same update by hand marks it dirty", async () => {
+    const file = join(dir, 'dirty.db');
+    const s = await openSqliteStore(file);
+    const k: SeriesKey = { asset: 'BTC', venue: 'binanceusdm', kind: 'openInterest', timeframe: '1h' };
+    const H = 3_600_000;
+    await s.write([{ key: k, source: 'archive', points: [1, 2, 3].map((i) => ({ ts: i * H, value: i })) }], 10);
+    // REST over two archive points: their source changes (the update trigger fires), and write() counts it itself
+    await s.write([{ key: k, source: 'rest', points: [2, 3].map((i) => ({ ts: i * H, value: i + 0.5 })) }], 20);
+    const dirty = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT dirty FROM series_summary').pluck().get() as number) === 1;
+      } finally {
+        db.close();
+      }
+    };
+    expect(dirty()).toBe(false);
+    expect(withoutMeta(await s.listSeries())).toEqual(directSummaries(file));
+    expect((await s.listSeries())[0].bySource).toEqual({ rest: 2, archive: 1, import: 0 });
+    const db = new Database(file);
+    db.prepare('UPDATE points SET source = 3 WHERE ts = ?').run(H);
+    db.close();
+    expect(dirty()).toBe(true);
+    expect((await s.listSeries())[0].bySource).toEqual({ rest: 2, archive: 0, import: 1 });
+    expect(dirty()).toBe(false); // recounted and stored by the writer
     await s.close();
   });
 });

@@ -103,7 +103,9 @@ export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: stri
   },
   {
     version: 4,
-    what: 'past blocks of each series as columns (point_blocks), dropped by triggers when their points change or go',
+    what:
+      'past blocks of each series as columns (point_blocks), dropped by triggers when their points change or go; ' +
+      'the series summary marked dirty by an update of the time, source or series of a point',
     sql: `
       CREATE TABLE point_blocks (
         asset TEXT NOT NULL, venue TEXT NOT NULL, kind TEXT NOT NULL, timeframe TEXT NOT NULL, block INTEGER NOT NULL,
@@ -111,6 +113,16 @@ export const SQLITE_MIGRATIONS: Array<{ version: number; what: string; sql: stri
         PRIMARY KEY (asset, venue, kind, timeframe, block)
       );
       ${blockTrigger('points_blocks_updated', 'UPDATE OF asset, venue, kind, timeframe, ts, value, volume', ['old', 'new'])}
+      CREATE TRIGGER points_summary_updated AFTER UPDATE OF asset, venue, kind, timeframe, ts, source ON points
+      WHEN old.source IS NOT new.source OR old.ts IS NOT new.ts OR old.asset IS NOT new.asset
+        OR old.venue IS NOT new.venue OR old.kind IS NOT new.kind OR old.timeframe IS NOT new.timeframe
+      BEGIN
+        UPDATE series_summary SET dirty = 1
+        WHERE asset = old.asset AND venue = old.venue AND kind = old.kind AND timeframe = old.timeframe AND dirty = 0;
+        INSERT INTO series_summary (asset, venue, kind, timeframe, n, n_rest, n_archive, n_import, dirty)
+        VALUES (new.asset, new.venue, new.kind, new.timeframe, 0, 0, 0, 0, 1)
+        ON CONFLICT (asset, venue, kind, timeframe) DO UPDATE SET dirty = 1;
+      END;
       ${blockTrigger('points_blocks_deleted', 'DELETE', ['old'])}`,
   },
 ];
@@ -370,7 +382,8 @@ export class SqliteStore implements RecorderStore {
            n_archive = series_summary.n_archive + excluded.n_archive,
            n_import = series_summary.n_import + excluded.n_import,
            last_written = max(coalesce(series_summary.last_written, excluded.last_written), excluded.last_written),
-           dirty = series_summary.dirty OR excluded.last_written < series_summary.last_written`,
+           dirty = ? OR excluded.last_written < series_summary.last_written`,
+      summaryDirtyOf: `SELECT dirty FROM series_summary WHERE ${KEY_WHERE}`,
       summaryDirty: `SELECT asset, venue, kind, timeframe FROM series_summary WHERE dirty = 1 AND (? IS NULL OR asset = ?)`,
       summarySet: `UPDATE series_summary SET first_ts = ?, last_ts = ?, n = ?, n_rest = ?, n_archive = ?, n_import = ?,
            last_written = ?, dirty = 0 WHERE ${KEY_WHERE}`,
@@ -475,6 +488,9 @@ export class SqliteStore implements RecorderStore {
           increasing &&= j === 0 || t > pts[j - 1].ts;
         }
         const before = pts.length ? (s.rangeSummary.raw(true).get(...keyArgs(k), lo, hi) as RangeRow) : null;
+        // dirty before the upserts: this write's own overwrites of a source fire the summary's update trigger, yet
+        // the counts below account for them (in this IMMEDIATE transaction nobody else writes)
+        const wasDirty = before && this.hasSummary ? Number(s.summaryDirtyOf.pluck(true).get(...keyArgs(k)) ?? 0) : 0;
         let seriesChanges = 0;
         let i = 0;
         for (; i + ROWS_PER_STATEMENT <= pts.length; i += ROWS_PER_STATEMENT) {
@@ -508,7 +524,8 @@ export class SqliteStore implements RecorderStore {
             (after[1] ?? 0) - (before[1] ?? 0),
             (after[2] ?? 0) - (before[2] ?? 0),
             (after[3] ?? 0) - (before[3] ?? 0),
-            writtenAt
+            writtenAt,
+            wasDirty
           );
         }
         if (seriesChanges > 0 && this.blocksTable) {
@@ -768,9 +785,23 @@ export class SqliteStore implements RecorderStore {
       if (!this.readonly) {
         return rows;
       }
-      return rows
-        .map((r) => fresh.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? r)
-        .filter((r) => Number(r.n) > 0);
+      // recounted here only: the listed rows replaced by their recount, plus the series only the recount found (a
+      // series made by an update by hand has a summary row with no count yet)
+      const id = (r: Row) => `${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`;
+      const listed = new Set(rows.map(id));
+      return [...rows.map((r) => fresh.get(id(r)) ?? r), ...[...fresh.values()].filter((r) => !listed.has(id(r)))]
+        .filter((r) => Number(r.n) > 0)
+        .sort((a, b) => {
+          // as the SQL's ORDER BY asset, venue, kind, timeframe: column by column
+          for (const c of ['asset', 'venue', 'kind', 'timeframe']) {
+            const x = String(a[c]);
+            const y = String(b[c]);
+            if (x !== y) {
+              return x < y ? -1 : 1;
+            }
+          }
+          return 0;
+        });
     });
     // a writer takes the write lock first (IMMEDIATE), so that no other writer commits between the recount and its store
     return this.readonly ? fix() : fix.immediate();
