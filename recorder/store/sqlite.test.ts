@@ -467,6 +467,17 @@ describe('past blocks as columns (point_blocks)', () => {
     expect(await s.cachePastBlocks()).toBe(1);
     expect(blockCount(file)).toBe(2 * (current - firstBlock));
     await check();
+    // a damaged block (its arrays shorter than its count) is ignored and built again
+    const db4 = new Database(file);
+    db4.prepare("UPDATE point_blocks SET value = x'00' WHERE venue = 'coinbase' AND block = ?").run(firstBlock + 1);
+    db4.close();
+    await check();
+    expect(blockCount(file)).toBe(2 * (current - firstBlock));
+    expect(await s.cachePastBlocks()).toBe(0);
+    // a time that is not a whole millisecond cannot be an offset: its block stays uncached, read from the rows
+    await s.write([{ key, source: 'import', points: [{ ts: pts[600].ts + 0.5, value: 9 }] }]);
+    await check();
+    expect(blockCount(file)).toBe(2 * (current - firstBlock) - 1);
     await s.close();
   });
 });

@@ -146,14 +146,20 @@ const keyArgs = (k: SeriesKey) => [k.asset, k.venue, k.kind, k.timeframe] as con
 type BlockRow = [number, number, Buffer, Buffer, Buffer | null];
 type ValueRow = [number, number, number | null];
 
-/** A block's rows as its three arrays (times as offsets from the block's start; a missing volume is NaN). */
-function encodeBlock(block: number, rows: ValueRow[]): [Buffer, Buffer, Buffer | null] {
+/**
+ * A block's rows as its three arrays (times as offsets from the block's start; a missing volume is NaN), or null when
+ * a time is not a whole millisecond (never written by this store; such a block stays uncached).
+ */
+function encodeBlock(block: number, rows: ValueRow[]): [Buffer, Buffer, Buffer | null] | null {
   const start = block * BLOCK_MS;
   const off = new Int32Array(rows.length);
   const val = new Float64Array(rows.length);
   let vol: Float64Array | null = null;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
+    if (!Number.isInteger(r[0])) {
+      return null;
+    }
     off[i] = r[0] - start;
     val[i] = r[1];
     if (r[2] !== null) {
@@ -164,6 +170,14 @@ function encodeBlock(block: number, rows: ValueRow[]): [Buffer, Buffer, Buffer |
   const buf = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   return [buf(off), buf(val), vol ? buf(vol) : null];
 }
+
+/** The arrays of a cached block have the lengths its count says (else it is ignored, and built again). */
+const wellFormed = ([, n, ts, value, volume]: BlockRow): boolean =>
+  Buffer.isBuffer(ts) &&
+  Buffer.isBuffer(value) &&
+  ts.byteLength === 4 * n &&
+  value.byteLength === 8 * n &&
+  (volume === null || (Buffer.isBuffer(volume) && volume.byteLength === 8 * n));
 
 /** A typed-array view of a blob (copied when the blob is not aligned for it). */
 function view<T extends Int32Array | Float64Array>(
@@ -596,7 +610,9 @@ export class SqliteStore implements RecorderStore {
       // a cached block counts only if its points were not added to since (inserts fire no trigger): one count per
       // block (a range count on the key; a GROUP BY over the range would sort every row)
       const cached = (s.blocks.raw(true).all(...keyArgs(key), b0, b1) as BlockRow[]).filter(
-        (row) => s.blockCount.pluck(true).get(...keyArgs(key), row[0] * BLOCK_MS, (row[0] + 1) * BLOCK_MS) === row[1]
+        (row) =>
+          wellFormed(row) &&
+          s.blockCount.pluck(true).get(...keyArgs(key), row[0] * BLOCK_MS, (row[0] + 1) * BLOCK_MS) === row[1]
       );
       let next = b0; // the first block not read yet
       // blocks [next, upTo) are not cached: their points in range from `points`, and those with points cached later
@@ -662,8 +678,9 @@ export class SqliteStore implements RecorderStore {
             // missing, or stale (a point was added to it by hand): built again from its rows
             s.blockDrop.run(...keyArgs(key), b, b);
             const rows = s.values.raw(true).all(...keyArgs(key), b * BLOCK_MS, (b + 1) * BLOCK_MS) as ValueRow[];
-            if (rows.length) {
-              s.blockInsert.run(...keyArgs(key), b, rows.length, ...encodeBlock(b, rows));
+            const blobs = rows.length ? encodeBlock(b, rows) : null;
+            if (blobs) {
+              s.blockInsert.run(...keyArgs(key), b, rows.length, ...blobs);
               written++;
             }
           }
