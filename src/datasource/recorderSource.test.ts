@@ -389,7 +389,15 @@ describe('query() with a Recorder URL', () => {
     const partial = await startFakeRecorder([{ ...stored, series: stored.series.filter((s) => s.venue !== 'okx') }]);
     cleanup.push(() => partial.close());
     const { ds } = await recorderDs(partial.url);
-    const frames = await run(ds, TARGETS);
+    const emissions = await lastValueFrom(ds.query(request(TARGETS, FROM, TO, DAY)).pipe(toArray()));
+    expect(emissions[emissions.length - 1].errors).toBeUndefined();
+    const frames = emissions[emissions.length - 1].data as DataFrame[];
+    // the premium target's first frames: the recorder's part, naming what it lacks (okx perp) as loading in full
+    const firstP = emissions.flatMap((e) => e.data as DataFrame[]).find((f) => f.refId === 'P')!;
+    expect(firstP.meta?.notices?.[0]?.text).toBe(
+      'Partial result: bars from the recorder up to its last closed bar; the bars after it are loading live, ' +
+        'and in full: okx perp'
+    );
     const merged = mergedByHand();
     const okxLive = new Map(live.series.filter((s) => s.venue === 'okx').map((s) => [s.kind, s]));
     const want = engine(
