@@ -205,14 +205,14 @@ export const BROWSER_CONNECTIONS = 6;
 /** Shortest time between two partial emissions of one target, ms (the panels redraw on each). */
 export const PARTIAL_INTERVAL_MS = 250;
 
+/** "okx open interest", "kraken fx": a planned series in a notice. */
+const seriesLabel = (p: PlannedSeries) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`;
+
 /**
  * Partial frames of one target: keeps the series that answered, and (at most every PARTIAL_INTERVAL_MS, the first
  * at once) computes frames from them with an info notice naming the series still loading. A partial bundle the
  * engine cannot use yet (e.g. no perp basket) gives no emission.
  */
-/** "okx open interest", "kraken fx": a planned series in a notice. */
-const seriesLabel = (p: PlannedSeries) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`;
-
 export class PartialFrames {
   private readonly pending: Map<string, PlannedSeries>;
   private readonly total: number;
@@ -503,7 +503,11 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
             progress.listeners.forEach((l) => l.progress(p));
           },
           onRecorded: (r) => {
-            // one engine run on the recorder's part for every target of the run (the final frames need another)
+            // one engine run on the recorder's part for every target of the run (the final frames need another);
+            // none when no target draws partial frames (events only: their targets joined before the answer came)
+            if (progress.listeners.size === 0) {
+              return;
+            }
             let run: EngineRun;
             try {
               run = computeEngine(resolved, r);

@@ -361,6 +361,16 @@ describe('query() with a Recorder URL', () => {
     expect(((last.data as DataFrame[])[0].meta?.notices ?? []).some((n) => /^Partial result/.test(n.text))).toBe(false);
   });
 
+  it("events (tables, annotations) come once, whole: no partial frames, and no engine run on the recorder's part", async () => {
+    const { ds } = await recorderDs(recorder.url);
+    const computeMock = compute as jest.MockedFunction<typeof compute>;
+    computeMock.mockClear();
+    const target: BtcFlowQuery = { refId: 'E', queryType: 'signals', timeframe: '1d', format: 'events' };
+    const emissions = await lastValueFrom(ds.query(request([target], FROM, TO, DAY)).pipe(toArray()));
+    expect(emissions.map((e) => e.state)).toEqual([LoadingState.Done]);
+    expect(computeMock).toHaveBeenCalledTimes(1);
+  });
+
   it('a range the recorder holds in full sends no request to the exchanges', async () => {
     const { ds } = await recorderDs(recorder.url);
     const from = SPLIT - 60 * DAY;
