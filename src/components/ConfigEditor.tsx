@@ -16,6 +16,8 @@ import {
   BtcFlowSecureJsonData,
   BtcFlowThresholds,
   DEFAULT_CACHE_MAX_MB,
+  DEFAULT_MARKETS_MAX_AGE_HOURS,
+  MAX_MARKETS_MAX_AGE_HOURS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
   THRESHOLD_NAMES,
@@ -345,6 +347,15 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
           width={10}
           rule={{ integer: true, min: 0 }}
           onValue={(v) => set({ cacheMaxMb: v as number | undefined })}
+        />
+        <NumberField
+          label="Market list age (hours)"
+          tooltip={`Each venue's market list is kept in the same cache and used up to this age; a list missing a market a query needs is loaded again at once. 0 = always ask the venues. Empty = ${DEFAULT_MARKETS_MAX_AGE_HOURS}.`}
+          value={j.marketsMaxAgeHours}
+          placeholder={String(DEFAULT_MARKETS_MAX_AGE_HOURS)}
+          width={10}
+          rule={{ min: 0, max: MAX_MARKETS_MAX_AGE_HOURS }}
+          onValue={(v) => set({ marketsMaxAgeHours: v as number | undefined })}
         />
         <ClearCache uid={options.uid} mirrorUrl={j.mirrorUrl} />
       </FieldSet>

@@ -241,9 +241,18 @@ describe('ConfigEditor', () => {
     expect(last()).toMatchObject({ retries: 0 });
     typeInto('Cache size (MB)', '20');
     expect(last()).toMatchObject({ cacheMaxMb: 20 });
+    typeInto('Market list age (hours)', '6');
+    expect(last()).toMatchObject({ marketsMaxAgeHours: 6 });
     expect(screen.getByTestId('btcflow-clear-cache')).toBeTruthy();
     typeInto('Exchange mirror URL', 'http://mock-exchanges:8788/');
     expect(last()).toMatchObject({ mirrorUrl: 'http://mock-exchanges:8788' });
+  });
+
+  it('rejects a market list age outside 0–720 hours, naming the allowed values', () => {
+    const { onOptionsChange } = renderConfig();
+    typeInto('Market list age (hours)', '721');
+    expect(onOptionsChange).not.toHaveBeenCalled();
+    expect(screen.getByText('Expected a number ≥ 0 and ≤ 720')).toBeInTheDocument();
   });
 
   it('rejects a mirror that is not an http(s) URL', () => {

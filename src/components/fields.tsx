@@ -70,6 +70,7 @@ export function TextField({
 export interface NumberRule {
   integer?: boolean;
   min?: number;
+  max?: number;
   allowAuto?: boolean;
   allowVariable?: boolean;
 }
@@ -93,12 +94,18 @@ export function parseNumberField(
   const kinds = [
     rule.integer ? 'an integer' : 'a number',
     rule.min !== undefined ? `≥ ${rule.min}` : '',
+    rule.max !== undefined ? `${rule.min !== undefined ? 'and ' : ''}≤ ${rule.max}` : '',
     rule.allowAuto ? "or 'auto'" : '',
     rule.allowVariable ? 'or a $variable' : '',
   ]
     .filter(Boolean)
     .join(' ');
-  if (!Number.isFinite(n) || (rule.integer && !Number.isInteger(n)) || (rule.min !== undefined && n < rule.min)) {
+  if (
+    !Number.isFinite(n) ||
+    (rule.integer && !Number.isInteger(n)) ||
+    (rule.min !== undefined && n < rule.min) ||
+    (rule.max !== undefined && n > rule.max)
+  ) {
     return { ok: false, error: `Expected ${kinds}` };
   }
   return { ok: true, value: n };

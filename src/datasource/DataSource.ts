@@ -58,6 +58,8 @@ import {
   BtcFlowQuery,
   DEFAULT_ANNOTATION_QUERY,
   DEFAULT_CACHE_MAX_MB,
+  DEFAULT_MARKETS_MAX_AGE_HOURS,
+  MAX_MARKETS_MAX_AGE_HOURS,
   DEFAULT_QUERY,
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_RETRIES,
@@ -331,6 +333,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
   readonly proxyUrl: string;
   /** What is wrong with the configured mirror URL (checked here, where it is used), or undefined. */
   readonly mirrorProblem: string | undefined;
+  /** What is wrong with the configured market list age (reported by every query), or undefined. */
+  readonly marketsAgeProblem: string | undefined;
   /** The recorder when a Recorder URL is set; an invalid one is kept as the error every query then reports. */
   readonly recorder: RecorderSource | Error | undefined;
   /** Target runs in flight, shared by targets with the same sharedRunKey (see runTarget). */
@@ -345,6 +349,12 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     const mirror = Boolean(this.settings.mirrorUrl && this.settings.mirrorUrl.trim());
     // only http(s)://host[:port][/path] without user:password@; an invalid one stops every query with this message
     this.mirrorProblem = mirrorUrlProblem(this.settings.mirrorUrl, 'mirrorUrl');
+    const age = this.settings.marketsMaxAgeHours;
+    const ageOk = age === undefined || (typeof age === 'number' && age >= 0 && age <= MAX_MARKETS_MAX_AGE_HOURS);
+    this.marketsAgeProblem = ageOk
+      ? undefined
+      : `marketsMaxAgeHours: expected hours from 0 to ${MAX_MARKETS_MAX_AGE_HOURS} (0 = always ask the venues), ` +
+        `got ${JSON.stringify(age)} (data source settings, Market list age)`;
     this.exchange = new ExchangeContext({
       baseUrl: seams.baseUrl ?? proxyBase(this.proxyUrl, mirror),
       // at least the exchange layer's minimum (1 s): a smaller setting is raised, not an error at load
@@ -354,6 +364,7 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       store: seams.store === null ? undefined : (seams.store ?? browserStore(instanceSettings.uid, this.settings)),
       // the browser's connections per host: beyond them requests queue anyway; here they queue by priority
       maxConcurrent: BROWSER_CONNECTIONS,
+      marketsMaxAgeMs: (ageOk ? (age ?? DEFAULT_MARKETS_MAX_AGE_HOURS) : DEFAULT_MARKETS_MAX_AGE_HOURS) * 3_600_000,
     });
     try {
       this.recorder = recorderFromSettings(this.settings, seams.recorderApiRoot ?? recorderBase(this.proxyUrl), {
@@ -407,6 +418,9 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     }
     if (this.mirrorProblem) {
       throw new BtcFlowInputError('mirrorUrl', `${this.mirrorProblem} (data source settings, Exchange mirror URL)`);
+    }
+    if (this.marketsAgeProblem) {
+      throw new BtcFlowInputError('marketsMaxAgeHours', this.marketsAgeProblem);
     }
   }
 
@@ -606,6 +620,9 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
 
   /** One cheap request per configured venue, through the proxy; reports which answered. */
   async testDatasource(): Promise<TestDataSourceResponse> {
+    if (this.marketsAgeProblem) {
+      return { status: 'error', message: `Market list age refused: ${this.marketsAgeProblem}` };
+    }
     if (this.mirrorProblem) {
       return { status: 'error', message: `Exchange mirror URL refused: ${this.mirrorProblem}` };
     }

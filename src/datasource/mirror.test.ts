@@ -52,3 +52,39 @@ describe('mirror URL checked by the data source', () => {
     expect(new DataSource(instanceSettings('/x', {})).mirrorProblem).toBeUndefined();
   });
 });
+
+describe('market list age (data source setting marketsMaxAgeHours)', () => {
+  const H = 3_600_000;
+  it('reaches the exchange layer in ms: the default 24 h, a set age, 0 (always ask the venues)', () => {
+    const age = (jsonData: Record<string, unknown>) =>
+      new DataSource(instanceSettings('/x', jsonData)).exchange.options.marketsMaxAgeMs;
+    expect(age({})).toBe(24 * H);
+    expect(age({ marketsMaxAgeHours: 6 })).toBe(6 * H);
+    expect(age({ marketsMaxAgeHours: 0.5 })).toBe(0.5 * H);
+    expect(age({ marketsMaxAgeHours: 0 })).toBe(0);
+    expect(age({ marketsMaxAgeHours: 720 })).toBe(720 * H);
+  });
+
+  it.each([[-1], [721], ['12'], [null]])(
+    '%p (e.g. a provisioned file): every query fails naming the field and the allowed values, no request',
+    async (bad) => {
+      const fetchSpy = jest.spyOn(globalThis, 'fetch');
+      try {
+        const ds = new DataSource(instanceSettings('/x', { marketsMaxAgeHours: bad as never }), { now: () => NOW });
+        const res = await lastValueFrom(
+          ds.query(request([{ refId: 'A', queryType: 'premium', timeframe: '1d' }], NOW - 30 * DAY, NOW))
+        );
+        expect(res.errors?.[0].message).toBe(
+          `marketsMaxAgeHours: expected hours from 0 to 720 (0 = always ask the venues), got ${JSON.stringify(bad)} ` +
+            '(data source settings, Market list age)'
+        );
+        const t = await ds.testDatasource();
+        expect(t.status).toBe('error');
+        expect(t.message).toMatch(/^Market list age refused: marketsMaxAgeHours: expected hours from 0 to 720/);
+        expect(fetchSpy).not.toHaveBeenCalled();
+      } finally {
+        fetchSpy.mockRestore();
+      }
+    }
+  );
+});

@@ -242,6 +242,11 @@ export interface BtcFlowOptions extends DataSourceJsonData {
   /** Size cap of the browser's cache of closed bars (IndexedDB), MB; 0 = no persistent cache; default 50. */
   cacheMaxMb?: number;
   /**
+   * Oldest market list (per venue) used from that cache, hours, 0–720; 0 = always ask the venues; default 24 (as the
+   * CLI's `--markets-max-age`).
+   */
+  marketsMaxAgeHours?: number;
+  /**
    * Optional recorder (recorder/ in this repository): every query reads its range from `<recorderUrl>/api/v1/bundle`
    * through the `recorder` route, and fetches live only the bars after the recorder's last closed bar.
    */
@@ -313,3 +318,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 export const DEFAULT_RETRIES = 3;
 /** Default size cap of the browser's persistent cache of closed bars, MB. */
 export const DEFAULT_CACHE_MAX_MB = 50;
+/** Default and largest `marketsMaxAgeHours` (30 days: an older list misses listings for too long). */
+export const DEFAULT_MARKETS_MAX_AGE_HOURS = 24;
+export const MAX_MARKETS_MAX_AGE_HOURS = 720;
