@@ -67,6 +67,19 @@ const reset = () => {
   loads = {};
 };
 
+/**
+ * A venue's BTC perp fetched once on an empty store (its market list stored); then that store, the list it holds,
+ * and new sessions over it (a page reload).
+ */
+async function coldPerp(venue: string) {
+  const idb = new IDBFactory();
+  const req = { venue, kind: 'perp' as const, asset: 'BTC', timeframe: '1d' as const, from: NOW - 100 * DAY, to: NOW };
+  const nextSession = () => session(new IndexedDbStore('db', 50e6, idb));
+  const cold = await fetchSeries(req, nextSession());
+  const store = new IndexedDbStore('db', 50e6, idb);
+  return { req, cold, store, full: (await store.getMarkets(venue))!, nextSession };
+}
+
 describe('stored market lists', () => {
   it('a second session asks for no market list and makes at most one request per series, same values', async () => {
     const idb = new IDBFactory();
@@ -178,30 +191,18 @@ describe('stored market lists', () => {
   });
 
   it('a stored list without the market asked for (a new listing) is loaded again, once', async () => {
-    const idb = new IDBFactory();
-    const req = {
-      venue: 'bybit',
-      kind: 'perp' as const,
-      asset: 'BTC',
-      timeframe: '1d' as const,
-      from: NOW - 100 * DAY,
-      to: NOW,
-    };
-    const cold = await fetchSeries(req, session(new IndexedDbStore('db', 50e6, idb)));
-    const store = new IndexedDbStore('db', 50e6, idb);
-    const full = (await store.getMarkets('bybit'))!;
+    const { req, cold, store, full, nextSession } = await coldPerp('bybit');
     // the list as it was before BTC was listed
     await store.putMarkets('bybit', { ...full, markets: full.markets.filter((m) => m.base !== 'BTC') });
     reset();
-    const ctx = session(new IndexedDbStore('db', 50e6, idb));
-    const warm = await fetchSeries(req, ctx);
+    const warm = await fetchSeries(req, nextSession());
     expect(warm.series).toEqual(cold.series);
     expect(loads).toEqual({ bybit: 1 });
     expect(Object.keys(marketRequests())).toEqual(['bybit']);
     expect((await store.getMarkets('bybit'))!.markets.some((m) => m.base === 'BTC')).toBe(true);
     // an asset the venue does not list either: one refresh per session at most, then "lists no market"
     reset();
-    await expect(fetchSeries({ ...req, asset: 'NOPE' }, session(new IndexedDbStore('db', 50e6, idb)))).rejects.toThrow(
+    await expect(fetchSeries({ ...req, asset: 'NOPE' }, nextSession())).rejects.toThrow(
       /bybit: lists no linear perpetual market for NOPE/
     );
     expect(loads).toEqual({ bybit: 1 });
@@ -209,23 +210,12 @@ describe('stored market lists', () => {
   });
 
   it('a stored market the venue no longer serves (a delisting) makes one reload of the list', async () => {
-    const idb = new IDBFactory();
-    const req = {
-      venue: 'binanceusdm',
-      kind: 'perp' as const,
-      asset: 'BTC',
-      timeframe: '1d' as const,
-      from: NOW - 100 * DAY,
-      to: NOW,
-    };
-    const cold = await fetchSeries(req, session(new IndexedDbStore('db', 50e6, idb)));
-    const store = new IndexedDbStore('db', 50e6, idb);
-    const full = (await store.getMarkets('binanceusdm'))!;
+    const { req, cold, store, full, nextSession } = await coldPerp('binanceusdm');
     // the stored BTC market carries an id the venue does not know (as after a delisting and relisting)
     const renamed = full.markets.map((m) => (m.symbol === cold.symbol ? { ...m, id: 'BTCOLDUSDT' } : m));
     await store.putMarkets('binanceusdm', { ...full, markets: renamed });
     reset();
-    const warm = await fetchSeries(req, session(new IndexedDbStore('db', 50e6, idb)));
+    const warm = await fetchSeries(req, nextSession());
     expect(warm.series).toEqual(cold.series);
     expect(loads).toEqual({ binanceusdm: 1 });
     expect(Object.keys(marketRequests())).toEqual(['binanceusdm']);
