@@ -20,6 +20,21 @@ import { openSqliteStore } from '../recorder/store/sqlite';
 import { apiReads, startApi } from './recorder-api';
 import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
+/** The best wall and CPU time of `reps` runs of `fn`, ms (each measured alone). */
+async function bestOf(reps: number, fn: () => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
+  let wallMs = Infinity;
+  let cpuMs = Infinity;
+  for (let rep = 0; rep < reps; rep++) {
+    const s = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    await fn();
+    wallMs = Math.min(wallMs, Number(process.hrtime.bigint() - s) / 1e6);
+    const u = process.cpuUsage(c);
+    cpuMs = Math.min(cpuMs, (u.user + u.system) / 1000);
+  }
+  return { wallMs, cpuMs };
+}
+
 async function benchStore(dir: string): Promise<Record<string, number>> {
   const file = join(dir, 'bench.db');
   const store = await openSqliteStore(file);
@@ -28,80 +43,42 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
   // 30 series × 1 year of hourly points = 262,800 points; then 3 more years of them: 1,051,200 points in all
   const batches = storeBatches(keys);
   let points = 0;
-  const started = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  for (const b of batches) {
-    points += await store.write(b);
-  }
-  const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const insertCpuSecs = (cpu.user + cpu.system) / 1e6;
-  // re-running the same batch changes nothing, and costs
-  const again = process.hrtime.bigint();
-  const changed = await store.write(batches[0]);
-  const rewriteSecs = Number(process.hrtime.bigint() - again) / 1e9;
-
-  // read one year (the newest) of all 30 series as the bundle does (readValues), best of 5, wall and CPU time
-  let best = Infinity;
-  let bestCpu = Infinity;
-  let read = 0;
-  for (let rep = 0; rep < 5; rep++) {
-    const s = process.hrtime.bigint();
-    const c = process.cpuUsage();
-    read = 0;
-    for (const key of keys) {
-      read += (await store.readValues(key, t0, t0 + YEAR_H * H)).length;
+  const insert = await bestOf(1, async () => {
+    for (const b of batches) {
+      points += await store.write(b);
     }
-    best = Math.min(best, Number(process.hrtime.bigint() - s) / 1e6);
-    const u = process.cpuUsage(c);
-    bestCpu = Math.min(bestCpu, (u.user + u.system) / 1000);
-  }
+  });
+  // re-running the same batch changes nothing, and costs
+  let changed = 0;
+  const rewrite = await bestOf(1, async () => (changed = await store.write(batches[0])));
+
+  const year = async (read: (key: (typeof keys)[number]) => Promise<unknown>) => {
+    for (const key of keys) {
+      await read(key);
+    }
+  };
+  // read one year (the newest) of all 30 series from the rows (readValues), best of 5, wall and CPU time
+  let read = 0;
+  const rows = await bestOf(5, async () => {
+    read = 0;
+    await year(async (key) => (read += (await store.readValues(key, t0, t0 + YEAR_H * H)).length));
+  });
   // the same read as columns (readColumns, what the bundle reads: past blocks from point_blocks, one row per ~25
   // days of a series). The first read finds no block and caches them (its time is shown apart); then best of 5.
-  const firstCols = process.hrtime.bigint();
-  for (const key of keys) {
-    await store.readColumns(key, t0, t0 + YEAR_H * H);
-  }
-  const firstColsMs = Number(process.hrtime.bigint() - firstCols) / 1e6;
-  let bestCols = Infinity;
-  let bestColsCpu = Infinity;
-  for (let rep = 0; rep < 5; rep++) {
-    const s = process.hrtime.bigint();
-    const c = process.cpuUsage();
-    for (const key of keys) {
-      await store.readColumns(key, t0, t0 + YEAR_H * H);
-    }
-    bestCols = Math.min(bestCols, Number(process.hrtime.bigint() - s) / 1e6);
-    const u = process.cpuUsage(c);
-    bestColsCpu = Math.min(bestColsCpu, (u.user + u.system) / 1000);
-  }
+  const firstCols = await bestOf(1, () => year((key) => store.readColumns(key, t0, t0 + YEAR_H * H)));
+  const cols = await bestOf(5, () => year((key) => store.readColumns(key, t0, t0 + YEAR_H * H)));
   // the same year as a bundle (what GET /api/v1/bundle assembles) for BTC: its series of the 30
-  let bundleMs = Infinity;
-  for (let rep = 0; rep < 3; rep++) {
-    const s = process.hrtime.bigint();
-    await bundleFromStore(store, {
-      asset: 'BTC',
-      timeframe: '1h',
-      from: t0,
-      to: t0 + YEAR_H * H,
-      now: t0 + 2 * YEAR_H * H,
-    });
-    bundleMs = Math.min(bundleMs, Number(process.hrtime.bigint() - s) / 1e6);
-  }
+  const bundle = await bestOf(3, () =>
+    bundleFromStore(store, { asset: 'BTC', timeframe: '1h', from: t0, to: t0 + YEAR_H * H, now: t0 + 2 * YEAR_H * H })
+  );
   // listSeries (what /api/v1/series, /api/v1/health and `status` read), best of 5
-  let listMs = Infinity;
-  for (let rep = 0; rep < 5; rep++) {
-    const s = process.hrtime.bigint();
-    await store.listSeries();
-    listMs = Math.min(listMs, Number(process.hrtime.bigint() - s) / 1e6);
-  }
+  const list = await bestOf(5, () => store.listSeries());
   await store.close(); // checkpoints the WAL into the file
   const bytes = statSync(file).size;
   // the same file with every past block cached (what `run` does hourly): the blocks' share of the size
   const again2 = await openSqliteStore(file);
-  const t2 = process.hrtime.bigint();
-  const blocks = await again2.cachePastBlocks();
-  const cacheSecs = Number(process.hrtime.bigint() - t2) / 1e9;
+  let blocks = 0;
+  const caching = await bestOf(1, async () => (blocks = await again2.cachePastBlocks()));
   await again2.close();
   const bytesCached = statSync(file).size;
   // API reads/s from one read-only API process on the file, 3 concurrent clients
@@ -118,24 +95,26 @@ async function benchStore(dir: string): Promise<Record<string, number>> {
   }
   return {
     'store insert points': points,
-    'store insert points/s, wall (target >= 300000)': Math.round(points / insertSecs),
-    'store insert points/s, per CPU second (shared machine)': Math.round(points / insertCpuSecs),
-    'store re-write of 262,800 unchanged points, s': Number(rewriteSecs.toFixed(3)),
+    'store insert points/s, wall (target >= 300000)': Math.round(points / (insert.wallMs / 1000)),
+    'store insert points/s, per CPU second (shared machine)': Math.round(points / (insert.cpuMs / 1000)),
+    'store re-write of 262,800 unchanged points, s': Number((rewrite.wallMs / 1000).toFixed(3)),
     'store rows changed by the re-write (expect 0)': changed,
     'store read 30 series x 1 year 1h, points': read,
-    'store read 30 series x 1 year 1h as columns (readColumns), ms wall (target <= 100)': Number(bestCols.toFixed(1)),
-    '  the same as columns, ms CPU (shared machine)': Number(bestColsCpu.toFixed(1)),
-    '  its first read (no block cached yet: rows, then blocks written), ms wall': Number(firstColsMs.toFixed(1)),
-    'store read 30 series x 1 year 1h as rows (readValues, from points), ms wall': Number(best.toFixed(1)),
-    '  the same as rows, ms CPU (shared machine)': Number(bestCpu.toFixed(1)),
-    'bundle BTC 1h 1 year from store, ms': Number(bundleMs.toFixed(1)),
+    'store read 30 series x 1 year 1h as columns (readColumns), ms wall (target <= 100)': Number(
+      cols.wallMs.toFixed(1)
+    ),
+    '  the same as columns, ms CPU (shared machine)': Number(cols.cpuMs.toFixed(1)),
+    '  its first read (no block cached yet: rows, then blocks written), ms wall': Number(firstCols.wallMs.toFixed(1)),
+    'store read 30 series x 1 year 1h as rows (readValues, from points), ms wall': Number(rows.wallMs.toFixed(1)),
+    '  the same as rows, ms CPU (shared machine)': Number(rows.cpuMs.toFixed(1)),
+    'bundle BTC 1h 1 year from store, ms': Number(bundle.wallMs.toFixed(1)),
     'store file MB per million points': Number((((bytes / points) * 1e6) / 1e6).toFixed(1)),
     '  with every past block cached (cachePastBlocks), MB per million points': Number(
       (((bytesCached / points) * 1e6) / 1e6).toFixed(1)
     ),
     '  cachePastBlocks: blocks written': blocks,
-    '  cachePastBlocks: s': Number(cacheSecs.toFixed(2)),
-    'store listSeries (30 series, 1,051,200 points), ms': Number(listMs.toFixed(2)),
+    '  cachePastBlocks: s': Number((caching.wallMs / 1000).toFixed(2)),
+    'store listSeries (30 series, 1,051,200 points), ms': Number(list.wallMs.toFixed(2)),
     'API bundle reads/s (BTC 1h 7 days), 1 process, 3 clients': Number(bundleReads.toFixed(1)),
     'API /api/v1/series reads/s': Number(seriesReads.toFixed(1)),
     'API /api/v1/health reads/s': Number(healthReads.toFixed(1)),
