@@ -29,7 +29,7 @@ import {
   SOURCE_CODE,
   StoredPoint,
 } from './types';
-import { fileOf, metaOf, summaryOf, type Row } from './rows';
+import { fileOf, keyOf, metaOf, summaryOf, type Row } from './rows';
 
 /**
  * Advisory-lock class ids (the first int4 of the two-key form): 'BTCF' for schema work, 'BTCC' for writing one series
@@ -813,12 +813,7 @@ export class PostgresStore implements RecorderStore {
   /** Keys from the series table (added with the interface's listKeys): no point is counted. */
   async listKeys(filter: { asset?: string } = {}): Promise<SeriesKey[]> {
     const rows = await this.q(SQL.keys, [filter.asset ?? null]);
-    return rows.map((r) => ({
-      asset: String(r.asset),
-      venue: String(r.venue),
-      kind: r.kind as SeriesKey['kind'],
-      timeframe: r.timeframe as SeriesKey['timeframe'],
-    }));
+    return rows.map(keyOf);
   }
 
   /**
@@ -841,10 +836,7 @@ export class PostgresStore implements RecorderStore {
         continue;
       }
       out.push({
-        asset: String(r.asset),
-        venue: String(r.venue),
-        kind: r.kind as SeriesKey['kind'],
-        timeframe: r.timeframe as SeriesKey['timeframe'],
+        ...keyOf(r),
         meta: metaOf(r),
         ...summaryOf(sum),
       });

@@ -2,10 +2,20 @@
  * Row decoding shared by the SQL backends (SQLite and PostgreSQL): their queries name the columns alike, so one
  * mapping turns a result row into the store interface's meta, summary and archive-file records. No I/O.
  */
-import type { ArchiveFileRecord, SeriesMeta } from './types';
+import type { ArchiveFileRecord, SeriesKey, SeriesMeta } from './types';
 
 /** A result row as both drivers return it: column name to value. */
 export type Row = Record<string, unknown>;
+
+/** The series key of a row with columns asset, venue, kind, timeframe. */
+export function keyOf(r: Row): SeriesKey {
+  return {
+    asset: String(r.asset),
+    venue: String(r.venue),
+    kind: r.kind as SeriesKey['kind'],
+    timeframe: r.timeframe as SeriesKey['timeframe'],
+  };
+}
 
 export function metaOf(r: Row): SeriesMeta {
   const m: SeriesMeta = {};

@@ -25,7 +25,7 @@ import {
   SOURCE_CODE,
   StoredPoint,
 } from './types';
-import { fileOf, metaOf, summaryOf, type Row } from './rows';
+import { fileOf, keyOf, metaOf, summaryOf, type Row } from './rows';
 
 /**
  * Span of one block of `point_blocks`, ms (2^31 ms, about 24.9 days: 596 hourly bars, 25 daily ones). A block's times
@@ -376,7 +376,7 @@ export class SqliteStore implements RecorderStore {
       valueCol: `SELECT value FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
       volumeCol: `SELECT volume FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? ORDER BY ts`,
       anyVolume: `SELECT 1 FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ? AND volume IS NOT NULL LIMIT 1`,
-      count: `SELECT count(*) AS n FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
+      count: `SELECT count(*) FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
       coverage: `SELECT from_ts, to_ts FROM coverage WHERE ${KEY_WHERE} AND source = ? ORDER BY from_ts`,
       coverageDelete: `DELETE FROM coverage WHERE ${KEY_WHERE} AND source = ?`,
       coverageInsert:
@@ -415,7 +415,6 @@ export class SqliteStore implements RecorderStore {
          WHERE ${KEY_WHERE} AND archive_value IS NOT NULL`,
       blocks: `SELECT block, n, ts, value, volume FROM point_blocks WHERE ${KEY_WHERE} AND block >= ? AND block <= ?
          ORDER BY block`,
-      blockCount: `SELECT count(*) FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?`,
       // (plain division, cheaper than blockOf: for a time before 1970 it gives the wrong block, whose count then
       // differs, so that block is built again: slower, never wrong)
       blockCounts: `SELECT ts / ${BLOCK_MS} AS block, count(*) FROM points WHERE ${KEY_WHERE} AND ts >= ? AND ts < ?
@@ -612,7 +611,7 @@ export class SqliteStore implements RecorderStore {
       const cached = (s.blocks.raw(true).all(...keyArgs(key), b0, b1) as BlockRow[]).filter(
         (row) =>
           wellFormed(row) &&
-          s.blockCount.pluck(true).get(...keyArgs(key), row[0] * BLOCK_MS, (row[0] + 1) * BLOCK_MS) === row[1]
+          s.count.pluck(true).get(...keyArgs(key), row[0] * BLOCK_MS, (row[0] + 1) * BLOCK_MS) === row[1]
       );
       let next = b0; // the first block not read yet
       // blocks [next, upTo) are not cached: their points in range from `points`, and those with points cached later
@@ -705,7 +704,7 @@ export class SqliteStore implements RecorderStore {
     const current = Math.floor(Date.now() / BLOCK_MS);
     let written = 0;
     for (const r of this.summaryRows(null)) {
-      const key = { asset: String(r.asset), venue: String(r.venue), kind: r.kind, timeframe: r.timeframe } as SeriesKey;
+      const key = keyOf(r);
       const first = Math.floor(Number(r.first) / BLOCK_MS);
       const last = Math.min(Math.floor(Number(r.last) / BLOCK_MS), current - 1);
       if (last < first) {
@@ -731,7 +730,7 @@ export class SqliteStore implements RecorderStore {
 
   async countPoints(key: SeriesKey, from: number, to: number): Promise<number> {
     this.check();
-    return Number((this.stmts.count.get(...keyArgs(key), from, to) as Row).n);
+    return Number(this.stmts.count.pluck(true).get(...keyArgs(key), from, to));
   }
 
   async seriesMeta(key: SeriesKey): Promise<SeriesMeta | null> {
@@ -743,12 +742,7 @@ export class SqliteStore implements RecorderStore {
   async listKeys(filter: { asset?: string } = {}): Promise<SeriesKey[]> {
     this.check();
     const a = filter.asset ?? null;
-    return (this.stmts.keys.all(a, a) as Row[]).map((r) => ({
-      asset: String(r.asset),
-      venue: String(r.venue),
-      kind: r.kind as SeriesKey['kind'],
-      timeframe: r.timeframe as SeriesKey['timeframe'],
-    }));
+    return (this.stmts.keys.all(a, a) as Row[]).map(keyOf);
   }
 
   async listSeries(filter: { asset?: string } = {}): Promise<SeriesSummary[]> {
@@ -759,10 +753,7 @@ export class SqliteStore implements RecorderStore {
       metas.set(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`, metaOf(r));
     }
     return (this.summaryRows(a) as Row[]).map((r) => ({
-      asset: String(r.asset),
-      venue: String(r.venue),
-      kind: r.kind as SeriesKey['kind'],
-      timeframe: r.timeframe as SeriesKey['timeframe'],
+      ...keyOf(r),
       meta: metas.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? {},
       ...summaryOf(r),
     }));
@@ -786,7 +777,7 @@ export class SqliteStore implements RecorderStore {
       const dirty = s.summaryDirty.all(asset, asset) as Row[];
       const fresh = new Map<string, Row>();
       for (const d of dirty) {
-        const key = d as unknown as SeriesKey;
+        const key = keyOf(d);
         const r = s.keySummary.get(...keyArgs(key)) as Row;
         const n = Number(r.n);
         if (!this.readonly) {
