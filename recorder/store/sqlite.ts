@@ -404,7 +404,7 @@ export class SqliteStore implements RecorderStore {
       summaryDrop: `DELETE FROM series_summary WHERE ${KEY_WHERE}`,
       summaryList: `SELECT asset, venue, kind, timeframe, first_ts AS first, last_ts AS last, n, n_rest AS rest,
                 n_archive AS archive, n_import AS import, last_written AS written
-         FROM series_summary WHERE (? IS NULL OR asset = ?) AND n > 0 ORDER BY asset, venue, kind, timeframe`,
+         FROM series_summary WHERE (? IS NULL OR asset = ?) ORDER BY asset, venue, kind, timeframe`,
       keySummary: `SELECT min(ts) AS first, max(ts) AS last, count(*) AS n,
                 sum(source = 1) AS rest, sum(source = 2) AS archive, sum(source = 3) AS import,
                 max(written_at) AS written
@@ -767,11 +767,13 @@ export class SqliteStore implements RecorderStore {
   private summaryRows(asset: string | null): Row[] {
     const s = this.stmts;
     // the common case, nothing dirty: one read snapshot, no write lock
+    // (the list holds the rows of every series: one left without points is dirty, then recounted, and kept out)
+    const withPoints = (rows: Row[]) => rows.filter((r) => Number(r.n) > 0);
     const clean = this.db.transaction((): Row[] | null =>
       (s.summaryDirty.all(asset, asset) as Row[]).length === 0 ? (s.summaryList.all(asset, asset) as Row[]) : null
     )();
     if (clean) {
-      return clean;
+      return withPoints(clean);
     }
     const fix = this.db.transaction(() => {
       const dirty = s.summaryDirty.all(asset, asset) as Row[];
@@ -790,26 +792,10 @@ export class SqliteStore implements RecorderStore {
         fresh.set(`${d.asset}|${d.venue}|${d.kind}|${d.timeframe}`, { ...d, ...r });
       }
       const rows = s.summaryList.all(asset, asset) as Row[];
-      if (!this.readonly) {
-        return rows;
-      }
-      // recounted here only: the listed rows replaced by their recount, plus the series only the recount found (a
-      // series made by an update by hand has a summary row with no count yet)
-      const id = (r: Row) => `${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`;
-      const listed = new Set(rows.map(id));
-      return [...rows.map((r) => fresh.get(id(r)) ?? r), ...[...fresh.values()].filter((r) => !listed.has(id(r)))]
-        .filter((r) => Number(r.n) > 0)
-        .sort((a, b) => {
-          // as the SQL's ORDER BY asset, venue, kind, timeframe: column by column
-          for (const c of ['asset', 'venue', 'kind', 'timeframe']) {
-            const x = String(a[c]);
-            const y = String(b[c]);
-            if (x !== y) {
-              return x < y ? -1 : 1;
-            }
-          }
-          return 0;
-        });
+      // read-only: recounted for this answer only (a series that an update by hand made has a row with no count yet)
+      return withPoints(
+        this.readonly ? rows.map((r) => fresh.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? r) : rows
+      );
     });
     // a writer takes the write lock first (IMMEDIATE), so that no other writer commits between the recount and its store
     return this.readonly ? fix() : fix.immediate();
