@@ -134,6 +134,9 @@ export function validateSeriesRequest(req: SeriesRequest): VenueSpec {
   return venue;
 }
 
+/** Whether a request reads a market: USDT is the quote of the others, never a market of its own (except as fx). */
+const readsMarket = (req: SeriesRequest) => req.kind === 'fx' || req.asset !== 'USDT';
+
 /**
  * After a failure that a delisted market would explain, when the market list in use came from the store: loads the
  * list again from the venue (once per class) and, when the market the request reads is gone or another one now,
@@ -147,7 +150,13 @@ async function retryOnRelisting(
   ctx: ExchangeContext,
   signal: AbortSignal
 ): Promise<SeriesResult> {
-  if (!(e instanceof VenueError) || !RELIST_KINDS.has(e.kind) || !ctx.marketsAreStored(venue) || signal.aborted) {
+  if (
+    !(e instanceof VenueError) ||
+    !RELIST_KINDS.has(e.kind) ||
+    !readsMarket(req) ||
+    !ctx.marketsAreStored(venue) ||
+    signal.aborted
+  ) {
     throw e;
   }
   const before = lookupMarket(await ctx.markets(venue), venue, req);
@@ -271,7 +280,7 @@ async function doFetch(
   let shared = await ctx.markets(venue);
   throwIfAborted(signal, `${venue.id} ${req.kind}`);
   const symbolWanted = req.kind === 'fx' ? venue.fx!.symbol : undefined;
-  const askable = !!symbolWanted || !(req.asset === 'USDT' && req.kind !== 'fx');
+  const askable = readsMarket(req);
   let market = askable ? lookupMarket(shared, venue, req) : undefined;
   if (!market && askable && ctx.marketsAreStored(venue)) {
     // the stored list (up to marketsMaxAgeMs old) may predate a new listing: load it again from the venue, once

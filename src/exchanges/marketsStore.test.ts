@@ -209,6 +209,14 @@ describe('stored market lists', () => {
     expect(Object.keys(marketRequests())).toEqual(['bybit']);
   });
 
+  it('a request that reads no market (asset USDT, the quote of the others) reloads no stored list', async () => {
+    const { req, nextSession } = await coldPerp('bybit');
+    reset();
+    await expect(fetchSeries({ ...req, asset: 'USDT' }, nextSession())).rejects.toThrow(/bybit/);
+    expect(loads).toEqual({});
+    expect(marketRequests()).toEqual({});
+  });
+
   it('a stored market the venue no longer serves (a delisting) makes one reload of the list', async () => {
     const { req, cold, store, full, nextSession } = await coldPerp('binanceusdm');
     // the stored BTC market carries an id the venue does not know (as after a delisting and relisting)
