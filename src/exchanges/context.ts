@@ -399,9 +399,8 @@ export class ExchangeContext {
       return false;
     }
     try {
-      const helperProps: unknown = ex.options.marketHelperProps;
-      for (const k of Array.isArray(helperProps) ? helperProps : []) {
-        if (typeof k === 'string' && k in rec.helpers) {
+      for (const k of helperPropNames(ex)) {
+        if (k in rec.helpers) {
           ex.options[k] = rec.helpers[k];
         }
       }
@@ -427,21 +426,15 @@ export class ExchangeContext {
     }
     const venues = VENUES.filter((v) => v.ccxtId === id);
     const markets = Object.values(ex.markets).filter((m) =>
-      venues.some(
-        (v) =>
-          marketMatches(m, v) ||
-          (v.contractFallback !== undefined && marketMatches(m, v, v.contractFallback)) ||
-          m.symbol === v.fx?.symbol
-      )
+      venues.some((v) => marketSides(v).some((side) => marketMatches(m, v, side)) || m.symbol === v.fx?.symbol)
     );
     if (!markets.length) {
       return;
     }
     const kept = new Set(markets.map((m) => m.symbol));
     const helpers: Record<string, unknown> = {};
-    const helperProps: unknown = ex.options.marketHelperProps;
-    for (const k of Array.isArray(helperProps) ? helperProps : []) {
-      const v: unknown = typeof k === 'string' ? ex.options[k] : undefined;
+    for (const k of helperPropNames(ex)) {
+      const v: unknown = ex.options[k];
       if (v && typeof v === 'object' && !Array.isArray(v)) {
         // a map whose values are markets (kraken's marketsByAltname) keeps the stored markets only
         helpers[k] = Object.fromEntries(
@@ -516,10 +509,7 @@ export class ExchangeContext {
  */
 export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string): CcxtMarket | undefined {
   const markets = Object.values(ex.markets ?? {});
-  const sides = venue.contract
-    ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])]
-    : [undefined];
-  for (const side of sides) {
+  for (const side of marketSides(venue)) {
     const all = markets.filter((m) => m.base === asset && marketMatches(m, venue, side));
     // ids come from the venue's answer and go into URL paths: one that does not look like the venue's ids is refused
     const candidates = all.filter((m) => typeof m.id === 'string' && venue.idPattern.test(m.id));
@@ -540,6 +530,17 @@ export function resolveMarket(ex: CcxtExchange, venue: VenueSpec, asset: string)
     }
   }
   return undefined;
+}
+
+/** The contract sides a venue's market may be of, in order of preference (its side, then its fallback; spot: none). */
+function marketSides(venue: VenueSpec): Array<'linear' | 'inverse' | undefined> {
+  return venue.contract ? [venue.contract, ...(venue.contractFallback ? [venue.contractFallback] : [])] : [undefined];
+}
+
+/** ccxt's names of the helper maps it derives from a market list (`options.marketHelperProps`). */
+function helperPropNames(ex: CcxtExchange): string[] {
+  const props: unknown = ex.options.marketHelperProps;
+  return Array.isArray(props) ? props.filter((k): k is string => typeof k === 'string') : [];
 }
 
 /** True when a market is of the venue's family: spot, or a swap of the given contract side with an allowed quote. */

@@ -25,6 +25,12 @@ const META = 'meta';
 /** Size and last use of a stored record, kept beside it for the size cap. */
 type MetaRecord = StoredEntry<string>;
 
+/** Deletes a record and its meta in a read-write transaction on both object stores. */
+function dropRecord(tx: IDBTransaction, key: string): void {
+  tx.objectStore(SERIES).delete(key);
+  tx.objectStore(META).delete(key);
+}
+
 /** Database name of a data source's store. */
 export function barStoreName(uid: string, mirrorUrl: string | undefined): string {
   return `btc-flow-cache|${uid}|${mirrorUrl?.trim() || 'proxy'}`;
@@ -108,8 +114,7 @@ export class IndexedDbStore implements BarStore {
     const key = marketsKey(ccxtId);
     const db = await this.db();
     const tx = db.transaction([SERIES, META], 'readwrite');
-    tx.objectStore(SERIES).delete(key);
-    tx.objectStore(META).delete(key);
+    dropRecord(tx, key);
     await done(tx);
   }
 
@@ -127,8 +132,7 @@ export class IndexedDbStore implements BarStore {
       return undefined;
     }
     if (raw.v !== version) {
-      tx.objectStore(SERIES).delete(key);
-      tx.objectStore(META).delete(key);
+      dropRecord(tx, key);
       await done(tx);
       return undefined;
     }
@@ -159,8 +163,7 @@ export class IndexedDbStore implements BarStore {
     const tx = db.transaction([SERIES, META], 'readwrite');
     const metas = (await req(tx.objectStore(META).getAll())) as MetaRecord[];
     for (const key of lruEvictions(metas, this.maxBytes, keep)) {
-      tx.objectStore(SERIES).delete(key);
-      tx.objectStore(META).delete(key);
+      dropRecord(tx, key);
     }
     await done(tx);
   }
