@@ -23,6 +23,7 @@ import {
   type SeriesColumns,
   type SeriesKey,
   type SeriesMeta,
+  type SeriesRange,
   type SeriesWrite,
   type StoreTimeframe,
 } from './store/types';
@@ -125,17 +126,24 @@ export async function planBundleReads(store: RecorderStore, q: BundleQuery): Pro
   return reads;
 }
 
+/** The store ranges of planned reads (what `readManySeriesColumns` and `countManyPoints` take). */
+export function readRanges(reads: BundleRead[]): SeriesRange[] {
+  return reads.map((r) => ({ key: r.key, from: r.range[0], to: r.range[1] }));
+}
+
 /**
  * Builds the bundle of `q` from the store: series in fetchBundle's order, empty ones left out (as `btc-flow fetch`).
  * All planned series are read at once (`readManySeriesColumns`: one round trip on PostgreSQL), fx candidates
  * included; the first fx candidate with points is kept. Then the meta of the kept series, also at once.
  */
-export async function bundleFromStore(store: RecorderStore, q: BundleQuery): Promise<Bundle> {
-  const reads = await planBundleReads(store, q);
-  const cols = await readManySeriesColumns(
-    store,
-    reads.map((r) => ({ key: r.key, from: r.range[0], to: r.range[1] }))
-  );
+export async function bundleFromStore(
+  store: RecorderStore,
+  q: BundleQuery,
+  /** The plan of `q` when the caller has it already (the API counts it first). */
+  planned?: BundleRead[]
+): Promise<Bundle> {
+  const reads = planned ?? (await planBundleReads(store, q));
+  const cols = await readManySeriesColumns(store, readRanges(reads));
   const kept: number[] = [];
   let fxDone = false;
   reads.forEach((r, i) => {

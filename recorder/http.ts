@@ -15,7 +15,7 @@ import { BtcFlowInputError } from '../src/core/errors';
 import { SERIES_KINDS, TIMEFRAMES, type SeriesKind, type Timeframe } from '../src/core/types';
 import { DEFAULT_VENUES } from '../src/exchanges/registry';
 import { redactText } from '../src/exchanges/redact';
-import { bundleFromStore, bundleNote, parseTime, planBundleReads, storeStepMs } from './bundle';
+import { bundleFromStore, bundleNote, parseTime, planBundleReads, readRanges, storeStepMs } from './bundle';
 import { countManyPoints, type RecorderStore } from './store/types';
 
 /** Paths whose successful requests are not logged (scrapes and probes). */
@@ -240,8 +240,8 @@ export function createRecorderServer(opts: RecorderServerOptions): RecorderServe
     // `to` is inclusive, as `btc-flow fetch --to` and `export --to`
     const q = { asset, timeframe, from, to: to + 1, venues, kinds, now: t };
     // counted before reading (one grouped count on PostgreSQL), so that a huge range is refused before it is in memory
-    const ranges = (await planBundleReads(store, q)).map((r) => ({ key: r.key, from: r.range[0], to: r.range[1] }));
-    const total = (await countManyPoints(store, ranges)).reduce((a, b) => a + b, 0);
+    const reads = await planBundleReads(store, q);
+    const total = (await countManyPoints(store, readRanges(reads))).reduce((a, b) => a + b, 0);
     if (total > maxPoints) {
       throw new HttpError(
         413,
@@ -250,7 +250,7 @@ export function createRecorderServer(opts: RecorderServerOptions): RecorderServe
         'from'
       );
     }
-    const bundle = await bundleFromStore(store, q);
+    const bundle = await bundleFromStore(store, q, reads);
     await sendJsonText(req, res, formatBundle(bundle, bundleNote(asset, timeframe, from, to)));
   });
 
