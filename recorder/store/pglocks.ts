@@ -9,7 +9,7 @@
 import { Client } from 'pg';
 import { redactText } from '../../src/exchanges/redact';
 import { LOCK_CLASS_SERIES, seriesLockId } from './postgres';
-import type { SeriesKey } from './types';
+import { seriesId, type SeriesKey } from './types';
 
 /** Prefix of the lock sessions' application_name; the replica id follows. */
 export const LOCK_APP_PREFIX = 'btcflow-recorder-locks:';
@@ -31,7 +31,7 @@ export interface SeriesOwnership {
   close(): Promise<void>;
 }
 
-export const seriesId = (k: SeriesKey) => `${k.asset}|${k.venue}|${k.kind}|${k.timeframe}`;
+export { seriesId };
 
 export interface PgSeriesLocksOptions {
   url: string;

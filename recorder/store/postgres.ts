@@ -25,6 +25,7 @@ import {
   SeriesStats,
   SeriesSummary,
   SeriesWrite,
+  seriesId,
   SOURCE_BY_CODE,
   SOURCE_CODE,
   StoredPoint,
@@ -162,7 +163,7 @@ export function monthPartition(ts: number): { name: string; from: number; to: nu
 /** 32-bit FNV-1a of a series key, as a signed int4 (the second key of a series advisory lock). */
 export function seriesLockId(k: SeriesKey): number {
   let h = 0x811c9dc5;
-  for (const ch of `${k.asset}|${k.venue}|${k.kind}|${k.timeframe}`) {
+  for (const ch of seriesId(k)) {
     h ^= ch.charCodeAt(0);
     h = Math.imul(h, 0x01000193);
   }
@@ -623,7 +624,7 @@ export class PostgresStore implements RecorderStore {
   private async ensureSeriesIds(batch: SeriesWrite[]): Promise<void> {
     const missing = new Map<string, SeriesKey>();
     for (const w of batch) {
-      const id = idKey(w.key);
+      const id = seriesId(w.key);
       if (w.points.length && !this.ids.has(id)) {
         missing.set(id, w.key);
       }
@@ -632,15 +633,10 @@ export class PostgresStore implements RecorderStore {
       return;
     }
     const keys = [...missing.values()];
-    const cols = [
-      keys.map((k) => k.asset),
-      keys.map((k) => k.venue),
-      keys.map((k) => k.kind),
-      keys.map((k) => k.timeframe),
-    ];
+    const cols = keyColumns(keys);
     await this.pool.query(SQL.seriesIdsInsert, cols);
     for (const r of (await this.pool.query(SQL.seriesIds, cols)).rows as Row[]) {
-      this.ids.set(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`, Number(r.id));
+      this.ids.set(seriesId(keyOf(r)), Number(r.id));
     }
   }
 
@@ -667,9 +663,9 @@ export class PostgresStore implements RecorderStore {
       byTs.set(p.ts, p);
     }
     const pts = [...byTs.values()];
-    const id = this.ids.get(idKey(k));
+    const id = this.ids.get(seriesId(k));
     if (pts.length && id === undefined) {
-      throw new RecorderStoreError(`${shown(this.url)}: no series id for ${idKey(k)}`);
+      throw new RecorderStoreError(`${shown(this.url)}: no series id for ${seriesId(k)}`);
     }
     let recount = false;
     for (let i = 0; i < pts.length; i += CHUNK) {
@@ -792,8 +788,7 @@ export class PostgresStore implements RecorderStore {
   async seriesMetaMany(keys: SeriesKey[]): Promise<Array<SeriesMeta | null>> {
     const out: Array<SeriesMeta | null> = keys.map(() => null);
     if (keys.length > 0) {
-      const cols = [0, 1, 2, 3].map((j) => keys.map((k) => keyArgs(k)[j]));
-      for (const r of await this.q(SQL.metaMany, cols)) {
+      for (const r of await this.q(SQL.metaMany, keyColumns(keys))) {
         out[Number(r.i) - 1] = metaOf(r);
       }
     }
@@ -961,23 +956,21 @@ export function binaryArray(type: keyof typeof ARRAY_TYPES, values: Array<number
   return buf;
 }
 
-function idKey(k: SeriesKey): string {
-  return `${k.asset}|${k.venue}|${k.kind}|${k.timeframe}`;
+/** The array arguments of series keys, one per column: asset, venue, kind, timeframe (for `unnest`). */
+function keyColumns(keys: SeriesKey[]): string[][] {
+  return [keys.map((k) => k.asset), keys.map((k) => k.venue), keys.map((k) => k.kind), keys.map((k) => k.timeframe)];
 }
 
-/** Keeps a range bound inside bigint (callers pass Number.MAX_SAFE_INTEGER or Infinity for "no end"). */
 /** The array arguments of readMany / countMany: asset, venue, kind, timeframe, from, to columns. */
 function rangeArgs(ranges: SeriesRange[]): unknown[] {
   return [
-    ranges.map((r) => r.key.asset),
-    ranges.map((r) => r.key.venue),
-    ranges.map((r) => r.key.kind),
-    ranges.map((r) => r.key.timeframe),
+    ...keyColumns(ranges.map((r) => r.key)),
     ranges.map((r) => clampTs(r.from)),
     ranges.map((r) => clampTs(r.to)),
   ];
 }
 
+/** Keeps a range bound inside bigint (callers pass Number.MAX_SAFE_INTEGER or Infinity for "no end"). */
 function clampTs(t: number): number {
   if (t === Infinity || t > Number.MAX_SAFE_INTEGER) {
     return Number.MAX_SAFE_INTEGER;

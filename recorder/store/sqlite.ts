@@ -21,6 +21,7 @@ import {
   SeriesStats,
   SeriesSummary,
   SeriesWrite,
+  seriesId,
   SOURCE_BY_CODE,
   SOURCE_CODE,
   StoredPoint,
@@ -750,11 +751,11 @@ export class SqliteStore implements RecorderStore {
     const a = filter.asset ?? null;
     const metas = new Map<string, SeriesMeta>();
     for (const r of this.stmts.allMeta.all(a, a) as Row[]) {
-      metas.set(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`, metaOf(r));
+      metas.set(seriesId(keyOf(r)), metaOf(r));
     }
     return (this.summaryRows(a) as Row[]).map((r) => ({
       ...keyOf(r),
-      meta: metas.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? {},
+      meta: metas.get(seriesId(keyOf(r))) ?? {},
       ...summaryOf(r),
     }));
   }
@@ -789,13 +790,11 @@ export class SqliteStore implements RecorderStore {
             s.summarySet.run(r.first, r.last, n, r.rest, r.archive, r.import, r.written, ...keyArgs(key));
           }
         }
-        fresh.set(`${d.asset}|${d.venue}|${d.kind}|${d.timeframe}`, { ...d, ...r });
+        fresh.set(seriesId(key), { ...d, ...r });
       }
       const rows = s.summaryList.all(asset, asset) as Row[];
       // read-only: recounted for this answer only (a series that an update by hand made has a row with no count yet)
-      return withPoints(
-        this.readonly ? rows.map((r) => fresh.get(`${r.asset}|${r.venue}|${r.kind}|${r.timeframe}`) ?? r) : rows
-      );
+      return withPoints(this.readonly ? rows.map((r) => fresh.get(seriesId(keyOf(r))) ?? r) : rows);
     });
     // a writer takes the write lock first (IMMEDIATE), so that no other writer commits between the recount and its store
     return this.readonly ? fix() : fix.immediate();

@@ -25,6 +25,9 @@ export interface SeriesKey {
   timeframe: StoreTimeframe;
 }
 
+/** A series key as one string, `asset|venue|kind|timeframe` (map keys, lock owners, messages). */
+export const seriesId = (k: SeriesKey) => `${k.asset}|${k.venue}|${k.kind}|${k.timeframe}`;
+
 /** Per-series fields of the bundle format (whichever apply to the kind), plus the market symbol read. */
 export interface SeriesMeta {
   /** spot / perp: quote currency (USD, USDT, USDC). */
