@@ -16,40 +16,43 @@ import { openPostgresStore, type PostgresStore } from '../recorder/store/postgre
 import { openSqliteStore } from '../recorder/store/sqlite';
 import type { RecorderStore, SeriesKey } from '../recorder/store/types';
 import { apiReads, startApi } from './recorder-api';
-import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
+import { bestOf, H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function storeFigures(store: RecorderStore, keys: SeriesKey[]) {
   let points = 0;
-  const started = process.hrtime.bigint();
-  for (const b of storeBatches(keys)) {
-    points += await store.write(b);
-  }
-  const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;
-  let best = Infinity;
+  const insert = await bestOf(1, async () => {
+    for (const b of storeBatches(keys)) {
+      points += await store.write(b);
+    }
+  });
   let read = 0;
-  for (let rep = 0; rep < 5; rep++) {
-    const s = process.hrtime.bigint();
+  const rows = await bestOf(5, async () => {
     read = 0;
     for (const key of keys) {
       read += (await store.readValues(key, T0, T0 + YEAR_H * H)).length;
     }
-    best = Math.min(best, Number(process.hrtime.bigint() - s) / 1e6);
-  }
+  });
   // the same read as one multi-series call (PostgreSQL: one statement; SQLite has none: NaN)
-  let bestMany = NaN;
-  if (store.readManyColumns) {
+  let readManyMs = NaN;
+  const readMany = store.readManyColumns?.bind(store);
+  if (readMany) {
     const ranges = keys.map((key) => ({ key, from: T0, to: T0 + YEAR_H * H }));
-    bestMany = Infinity;
-    for (let rep = 0; rep < 5; rep++) {
-      const s = process.hrtime.bigint();
-      const cols = await store.readManyColumns(ranges);
-      bestMany = Math.min(bestMany, Number(process.hrtime.bigint() - s) / 1e6);
-      if (cols.reduce((a, c) => a + c.ts.length, 0) !== read) {
-        throw new Error('readManyColumns read a different number of points than readValues');
-      }
-    }
+    readManyMs = (
+      await bestOf(5, async () => {
+        const cols = await readMany(ranges);
+        if (cols.reduce((a, c) => a + c.ts.length, 0) !== read) {
+          throw new Error('readManyColumns read a different number of points than readValues');
+        }
+      })
+    ).wallMs;
   }
-  return { points, insertPerSec: Math.round(points / insertSecs), read, readMs: best, readManyMs: bestMany };
+  return {
+    points,
+    insertPerSec: Math.round(points / (insert.wallMs / 1000)),
+    read,
+    readMs: rows.wallMs,
+    readManyMs,
+  };
 }
 
 export async function benchRecorderPostgres(): Promise<Record<string, number | string>> {

@@ -18,22 +18,7 @@ import { startMockServer } from '../mock/server';
 import { bundleFromStore } from '../recorder/bundle';
 import { openSqliteStore } from '../recorder/store/sqlite';
 import { apiReads, startApi } from './recorder-api';
-import { H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
-
-/** The best wall and CPU time of `reps` runs of `fn`, ms (each measured alone). */
-async function bestOf(reps: number, fn: () => Promise<unknown>): Promise<{ wallMs: number; cpuMs: number }> {
-  let wallMs = Infinity;
-  let cpuMs = Infinity;
-  for (let rep = 0; rep < reps; rep++) {
-    const s = process.hrtime.bigint();
-    const c = process.cpuUsage();
-    await fn();
-    wallMs = Math.min(wallMs, Number(process.hrtime.bigint() - s) / 1e6);
-    const u = process.cpuUsage(c);
-    cpuMs = Math.min(cpuMs, (u.user + u.system) / 1000);
-  }
-  return { wallMs, cpuMs };
-}
+import { bestOf, H, storeBatches, T0, thirtyKeys, YEAR_H } from './recorder-data';
 
 async function benchStore(dir: string): Promise<Record<string, number>> {
   const file = join(dir, 'bench.db');
