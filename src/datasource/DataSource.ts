@@ -26,7 +26,7 @@ import { Observable } from 'rxjs';
 import { compute } from '../core/engine';
 import { oiMarginByVenue } from '../core/oi';
 import { BtcFlowInputError } from '../core/errors';
-import type { Bundle, EngineResult } from '../core/types';
+import type { Bundle, EngineResult, SeriesKind } from '../core/types';
 import {
   BarStore,
   barStoreName,
@@ -210,21 +210,21 @@ export const PARTIAL_INTERVAL_MS = 250;
 /** "okx open interest", "kraken fx": a planned series in a notice. */
 const seriesLabel = (p: PlannedSeries) => `${p.venue} ${p.kind === 'openInterest' ? 'open interest' : p.kind}`;
 
+/** The key of a series in a target's pending list: `venue|kind`, or `fx` (the reference, from whichever venue). */
+const pendingKey = (x: { venue: string; kind: SeriesKind }) => (x.kind === 'fx' ? 'fx' : `${x.venue}|${x.kind}`);
+
+/** Whether a progress event brings a series' data (a start says nothing; fallback: the fx reference is on its way). */
+const answered = (p: BundleProgress) => p.phase !== 'start' && p.status !== 'fallback';
+
 /**
- * Partial frames of one target: keeps the series that answered, and (at most every PARTIAL_INTERVAL_MS, the first
- * at once) computes frames from them with an info notice naming the series still loading. A partial bundle the
- * engine cannot use yet (e.g. no perp basket) gives no emission.
+ * Partial frames of one target: follows the series that answered, and (at most every PARTIAL_INTERVAL_MS, the first
+ * at once) makes frames from the shared run's engine run on them (`partialRun`, one for every target of the run) with
+ * an info notice naming the series still loading. A partial bundle the engine cannot use yet (e.g. no perp basket)
+ * gives no emission.
  */
 export class PartialFrames {
   private readonly pending: Map<string, PlannedSeries>;
   private readonly total: number;
-  private readonly got: BundleResult = {
-    bundle: { asset: '', series: [] },
-    notices: [],
-    coverage: [],
-    failed: [],
-    notApplicable: [],
-  };
   private last = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -232,24 +232,21 @@ export class PartialFrames {
   constructor(
     private readonly resolved: ResolvedQuery,
     private readonly refId: string,
-    private readonly onPartial: (frames: DataFrame[]) => void
+    private readonly onPartial: (frames: DataFrame[]) => void,
+    private readonly partialRun: () => { fetched: BundleResult; run: EngineRun } | undefined
   ) {
     const planned = plannedSeries(resolved.venues, planKinds(resolved));
-    this.pending = new Map(planned.map((p) => [p.kind === 'fx' ? 'fx' : `${p.venue}|${p.kind}`, p]));
+    this.pending = new Map(planned.map((p) => [pendingKey(p), p]));
     this.total = planned.length;
-    this.got.bundle.asset = resolved.asset;
   }
 
   readonly progress = (p: BundleProgress): void => {
-    // a series' start says nothing about what is loaded; fallback: the fx reference is still on its way
-    if (this.stopped || p.phase === 'start' || p.status === 'fallback') {
+    if (this.stopped || !answered(p)) {
       return;
     }
-    if (p.ok && p.result) {
-      this.got.bundle.series.push(p.result.series);
-      this.pending.delete(p.kind === 'fx' ? 'fx' : `${p.venue}|${p.kind}`);
-    } else if (p.kind !== 'fx') {
-      this.pending.delete(`${p.venue}|${p.kind}`);
+    // a series answered, or failed (a failed fx venue is not the end of the reference: another one is tried)
+    if ((p.ok && p.result) || p.kind !== 'fx') {
+      this.pending.delete(pendingKey(p));
     }
     if (this.pending.size === 0) {
       return; // the final frames follow
@@ -273,7 +270,7 @@ export class PartialFrames {
     if (this.stopped || this.pending.size === 0) {
       return;
     }
-    const have = new Set(r.bundle.series.map((x) => (x.kind === 'fx' ? 'fx' : `${x.venue}|${x.kind}`)));
+    const have = new Set(r.bundle.series.map(pendingKey));
     const missing = [...this.pending.entries()].filter(([k]) => !have.has(k)).map(([, p]) => p);
     const notice: QueryResultMetaNotice = {
       severity: 'info',
@@ -309,9 +306,13 @@ export class PartialFrames {
       severity: 'info',
       text: `Partial result: ${this.total - this.pending.size} of ${this.total} series answered; still loading ${loading.join(', ')}`,
     };
+    const partial = this.partialRun();
+    if (!partial) {
+      return; // not enough yet for the engine
+    }
     let frames: DataFrame[];
     try {
-      frames = computeTarget(this.resolved, this.got, this.refId, [notice]).frames;
+      frames = targetFrames(this.resolved, partial.fetched, partial.run, this.refId, [notice]);
     } catch {
       return; // not enough yet for this query type
     }
@@ -323,6 +324,8 @@ export class PartialFrames {
 interface RunProgress {
   listeners: Set<PartialFrames>;
   seen: BundleProgress[];
+  /** The series that answered so far and the engine's run on them: one run per number of series, for every target. */
+  partialRun: () => { fetched: BundleResult; run: EngineRun } | undefined;
   /** The recorder's part and the engine's run on it, once it answered (replayed to targets that join later). */
   recorded?: { fetched: SourcedBundleResult; run: EngineRun };
 }
@@ -465,14 +468,15 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
    */
   async runTarget(target: BtcFlowQuery, request: RunRequest, hooks: RunHooks = {}): Promise<TargetRun> {
     const resolved = this.resolve(target, request);
-    const partial = hooks.onPartial ? new PartialFrames(resolved, target.refId, hooks.onPartial) : undefined;
     const key = sharedRunKey(resolved);
     let shared: { fetched: SourcedBundleResult; run: EngineRun };
+    let partial: PartialFrames | undefined;
     try {
       const job = this.runs.run(key, (signal) => this.sharedRun(key, resolved, signal), hooks.signal);
       // joins the run's progress (the series that answered before this target came are replayed at once)
       const progress = this.progress.get(key);
-      if (partial && progress) {
+      if (hooks.onPartial && progress) {
+        partial = new PartialFrames(resolved, target.refId, hooks.onPartial, progress.partialRun);
         progress.listeners.add(partial);
         if (progress.recorded) {
           partial.recorded(progress.recorded.fetched, progress.recorded.run);
@@ -500,7 +504,33 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
     resolved: ResolvedQuery,
     signal: AbortSignal
   ): Promise<{ fetched: SourcedBundleResult; run: EngineRun }> {
-    const progress: RunProgress = { listeners: new Set(), seen: [] };
+    // the series that answered so far; the engine runs on them once per number of series, for every joined target
+    const got: BundleResult = {
+      bundle: { asset: resolved.asset, series: [] },
+      notices: [],
+      coverage: [],
+      failed: [],
+      notApplicable: [],
+    };
+    let partialRun: { series: number; out: { fetched: BundleResult; run: EngineRun } | undefined } | undefined;
+    const progress: RunProgress = {
+      listeners: new Set(),
+      seen: [],
+      partialRun: () => {
+        const n = got.bundle.series.length;
+        if (partialRun?.series !== n) {
+          const fetched = { ...got, bundle: { ...got.bundle, series: [...got.bundle.series] } };
+          let out: { fetched: BundleResult; run: EngineRun } | undefined;
+          try {
+            out = { fetched, run: computeEngine(resolved, fetched) };
+          } catch {
+            out = undefined; // not enough yet for the engine (e.g. no perp basket)
+          }
+          partialRun = { series: n, out };
+        }
+        return partialRun.out;
+      },
+    };
     this.progress.set(key, progress);
     try {
       const recorder =
@@ -513,6 +543,9 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
         {
           signal,
           onProgress: (p) => {
+            if (answered(p) && p.ok && p.result) {
+              got.bundle.series.push(p.result.series);
+            }
             progress.seen.push(p);
             progress.listeners.forEach((l) => l.progress(p));
           },

@@ -10,6 +10,7 @@ import { lastValueFrom, Subscription } from 'rxjs';
 import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
 import type { MockServer } from '../../mock/server';
 import type { RequestLogEntry } from '../../mock/stats';
+import { compute } from '../core/engine';
 import { ExchangeContext } from '../exchanges';
 import { computeTarget, DataSource } from './DataSource';
 import { fetchResolved } from './plan';
@@ -21,6 +22,11 @@ jest.setTimeout(240_000);
 jest.mock('@grafana/runtime', () => ({
   getTemplateSrv: () => jest.requireActual('./testing/harness').templateSrv,
 }));
+// the engine, counted: the targets of one shared run share its partial engine runs too
+jest.mock('../core/engine', () => {
+  const actual = jest.requireActual('../core/engine');
+  return { ...actual, compute: jest.fn(actual.compute) };
+});
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 10, 20, 13, 30, 0);
@@ -88,6 +94,30 @@ const partialNotice = (frames: DataFrame[]) =>
   frames.flatMap((f) => f.meta?.notices ?? []).find((n) => /^Partial result: /.test(n.text));
 
 describe('progressive results', () => {
+  it('targets of one shared run share its partial engine runs: never two runs on the same partial bundle', async () => {
+    mock.setLatency(40);
+    const computeMock = compute as jest.MockedFunction<typeof compute>;
+    computeMock.mockClear();
+    // three targets on one bundle (premium with and without baskets, and the z-score view of it)
+    const targets: BtcFlowQuery[] = [
+      { refId: 'A', queryType: 'premium', timeframe: '1d' },
+      { refId: 'B', queryType: 'premium', timeframe: '1d', includeBaskets: true },
+      { refId: 'C', queryType: 'premium', timeframe: '1d', includeZ: false },
+    ];
+    const emissions = await collect(newDs(), targets, TODAY - 120 * DAY, NOW);
+    expect(emissions[emissions.length - 1].state).toBe(LoadingState.Done);
+    // partial frames came for every target
+    for (const refId of ['A', 'B', 'C']) {
+      expect(emissions.some((e) => e.data.some((f: DataFrame) => f.refId === refId && partialNotice([f])))).toBe(true);
+    }
+    // each engine run is on a bundle with more series than the one before: one run per partial state, then the final
+    const sizes = computeMock.mock.calls.map(([bundle]) => bundle.series.length);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (let i = 1; i < sizes.length; i++) {
+      expect(sizes[i]).toBeGreaterThan(sizes[i - 1]);
+    }
+  });
+
   it('partial frames with a still-loading notice come first; the final frames equal a plain run', async () => {
     mock.setLatency(40);
     const from = TODAY - 120 * DAY;
