@@ -26,6 +26,7 @@ import { dirname, join, resolve as resolvePath } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { cacheSubdir, defaultCacheDir, FileStore } from './fileStore';
+import { MAX_MARKETS_MAX_AGE_MS } from '../src/exchanges/store';
 import { CliUsageError, FlagSpec, ParsedArgs, flagHelp, parseArgs, parseIsoDate } from './args';
 import { readJsonFile } from './bundle-io';
 import type { BundleProgress, BundleResult } from '../src/exchanges';
@@ -358,8 +359,8 @@ async function loadExchanges(): Promise<Exchanges> {
   return ex;
 }
 
-/** Longest --markets-max-age accepted, hours (30 days: an older list misses listings for too long). */
-const MAX_MARKETS_MAX_AGE_H = 720;
+/** Longest --markets-max-age accepted, hours (the exchange layer's limit). */
+const MAX_MARKETS_MAX_AGE_H = MAX_MARKETS_MAX_AGE_MS / 3_600_000;
 
 interface FetchPlan {
   asset: string;

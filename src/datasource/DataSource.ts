@@ -58,7 +58,6 @@ import {
   BtcFlowQuery,
   DEFAULT_ANNOTATION_QUERY,
   DEFAULT_CACHE_MAX_MB,
-  DEFAULT_MARKETS_MAX_AGE_HOURS,
   MAX_MARKETS_MAX_AGE_HOURS,
   DEFAULT_QUERY,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -367,7 +366,8 @@ export class DataSource extends DataSourceApi<BtcFlowQuery, BtcFlowOptions> {
       store: seams.store === null ? undefined : (seams.store ?? browserStore(instanceSettings.uid, this.settings)),
       // the browser's connections per host: beyond them requests queue anyway; here they queue by priority
       maxConcurrent: BROWSER_CONNECTIONS,
-      marketsMaxAgeMs: (ageOk ? (age ?? DEFAULT_MARKETS_MAX_AGE_HOURS) : DEFAULT_MARKETS_MAX_AGE_HOURS) * 3_600_000,
+      // unset or refused (the queries then report it): the exchange layer's default
+      marketsMaxAgeMs: ageOk && age !== undefined ? age * 3_600_000 : undefined,
     });
     try {
       this.recorder = recorderFromSettings(this.settings, seams.recorderApiRoot ?? recorderBase(this.proxyUrl), {

@@ -9,6 +9,7 @@ import type { DataQuery } from '@grafana/schema';
 import type { DataSourceJsonData } from '@grafana/data';
 import { DEFAULT_OPTIONS, type EngineOptions } from '../core/options';
 import type { StateKind, Timeframe } from '../core/types';
+import { DEFAULT_MARKETS_MAX_AGE_MS, MAX_MARKETS_MAX_AGE_MS } from '../exchanges/store';
 
 /* ------------------------------------------------------------------------------------------------
  * Building blocks
@@ -318,6 +319,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 export const DEFAULT_RETRIES = 3;
 /** Default size cap of the browser's persistent cache of closed bars, MB. */
 export const DEFAULT_CACHE_MAX_MB = 50;
-/** Default and largest `marketsMaxAgeHours` (30 days: an older list misses listings for too long). */
-export const DEFAULT_MARKETS_MAX_AGE_HOURS = 24;
-export const MAX_MARKETS_MAX_AGE_HOURS = 720;
+/** Default and largest `marketsMaxAgeHours`: the exchange layer's, in hours. */
+export const DEFAULT_MARKETS_MAX_AGE_HOURS = DEFAULT_MARKETS_MAX_AGE_MS / 3_600_000;
+export const MAX_MARKETS_MAX_AGE_HOURS = MAX_MARKETS_MAX_AGE_MS / 3_600_000;

@@ -44,6 +44,8 @@ export const MARKETS_CCXT_VERSION = '4.5.84';
  * at once, so a day-old list costs nothing but one refresh when it matters.
  */
 export const DEFAULT_MARKETS_MAX_AGE_MS = 24 * 3_600_000;
+/** Longest market-list age a user may set (the CLI, the data source), ms: 30 days; an older list misses listings for too long. */
+export const MAX_MARKETS_MAX_AGE_MS = 720 * 3_600_000;
 
 /** One venue class's stored market list. */
 export interface StoredMarkets {
