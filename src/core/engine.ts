@@ -7,7 +7,7 @@ import { buildEventsFromColumns, computeStates } from './signals';
 import { checkRange, dataSpan, makeBuckets, outputRange } from './stages/buckets';
 import { fxRates } from './stages/fx';
 import { fundingStage } from './stages/funding';
-import { seriesCoverage, seriesGaps } from './stages/gaps';
+import { seriesCoverage } from './stages/gaps';
 import { oiOfVenues, openInterest } from './stages/openInterest';
 import { emptyColumns, overflowNotes, venueColumns } from './stages/output';
 import { premiumColumn, spotPerpBaskets } from './stages/premium';
@@ -44,23 +44,18 @@ export function computeColumns(bundle: Bundle, options: ComputeOptions = {}): En
   const labels = makeLabels(series); // §1
   const span = dataSpan(series); // §2
   if (span === null) {
-    return emptyColumns(
-      tf,
-      seriesCoverage(
-        series,
-        labels,
-        series.map((s) => seriesGaps(s.points)),
-        notes
-      ),
-      notes
-    );
+    return emptyColumns(tf, seriesCoverage(series, labels, notes), notes);
   }
   const grid = makeBuckets(span.tMin, span.tMax, tf);
   const { starts, ends, nb } = grid;
   const idx = groupSeries(series);
   const resampled = resampleSeries(series, grid); // §3: one pass over each series' points, gaps included
-  const gapsOf = series.map((s, i) => resampled[i]?.gaps ?? seriesGaps(s.points));
-  const coverageRows = seriesCoverage(series, labels, gapsOf, notes); // §3 gaps
+  const coverageRows = seriesCoverage(
+    series,
+    labels,
+    notes,
+    resampled.map((r) => r?.gaps)
+  ); // §3 gaps
   const fx = fxRates(series, idx.fx, labels, grid, resampled, notes); // §5
   const prices = pricesUsd(series, idx.price, labels, grid, resampled, fx, opts, notes); // §3–§5
   const { spot, perp } = spotPerpBaskets(prices, opts, nb, notes); // §6

@@ -38,19 +38,14 @@ describe('seriesGaps(points)', () => {
   });
 });
 
-describe('seriesCoverage(series, labels, gapsOf, notes)', () => {
+describe('seriesCoverage(series, labels, notes, gapsOf)', () => {
   it('gives each series its first and last time, points and gaps, and a gaps notice when points are missing', () => {
     const series: Series[] = [
       { venue: 'okx', kind: 'funding', intervalHours: 8, points: hourly([0, 8, 16, 40, 48]) },
       { venue: 'bybit', kind: 'spot', quote: 'USD', points: [] },
     ];
     const notes: string[] = [];
-    const rows = seriesCoverage(
-      series,
-      ['okx', 'bybit'],
-      series.map((s) => seriesGaps(s.points)),
-      notes
-    );
+    const rows = seriesCoverage(series, ['okx', 'bybit'], notes);
     expect(rows[0]).toMatchObject({
       index: 0,
       label: 'okx',

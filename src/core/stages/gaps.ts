@@ -38,18 +38,15 @@ export function addGap(g: SeriesGaps, from: number, to: number): void {
 }
 
 /**
- * Gaps inside a series against its usual spacing (median gap, see usualSpacingMs; pass it when known): consecutive
+ * Gaps inside a series against its usual spacing (median gap, see usualSpacingMs): consecutive
  * points at least 1.5 spacings apart miss round(gap / spacing) − 1 points. One pass, no allocation unless there are
  * gaps. Series with fewer than 3 points have no usual spacing and no gaps. The engine counts the gaps of the series it
  * resamples in the resampling pass itself (resample.ts, with newGaps / gapLimitMs / addGap); this is the same count
  * for the other series.
  */
-export function seriesGaps(
-  points: ReadonlyArray<readonly [number, number]>,
-  spacingMs: number = points.length >= 3 ? usualSpacingMs(points) : NaN
-): SeriesGaps {
+export function seriesGaps(points: ReadonlyArray<readonly [number, number]>): SeriesGaps {
   const n = points.length;
-  const g = newGaps(n, spacingMs);
+  const g = newGaps(n, n >= 3 ? usualSpacingMs(points) : NaN);
   const limit = gapLimitMs(g);
   if (limit !== limit) {
     return g;
@@ -67,16 +64,16 @@ export function seriesGaps(
 
 /**
  * One coverage row per series (first, last, points, spacing, gaps); a `gaps:` notice per series that misses points.
- * `gapsOf[i]` are the gaps of series i (counted by seriesGaps, or while resampling it).
+ * `gapsOf[i]` are the gaps of series i when already counted (while resampling it); else seriesGaps counts them.
  */
 export function seriesCoverage(
   series: Series[],
   labels: string[],
-  gapsOf: readonly SeriesGaps[],
-  notes: string[]
+  notes: string[],
+  gapsOf: ReadonlyArray<SeriesGaps | undefined> = []
 ): SeriesCoverage[] {
   return series.map((s, i) => {
-    const g = gapsOf[i];
+    const g = gapsOf[i] ?? seriesGaps(s.points);
     if (g.missing > 0) {
       const shown = g.gaps
         .slice(0, 3)
