@@ -38,15 +38,13 @@ export function recordingModule<T extends object>(name: string, mod: T, reads: S
   };
   return new Proxy(mod, {
     get(target, key) {
-      if (typeof key === 'string' && !NOT_EXPORT_READS.has(key)) {
-        const before = read.size + missing.size;
+      // a name's first read is recorded (whether the module has it does not change)
+      if (typeof key === 'string' && !NOT_EXPORT_READS.has(key) && !read.has(key)) {
         read.add(key);
         if (!(key in target)) {
           missing.add(key);
         }
-        if (read.size + missing.size !== before) {
-          publish();
-        }
+        publish();
       }
       return Reflect.get(target, key);
     },
