@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { startMockServer, type MockServer } from '../mock/server';
+import { DATA_ENDPOINTS } from '../mock/stats';
 import type { BtcFlowOptions, BtcFlowQuery } from '../src/datasource/types';
 import { DEFAULT_FX_VENUE, ExchangeContext, VENUES } from '../src/exchanges';
 import {
@@ -856,17 +857,6 @@ describe.each(RUNTIMES.map((r) => [r.base ? `${r.version} (built against)` : r.v
     });
 
     baseOnlyDescribe('the persistent cache in Chromium', () => {
-      // every request of the mock that reads market data (market lists, server time and currencies are not)
-      const DATA_ENDPOINTS = new Set([
-        'klines',
-        'historyKlines',
-        'fundingHistory',
-        'openInterestHistory',
-        'openInterest',
-        'openInterestVolume',
-        'funding',
-        'info',
-      ]);
       const mockLog = async (): Promise<Array<{ endpoint: string | null; venue: string | null }>> =>
         (
           (await (await fetch(`${mock.url}/__stats`)).json()) as {

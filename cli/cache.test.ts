@@ -8,21 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMockServer, type MockServer } from '../mock/server';
+import { DATA_ENDPOINTS } from '../mock/stats';
 import { CliIo, main } from './btc-flow';
 import { MARKETS_SCHEMA_VERSION, type StoredMarkets } from '../src/exchanges/store';
 import { cacheSubdir, defaultCacheDir, FileStore } from './fileStore';
 
 jest.setTimeout(180_000);
 
-const DATA_ENDPOINTS = new Set([
-  'klines',
-  'historyKlines',
-  'fundingHistory',
-  'openInterestHistory',
-  'openInterest',
-  'openInterestVolume',
-  'funding',
-]);
 const VENUES = 'coinbase,bitstamp,binanceusdm,bybit,okx';
 
 let srv: MockServer;

@@ -1,5 +1,20 @@
 /** Request log and counters of the mock exchange server (`GET /__stats`). */
 
+/**
+ * The endpoints that serve market data (candles, open interest, funding), not market lists, server time or
+ * currencies: what a test counts as data requests. Hyperliquid's one `info` route serves both kinds and counts here.
+ */
+export const DATA_ENDPOINTS: ReadonlySet<string> = new Set([
+  'klines',
+  'historyKlines',
+  'fundingHistory',
+  'openInterestHistory',
+  'openInterest',
+  'openInterestVolume',
+  'funding',
+  'info',
+]);
+
 export interface RequestLogEntry {
   /** sequence number since start or the last reset */
   seq: number;

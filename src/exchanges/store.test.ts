@@ -10,6 +10,7 @@ import path from 'path';
 import { IDBFactory } from 'fake-indexeddb';
 import { startFrozenMock, stopFrozenMock } from '../../mock/frozen';
 import type { MockServer } from '../../mock/server';
+import { DATA_ENDPOINTS } from '../../mock/stats';
 import type { Row } from './cache';
 import { ExchangeContext } from './context';
 import { fetchBundle } from './fetchBundle';
@@ -107,15 +108,6 @@ describe('IndexedDbStore', () => {
 
 describe('the exchange layer over a persistent store (mock exchange server)', () => {
   const NOW = Date.UTC(2025, 10, 20, 13, 30, 0);
-  const DATA_ENDPOINTS = new Set([
-    'klines',
-    'historyKlines',
-    'fundingHistory',
-    'openInterestHistory',
-    'openInterest',
-    'openInterestVolume',
-    'funding',
-  ]);
   const REQ = {
     asset: 'BTC',
     timeframe: '1d' as const,
